@@ -1,0 +1,89 @@
+# wadesk — GNU Makefile.  `make` builds build/wadesk; `make run` starts the local
+# stack; `make test` starts a private stack and runs every suite.
+#
+# Toggles: SAN=1 (address+undefined sanitizers), NOOPT=1 (-O0), CC=...
+
+CC       ?= cc
+BUILD    ?= build
+PKGS      = json-c libpq libsodium
+CFLAGS_W  = -Wall -Wextra -Werror -Wpedantic -Wshadow -Wstrict-prototypes \
+            -Wmissing-prototypes -Wmissing-declarations -Wold-style-definition \
+            -Wpointer-arith -Wcast-qual -Wwrite-strings -Wformat=2 -Wundef \
+            -Wsign-compare -Wtype-limits -Wvla -fno-common
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c11 -D_GNU_SOURCE $(CFLAGS_W) -fstack-protector-strong \
+            -Ilib -Iapp
+ifeq ($(NOOPT),1)
+CFLAGS   += -O0
+else
+CFLAGS   += -D_FORTIFY_SOURCE=2
+endif
+ifeq ($(SAN),1)
+CFLAGS   += -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
+            -fno-omit-frame-pointer
+LDFLAGS  += -fsanitize=address,undefined
+endif
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS   += $(PKG_CFLAGS)
+LIBS      = -lfcgi $(PKG_LIBS)
+
+LIB_SRC   = lib/mem.c lib/buf.c lib/arena.c lib/log.c lib/cfg.c lib/valid.c \
+            lib/jsonb.c lib/html.c lib/crypto.c lib/query.c lib/db.c lib/req.c
+APP_SRC   = app/main.c app/app.c app/settings.c app/serve.c app/routes.c app/stmts.c \
+            app/auth.c app/model_message.c app/api_messages.c app/webhook.c \
+            app/ops.c app/migrate.c app/cli.c $(BUILD)/migrations.c
+UNIT_TESTS = valid jsonb crypto html cfg query buf
+
+LIB_OBJ   = $(LIB_SRC:%.c=$(BUILD)/%.o)
+APP_OBJ   = $(patsubst %.c,$(BUILD)/%.o,$(patsubst $(BUILD)/%,%,$(APP_SRC)))
+UNIT_BIN  = $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
+
+PY        = /usr/bin/python3
+
+.PHONY: all deps run test unit integ valgrind san clean stop
+all: $(BUILD)/wadesk
+
+$(BUILD)/wadesk: $(APP_OBJ) $(LIB_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/migrations.c: app/gen_migrations.sh $(sort $(wildcard sql/*.sql))
+	@mkdir -p $(dir $@)
+	sh app/gen_migrations.sh $(sort $(wildcard sql/*.sql)) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/migrations.o: $(BUILD)/migrations.c
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LIB_OBJ) $(LDFLAGS) $(LIBS) -lcmocka
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# Installs the Debian packages that are missing (a no-op when all are present).
+deps:
+	@sh tests/deps.sh
+
+unit: $(UNIT_BIN)
+	@sh tests/run-unit.sh $(UNIT_BIN)
+
+valgrind: $(UNIT_BIN)
+	@sh tests/run-unit.sh --valgrind $(UNIT_BIN)
+
+san:
+	$(MAKE) BUILD=build-san SAN=1 all
+
+# The local stack in the foreground; Ctrl-C stops it.
+run: deps all
+	@sh nginx/stack.sh run var
+
+# A private stack on its own ports and var/test, then every suite.
+test: deps all $(UNIT_BIN)
+	@sh tests/run-all.sh
+
+clean:
+	rm -rf $(BUILD) build-san

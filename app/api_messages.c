@@ -1,0 +1,368 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_messages.h"
+#include "auth.h"
+#include "crypto.h"
+#include "jsonb.h"
+#include "model_message.h"
+#include "query.h"
+#include "stmts.h"
+
+#define LIST_DEFAULT	50
+#define LIST_MAX	200
+#define SEARCH_MAX	200
+
+static int	api_field(struct app *, struct json_object *, const char *,
+		    const char **, size_t *);
+static void	api_send_plain(struct app *, const struct message_input *);
+static void	api_send_idempotent(struct app *, const char *,
+		    const struct message_input *);
+static void	api_bad_param(struct app *, const char *, const char *);
+static char	*api_like_pattern(struct arena *, const char *);
+static void	api_next_link(struct buf *, const struct query *, long long,
+		    long long);
+
+/*
+ * A string field: absent (or null) leaves *s NULL; any other type is refused
+ * with 422 and -1.
+ */
+static int
+api_field(struct app *a, struct json_object *root, const char *key,
+    const char **s, size_t *len)
+{
+	char	msg[64];
+
+	*s = NULL;
+	*len = 0;
+	if (jsonb_get_str(root, key, s, len) == JSONB_GET_TYPE) {
+		snprintf(msg, sizeof(msg), "%s must be a string", key);
+		req_error(a->req, 422, "validation_failed", msg, key);
+		return -1;
+	}
+	return 0;
+}
+
+void
+api_send_message(struct app *a)
+{
+	struct json_object	*root = NULL;
+	struct message_input	 in;
+	struct message_err	 err;
+	const char		*idem, *sender, *receiver, *content;
+	size_t			 slen, rlen, clen;
+
+	if (auth_api_key(a) == -1)
+		return;
+	idem = req_param(a->req, "HTTP_IDEMPOTENCY_KEY");
+	if (idem != NULL && valid_idem_key(idem) == -1) {
+		req_error(a->req, 400, "invalid_idempotency_key",
+		    "Idempotency-Key must be 1-255 printable ASCII characters",
+		    NULL);
+		return;
+	}
+	if (app_parse_json(a, &root) == -1)
+		goto out;
+	if (api_field(a, root, "sender", &sender, &slen) == -1 ||
+	    api_field(a, root, "receiver", &receiver, &rlen) == -1 ||
+	    api_field(a, root, "content", &content, &clen) == -1)
+		goto out;
+	if (model_message_check(sender, slen, receiver, rlen, content, clen,
+	    a->cfg->business_number, &in, &err) == -1) {
+		req_error(a->req, 422, "validation_failed", err.message,
+		    err.field);
+		goto out;
+	}
+	if (idem == NULL)
+		api_send_plain(a, &in);
+	else
+		api_send_idempotent(a, idem, &in);
+out:
+	json_object_put(root);
+}
+
+static void
+api_send_plain(struct app *a, const struct message_input *in)
+{
+	struct message		 m;
+	struct json_object	*o;
+	PGresult		*res = NULL;
+	enum db_rc		 rc;
+
+	if ((rc = model_message_send(a->db, in, &res)) != DB_OK) {
+		app_db_error(a, rc);
+		return;
+	}
+	model_message_fill(&m, res, 0);
+	o = model_message_json(&m);
+	req_json(a->req, 201, o);
+	json_object_put(o);
+	db_res_free(res);
+}
+
+/*
+ * The IETF Idempotency-Key semantics, in one transaction: a transaction-level
+ * advisory lock on (api key, key) marks the key in flight (a second request
+ * meanwhile gets 409), a stored response younger than 24 hours is replayed
+ * when the body is the same (422 when it is not), otherwise the message and
+ * the stored response commit together.
+ */
+static void
+api_send_idempotent(struct app *a, const char *key,
+    const struct message_input *in)
+{
+	char			 kid[24], hash[CRYPTO_SHA256_HEX];
+	const char		*p[5], *body;
+	struct message		 m;
+	struct json_object	*o = NULL;
+	PGresult		*res = NULL;
+	enum db_rc		 rc;
+	size_t			 len;
+
+	snprintf(kid, sizeof(kid), "%lld", a->api_key_id);
+	crypto_sha256_hex(a->req->body, a->req->body_len, hash);
+	p[0] = kid;
+	p[1] = key;
+	if ((rc = db_begin(a->db)) != DB_OK)
+		goto fail;
+	if ((rc = db_exec(a->db, STMT_IDEM_LOCK, 2, p, &res)) != DB_OK)
+		goto fail;
+	if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+		db_rollback(a->db);
+		req_error(a->req, 409, "idempotency_in_flight", "a request with "
+		    "this Idempotency-Key is still being processed", NULL);
+		goto out;
+	}
+	db_res_free(res);
+	if ((rc = db_exec(a->db, STMT_IDEM_GET, 2, p, &res)) != DB_OK)
+		goto fail;
+	if (PQntuples(res) == 1) {
+		db_rollback(a->db);
+		if (strcmp(PQgetvalue(res, 0, 0), hash) != 0) {
+			req_error(a->req, 422, "idempotency_key_reused",
+			    "this Idempotency-Key was used with a different "
+			    "body", NULL);
+			goto out;
+		}
+		req_header(a->req, "Idempotent-Replayed", "true");
+		body = PQgetvalue(res, 0, 2);
+		req_send(a->req, atoi(PQgetvalue(res, 0, 1)),
+		    "application/json", body, strlen(body));
+		goto out;
+	}
+	db_res_free(res);
+	if ((rc = model_message_send(a->db, in, &res)) != DB_OK)
+		goto fail;
+	model_message_fill(&m, res, 0);
+	o = model_message_json(&m);
+	body = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	db_res_free(res);
+	p[2] = hash;
+	p[3] = "201";
+	p[4] = body;
+	if ((rc = db_exec(a->db, STMT_IDEM_PUT, 5, p, &res)) != DB_OK)
+		goto fail;
+	if ((rc = db_commit(a->db)) != DB_OK)
+		goto fail;
+	req_send(a->req, 201, "application/json", body, len);
+	goto out;
+fail:
+	db_rollback(a->db);
+	app_db_error(a, rc);
+out:
+	json_object_put(o);
+	db_res_free(res);
+}
+
+static void
+api_bad_param(struct app *a, const char *field, const char *message)
+{
+	req_error(a->req, 400, "invalid_parameter", message, field);
+}
+
+/* '%' + s with \ % _ escaped + '%', for ILIKE. */
+static char *
+api_like_pattern(struct arena *arena, const char *s)
+{
+	char	*p, *o;
+
+	p = o = arena_alloc(arena, strlen(s) * 2 + 3);
+	*o++ = '%';
+	for (; *s != '\0'; s++) {
+		if (*s == '\\' || *s == '%' || *s == '_')
+			*o++ = '\\';
+		*o++ = *s;
+	}
+	*o++ = '%';
+	*o = '\0';
+	return p;
+}
+
+/* The same filters, with before_id moved to the last row shown. */
+static void
+api_next_link(struct buf *b, const struct query *q, long long limit,
+    long long before)
+{
+	static const char *const keep[] = {
+		"status", "direction", "contact", "q", NULL
+	};
+	const char	*v;
+	size_t		 i;
+
+	buf_puts(b, "/api/messages/?");
+	for (i = 0; keep[i] != NULL; i++) {
+		if ((v = query_get(q, keep[i])) == NULL || *v == '\0')
+			continue;
+		buf_printf(b, "%s=", keep[i]);
+		query_encode(b, v);
+		buf_putc(b, '&');
+	}
+	buf_printf(b, "limit=%lld&before_id=%lld", limit, before);
+}
+
+void
+api_messages_list(struct app *a)
+{
+	struct query		 q;
+	struct message		 m;
+	struct json_object	*root, *data;
+	struct buf		 next;
+	PGresult		*res = NULL;
+	const char		*p[6] = { NULL, NULL, NULL, NULL, NULL, NULL };
+	const char		*v;
+	char			 contact[VALID_PHONE_MAX], lim[24];
+	long long		 limit = LIST_DEFAULT, before = 0;
+	size_t			 chars;
+	int			 i, n;
+	enum db_rc		 rc;
+
+	if (auth_api_key(a) == -1)
+		return;
+	query_parse(a->req->arena, a->req->query, &q);
+	if (q.invalid) {
+		api_bad_param(a, NULL, "the query string is malformed");
+		return;
+	}
+	if ((v = query_get(&q, "status")) != NULL && *v != '\0') {
+		if (!model_message_status_valid(v)) {
+			api_bad_param(a, "status", "status must be one of "
+			    "queued, sent, delivered, read, failed, received");
+			return;
+		}
+		p[0] = v;
+	}
+	if ((v = query_get(&q, "direction")) != NULL && *v != '\0') {
+		if (!model_message_direction_valid(v)) {
+			api_bad_param(a, "direction",
+			    "direction must be inbound or outbound");
+			return;
+		}
+		p[1] = v;
+	}
+	if ((v = query_get(&q, "contact")) != NULL && *v != '\0') {
+		if (valid_phone(v, strlen(v), contact) == -1) {
+			api_bad_param(a, "contact",
+			    "contact must be a phone number");
+			return;
+		}
+		p[2] = contact;
+	}
+	if ((v = query_get(&q, "q")) != NULL && *v != '\0') {
+		if (valid_utf8(v, strlen(v), &chars) == -1 ||
+		    chars > SEARCH_MAX) {
+			api_bad_param(a, "q", "q must be valid UTF-8, "
+			    "at most 200 characters");
+			return;
+		}
+		p[3] = api_like_pattern(a->req->arena, v);
+	}
+	if ((v = query_get(&q, "before_id")) != NULL && *v != '\0') {
+		if (valid_uint(v, 1, 999999999999999999LL, &before) == -1) {
+			api_bad_param(a, "before_id",
+			    "before_id must be a positive integer");
+			return;
+		}
+		p[4] = v;
+	}
+	if ((v = query_get(&q, "limit")) != NULL && *v != '\0' &&
+	    valid_uint(v, 1, LIST_MAX, &limit) == -1) {
+		api_bad_param(a, "limit", "limit must be from 1 to 200");
+		return;
+	}
+	/* One row more than asked tells whether there is a next page. */
+	snprintf(lim, sizeof(lim), "%lld", limit + 1);
+	p[5] = lim;
+	if ((rc = db_exec(a->db, STMT_MSG_LIST, 6, p, &res)) != DB_OK) {
+		app_db_error(a, rc);
+		return;
+	}
+	root = json_object_new_object();
+	data = json_object_new_array();
+	n = PQntuples(res);
+	for (i = 0; i < n && i < limit; i++) {
+		model_message_fill(&m, res, i);
+		json_object_array_add(data, model_message_json(&m));
+	}
+	json_object_object_add(root, "data", data);
+	if (n > limit) {
+		buf_init(&next);
+		api_next_link(&next, &q, limit, m.id);
+		json_object_object_add(root, "next",
+		    json_object_new_string(next.data));
+		buf_cleanup(&next);
+	} else
+		json_object_object_add(root, "next", NULL);
+	req_json(a->req, 200, root);
+	json_object_put(root);
+	db_res_free(res);
+}
+
+void
+api_message_get(struct app *a)
+{
+	struct message		 m;
+	struct json_object	*o, *events, *ev;
+	PGresult		*res = NULL, *evres = NULL;
+	const char		*p[1];
+	const char		*detail;
+	enum db_rc		 rc;
+	int			 i;
+
+	if (auth_api_key(a) == -1)
+		return;
+	p[0] = a->args[0];
+	if ((rc = db_exec(a->db, STMT_MSG_GET, 1, p, &res)) != DB_OK) {
+		app_db_error(a, rc);
+		return;
+	}
+	if (PQntuples(res) == 0) {
+		req_error(a->req, 404, "not_found", "no such message", NULL);
+		goto out;
+	}
+	if ((rc = db_exec(a->db, STMT_MSG_EVENTS, 1, p, &evres)) != DB_OK) {
+		app_db_error(a, rc);
+		goto out;
+	}
+	model_message_fill(&m, res, 0);
+	o = model_message_json(&m);
+	events = json_object_new_array();
+	for (i = 0; i < PQntuples(evres); i++) {
+		ev = json_object_new_object();
+		json_object_object_add(ev, "status",
+		    json_object_new_string(PQgetvalue(evres, i, 0)));
+		json_object_object_add(ev, "timestamp",
+		    json_object_new_string(PQgetvalue(evres, i, 1)));
+		detail = db_get(evres, i, 2);
+		json_object_object_add(ev, "detail",
+		    detail ? json_tokener_parse(detail) : NULL);
+		json_object_array_add(events, ev);
+	}
+	json_object_object_add(o, "events", events);
+	req_json(a->req, 200, o);
+	json_object_put(o);
+out:
+	db_res_free(evres);
+	db_res_free(res);
+}

@@ -1,0 +1,24 @@
+/*
+ * auth — API key authentication.
+ *
+ * Keys look like "wdk_" + 64 hex digits; only their SHA-256 is stored, so the
+ * lookup by hash reveals nothing a timing attack could use.
+ */
+#ifndef WADESK_AUTH_H
+#define WADESK_AUTH_H
+
+#include "app.h"
+
+#define AUTH_KEY_PREFIX	"wdk_"
+#define AUTH_KEY_LEN	(sizeof(AUTH_KEY_PREFIX) - 1 + 64)
+
+/*
+ * Checks "Authorization: Bearer <key>" against active keys and sets
+ * a->api_key_id.  Returns 0, or -1 after answering 401 unauthorized (missing,
+ * unknown or revoked key) or 503 (database unavailable).
+ */
+int	auth_api_key(struct app *) __attribute__((warn_unused_result));
+/* Connects if needed; -1 after answering 503.  For routes without a key. */
+int	auth_db_ready(struct app *) __attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,167 @@
+#include <stdio.h>
+#include <string.h>
+#include <sodium.h>
+
+#include "auth.h"
+#include "cli.h"
+#include "crypto.h"
+#include "db.h"
+#include "stmts.h"
+#include "valid.h"
+
+#define CLI_NAME_MAX	100
+#define CLI_PW_MIN	8
+
+static int	cli_connect(struct db *, const struct settings *);
+static int	cli_name_ok(const char *);
+
+static int
+cli_connect(struct db *db, const struct settings *s)
+{
+	db_init(db, s->database_url, "-c TimeZone=UTC", stmts_sql, STMT__MAX);
+	if (db_ensure(db) != DB_OK) {
+		fprintf(stderr, "wadesk: cannot connect to the database "
+		    "(WADESK_DATABASE_URL)\n");
+		db_cleanup(db);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+cli_name_ok(const char *name)
+{
+	size_t	chars;
+
+	return valid_utf8(name, strlen(name), &chars) == 0 && chars >= 1 &&
+	    chars <= CLI_NAME_MAX;
+}
+
+int
+cli_apikey(const struct settings *s, int argc, char **argv)
+{
+	struct db	 db;
+	PGresult	*res = NULL;
+	char		 key[AUTH_KEY_LEN + 1], hash[CRYPTO_SHA256_HEX];
+	char		 prefix[16];
+	const char	*p[3];
+	int		 i, ret = 1;
+
+	if (argc < 1 || (strcmp(argv[0], "list") != 0 && argc != 2)) {
+		fprintf(stderr, "usage: wadesk apikey create NAME | "
+		    "revoke ID | list\n");
+		return 2;
+	}
+	if (strcmp(argv[0], "create") == 0 && !cli_name_ok(argv[1])) {
+		fprintf(stderr, "wadesk: NAME must be 1-100 characters\n");
+		return 2;
+	}
+	if (cli_connect(&db, s) == -1)
+		return 1;
+	if (strcmp(argv[0], "create") == 0) {
+		memcpy(key, AUTH_KEY_PREFIX, sizeof(AUTH_KEY_PREFIX) - 1);
+		crypto_token_hex(key + sizeof(AUTH_KEY_PREFIX) - 1, 32);
+		crypto_sha256_hex(key, strlen(key), hash);
+		snprintf(prefix, sizeof(prefix), "%.12s", key);
+		p[0] = argv[1];
+		p[1] = hash;
+		p[2] = prefix;
+		if (db_exec(&db, STMT_APIKEY_CREATE, 3, p, &res) != DB_OK)
+			goto out;
+		printf("%s\n", key);
+		fprintf(stderr, "wadesk: API key %s created for \"%s\"; it is "
+		    "shown only this once\n", PQgetvalue(res, 0, 0), argv[1]);
+		sodium_memzero(key, sizeof(key));
+		ret = 0;
+	} else if (strcmp(argv[0], "revoke") == 0) {
+		p[0] = argv[1];
+		if (strspn(argv[1], "0123456789") != strlen(argv[1]) ||
+		    strlen(argv[1]) > 9) {
+			fprintf(stderr, "wadesk: ID must be a number\n");
+			ret = 2;
+			goto out;
+		}
+		if (db_exec(&db, STMT_APIKEY_REVOKE, 1, p, &res) != DB_OK)
+			goto out;
+		if (PQntuples(res) == 0) {
+			fprintf(stderr, "wadesk: no active API key %s\n",
+			    argv[1]);
+			goto out;
+		}
+		fprintf(stderr, "wadesk: API key %s revoked\n", argv[1]);
+		ret = 0;
+	} else if (strcmp(argv[0], "list") == 0) {
+		if (db_exec(&db, STMT_APIKEY_LIST, 0, NULL, &res) != DB_OK)
+			goto out;
+		printf("%-6s %-24s %-14s %-26s %s\n", "ID", "NAME", "PREFIX",
+		    "CREATED", "REVOKED");
+		for (i = 0; i < PQntuples(res); i++)
+			printf("%-6s %-24s %-14s %-26s %s\n",
+			    PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
+			    PQgetvalue(res, i, 2), PQgetvalue(res, i, 3),
+			    PQgetisnull(res, i, 4) ? "-" :
+			    PQgetvalue(res, i, 4));
+		ret = 0;
+	} else {
+		fprintf(stderr, "wadesk: unknown apikey command \"%s\"\n",
+		    argv[0]);
+		ret = 2;
+	}
+out:
+	if (ret == 1 && res == NULL)
+		fprintf(stderr, "wadesk: the database refused the command "
+		    "(see the log line above)\n");
+	db_res_free(res);
+	db_cleanup(&db);
+	return ret;
+}
+
+int
+cli_user(const struct settings *s, int argc, char **argv)
+{
+	struct db	 db;
+	PGresult	*res = NULL;
+	char		 pw[1024], hash[CRYPTO_PWHASH_MAX];
+	const char	*p[2];
+	size_t		 n;
+	int		 ret = 1;
+
+	if (argc != 2 || strcmp(argv[0], "add") != 0) {
+		fprintf(stderr, "usage: wadesk user add NAME  "
+		    "(password on stdin)\n");
+		return 2;
+	}
+	if (!cli_name_ok(argv[1])) {
+		fprintf(stderr, "wadesk: NAME must be 1-100 characters\n");
+		return 2;
+	}
+	if (fgets(pw, sizeof(pw), stdin) == NULL) {
+		fprintf(stderr, "wadesk: no password on stdin\n");
+		return 2;
+	}
+	n = strcspn(pw, "\r\n");
+	pw[n] = '\0';
+	if (n < CLI_PW_MIN || valid_utf8(pw, n, NULL) == -1) {
+		fprintf(stderr, "wadesk: the password must be at least %d "
+		    "characters of UTF-8\n", CLI_PW_MIN);
+		sodium_memzero(pw, sizeof(pw));
+		return 2;
+	}
+	if (crypto_pw_hash(pw, hash) == -1) {
+		fprintf(stderr, "wadesk: password hashing failed\n");
+		sodium_memzero(pw, sizeof(pw));
+		return 1;
+	}
+	sodium_memzero(pw, sizeof(pw));
+	if (cli_connect(&db, s) == -1)
+		return 1;
+	p[0] = argv[1];
+	p[1] = hash;
+	if (db_exec(&db, STMT_USER_ADD, 2, p, &res) == DB_OK) {
+		fprintf(stderr, "wadesk: user \"%s\" saved\n", argv[1]);
+		ret = 0;
+	}
+	db_res_free(res);
+	db_cleanup(&db);
+	return ret;
+}

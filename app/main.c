@@ -1,0 +1,73 @@
+/*
+ * wadesk — WhatsApp for customer-support teams.
+ *
+ *   wadesk serve              FastCGI worker pool (master + workers)
+ *   wadesk migrate            apply database migrations
+ *   wadesk apikey create NAME | revoke ID | list
+ *   wadesk user add NAME      admin user, password on stdin
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "crypto.h"
+#include "log.h"
+#include "migrate.h"
+#include "serve.h"
+#include "settings.h"
+
+static void	usage(void);
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: wadesk serve\n"
+	    "       wadesk migrate\n"
+	    "       wadesk apikey create NAME | revoke ID | list\n"
+	    "       wadesk user add NAME   (password on stdin)\n");
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct settings	 s;
+	struct cfg_err	 err;
+	const char	*cmd;
+	int		 need;
+
+	if (argc < 2) {
+		usage();
+		return 2;
+	}
+	cmd = argv[1];
+	if (strcmp(cmd, "serve") == 0)
+		need = NEED_DATABASE | NEED_SECRETS;
+	else if (strcmp(cmd, "migrate") == 0 || strcmp(cmd, "apikey") == 0 ||
+	    strcmp(cmd, "user") == 0)
+		need = NEED_DATABASE;
+	else {
+		usage();
+		return 2;
+	}
+	log_init(argc > 2 && strcmp(argv[2], "--worker") == 0 ?
+	    "wadesk-worker" : "wadesk");
+	if (settings_load(&s, need, &err) == -1) {
+		fprintf(stderr, "wadesk: %s\n", err.msg);
+		return 1;
+	}
+	if (crypto_init() == -1) {
+		fprintf(stderr, "wadesk: libsodium failed to initialise\n");
+		return 1;
+	}
+	if (strcmp(cmd, "serve") == 0) {
+		if (argc > 2 && strcmp(argv[2], "--worker") == 0)
+			return serve_worker(&s);
+		return serve_master(&s);
+	}
+	if (strcmp(cmd, "migrate") == 0)
+		return migrate_run(&s) == 0 ? 0 : 1;
+	if (strcmp(cmd, "apikey") == 0)
+		return cli_apikey(&s, argc - 2, argv + 2);
+	return cli_user(&s, argc - 2, argv + 2);
+}

@@ -1,0 +1,87 @@
+/*
+ * model_message — messages: the typed row, its JSON form, the checks an
+ * outbound message must pass, and the statements that write them.
+ *
+ * A struct message borrows every string from the PGresult it was filled
+ * from; it is valid until that result is freed.
+ */
+#ifndef WADESK_MODEL_MESSAGE_H
+#define WADESK_MODEL_MESSAGE_H
+
+#include <stddef.h>
+#include <json-c/json.h>
+#include <libpq-fe.h>
+
+#include "db.h"
+#include "valid.h"
+
+#define MESSAGE_MAX_CHARS	4096
+
+/* Column order of MSG_COLS in stmts.c. */
+enum msg_col {
+	MSG_COL_ID,
+	MSG_COL_DIRECTION,
+	MSG_COL_SENDER,
+	MSG_COL_RECEIVER,
+	MSG_COL_CONTENT,
+	MSG_COL_TIMESTAMP,
+	MSG_COL_STATUS,
+	MSG_COL_PROVIDER_ID,
+	MSG_COL_CONTACT_NAME,
+	MSG_COL_ERROR_CODE,
+	MSG_COL_ERROR_MESSAGE,
+	MSG_COL__MAX
+};
+
+struct message {
+	long long	 id;
+	const char	*direction;
+	const char	*sender;
+	const char	*receiver;
+	const char	*content;
+	const char	*timestamp;
+	const char	*status;
+	const char	*provider_message_id;
+	const char	*contact_name;
+	const char	*error_code;
+	const char	*error_message;
+};
+
+/* A validated outbound message, ready for model_message_send(). */
+struct message_input {
+	char		 sender[VALID_PHONE_MAX];
+	char		 receiver[VALID_PHONE_MAX];
+	const char	*content;	/* borrowed */
+};
+
+/* Why an input was refused: the field and a message for the client. */
+struct message_err {
+	const char	*field;
+	const char	*message;
+};
+
+void	model_message_fill(struct message *, const PGresult *, int);
+/* A new JSON object (caller puts it) in the API's message shape. */
+struct json_object *model_message_json(const struct message *);
+/* 1 when s is a known status / direction name. */
+int	model_message_status_valid(const char *);
+int	model_message_direction_valid(const char *);
+/*
+ * Checks content: 1-4096 code points of valid UTF-8 without NUL.  0 or -1
+ * with err filled.
+ */
+int	model_message_check_content(const char *, size_t, struct message_err *)
+	    __attribute__((warn_unused_result));
+/*
+ * Checks and normalises an outbound message.  sender may be NULL when
+ * default_sender (the business number, "" when unset) is set.  The raw
+ * strings may contain NUL bytes (lengths are given).  0 or -1 with err.
+ */
+int	model_message_check(const char *, size_t, const char *, size_t,
+	    const char *, size_t, const char *, struct message_input *,
+	    struct message_err *) __attribute__((warn_unused_result));
+/* Writes the message, its outbox row and its first event; one row back. */
+enum db_rc model_message_send(struct db *, const struct message_input *,
+	    PGresult **) __attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,333 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <fcgiapp.h>
+
+#include "app.h"
+#include "arena.h"
+#include "log.h"
+#include "routes.h"
+#include "serve.h"
+#include "stmts.h"
+
+#define SERVE_BACKLOG		1024
+#define SERVE_BACKOFF_MIN_MS	100
+#define SERVE_BACKOFF_MAX_MS	5000
+#define SERVE_YOUNG_MS		1000	/* dying younger counts as a crash */
+#define SERVE_STOP_TIMEOUT_S	30
+
+struct slot {
+	pid_t		pid;
+	long long	started_ms;
+	long long	restart_ms;	/* when an empty slot may be refilled */
+	int		crashes;	/* young deaths in a row */
+};
+
+static volatile sig_atomic_t	worker_stop;
+
+static long long	serve_now_ms(void);
+static int		serve_listen(const char *);
+static pid_t		serve_spawn(const char *, int);
+static void		serve_reap(struct slot *, long, int);
+static void		worker_on_signal(int);
+static void		worker_handle(FCGX_Request *, struct arena *,
+			    struct db *, const struct settings *);
+
+static long long
+serve_now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A unix socket path (anything with a '/') or host:port. */
+static int
+serve_listen(const char *where)
+{
+	struct stat	st;
+	mode_t		mode;
+	const char	*m;
+	int		fd;
+
+	if (strchr(where, '/') != NULL && stat(where, &st) == 0 &&
+	    S_ISSOCK(st.st_mode) && unlink(where) == -1) {
+		log_kv(LOG_FATAL, "cannot remove old socket", "path", where,
+		    "cause", strerror(errno), NULL);
+		return -1;
+	}
+	if ((fd = FCGX_OpenSocket(where, SERVE_BACKLOG)) < 0) {
+		log_kv(LOG_FATAL, "cannot open FastCGI socket", "socket", where,
+		    "cause", strerror(errno), NULL);
+		return -1;
+	}
+	if (strchr(where, '/') != NULL) {
+		m = getenv("WADESK_SOCKET_MODE");
+		mode = (mode_t)strtol(m && *m ? m : "0660", NULL, 8);
+		if (chmod(where, mode) == -1) {
+			log_kv(LOG_FATAL, "cannot chmod socket", "path", where,
+			    "cause", strerror(errno), NULL);
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
+}
+
+static pid_t
+serve_spawn(const char *self, int lfd)
+{
+	sigset_t	 none;
+	pid_t		 pid;
+	char		*argv[] = { (char *)(uintptr_t)"wadesk",
+			    (char *)(uintptr_t)"serve",
+			    (char *)(uintptr_t)"--worker", NULL };
+
+	if ((pid = fork()) == -1) {
+		log_kv(LOG_ERROR, "fork failed", "cause", strerror(errno),
+		    NULL);
+		return -1;
+	}
+	if (pid > 0)
+		return pid;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (dup2(lfd, 0) == -1)
+		_exit(127);
+	if (lfd != 0)
+		close(lfd);
+	execv(self, argv);
+	log_kv(LOG_FATAL, "exec failed", "path", self, "cause",
+	    strerror(errno), NULL);
+	_exit(127);
+}
+
+static void
+serve_reap(struct slot *slots, long n, int stopping)
+{
+	long long	 now, age, delay;
+	pid_t		 pid;
+	long		 i;
+	int		 status;
+	char		 code[16], pidbuf[16];
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (i = 0; i < n && slots[i].pid != pid; i++)
+			;
+		if (i == n)
+			continue;
+		now = serve_now_ms();
+		age = now - slots[i].started_ms;
+		snprintf(pidbuf, sizeof(pidbuf), "%ld", (long)pid);
+		if (WIFSIGNALED(status))
+			snprintf(code, sizeof(code), "\"signal %d\"",
+			    WTERMSIG(status));
+		else
+			snprintf(code, sizeof(code), "%d", WEXITSTATUS(status));
+		slots[i].pid = 0;
+		if (stopping) {
+			log_kv(LOG_INFO, "worker stopped", "#worker", pidbuf,
+			    "#exit", code, NULL);
+			continue;
+		}
+		if (age < SERVE_YOUNG_MS)
+			slots[i].crashes++;
+		else
+			slots[i].crashes = 0;
+		delay = 0;
+		if (slots[i].crashes > 0) {
+			delay = (long long)SERVE_BACKOFF_MIN_MS <<
+			    (slots[i].crashes > 6 ? 6 : slots[i].crashes - 1);
+			if (delay > SERVE_BACKOFF_MAX_MS)
+				delay = SERVE_BACKOFF_MAX_MS;
+		}
+		slots[i].restart_ms = now + delay;
+		log_kv(LOG_WARN, "worker exited; respawning", "#worker", pidbuf,
+		    "#exit", code, NULL);
+	}
+}
+
+int
+serve_master(const struct settings *s)
+{
+	struct slot	*slots;
+	sigset_t	 set;
+	siginfo_t	 info;
+	struct timespec	 ts;
+	char		 self[4096], num[16];
+	long long	 now, wait_ms, deadline = 0;
+	long		 i, alive;
+	ssize_t		 n;
+	int		 lfd, sig, stopping = 0;
+
+	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) <= 0) {
+		log_kv(LOG_FATAL, "cannot find own executable", NULL);
+		return 1;
+	}
+	self[n] = '\0';
+	/* A rebuilt binary replaces the file; exec the path, not the inode. */
+	if ((n = (ssize_t)strlen(self)) > 10 &&
+	    strcmp(self + n - 10, " (deleted)") == 0)
+		self[n - 10] = '\0';
+	if ((lfd = serve_listen(s->socket)) == -1)
+		return 1;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	slots = calloc((size_t)s->workers, sizeof(*slots));
+	if (slots == NULL)
+		return 1;
+	snprintf(num, sizeof(num), "%ld", s->workers);
+	log_kv(LOG_INFO, "serving", "socket", s->socket, "#workers", num,
+	    NULL);
+	for (;;) {
+		now = serve_now_ms();
+		wait_ms = 1000;
+		alive = 0;
+		for (i = 0; i < s->workers; i++) {
+			if (slots[i].pid == 0 && !stopping) {
+				if (slots[i].restart_ms <= now) {
+					slots[i].pid = serve_spawn(self, lfd);
+					slots[i].started_ms = now;
+					if (slots[i].pid == -1) {
+						slots[i].pid = 0;
+						slots[i].restart_ms = now +
+						    SERVE_BACKOFF_MAX_MS;
+					}
+				} else if (slots[i].restart_ms - now < wait_ms)
+					wait_ms = slots[i].restart_ms - now;
+			}
+			if (slots[i].pid > 0)
+				alive++;
+		}
+		if (stopping && alive == 0)
+			break;
+		if (stopping && now >= deadline) {
+			log_kv(LOG_WARN, "workers did not stop in time; killing",
+			    NULL);
+			for (i = 0; i < s->workers; i++)
+				if (slots[i].pid > 0)
+					kill(slots[i].pid, SIGKILL);
+			deadline = now + 1000000;
+		}
+		ts.tv_sec = wait_ms / 1000;
+		ts.tv_nsec = (wait_ms % 1000) * 1000000L;
+		sig = sigtimedwait(&set, &info, &ts);
+		if (sig == SIGCHLD)
+			serve_reap(slots, s->workers, stopping);
+		else if ((sig == SIGTERM || sig == SIGINT) && !stopping) {
+			log_kv(LOG_INFO, "stopping: letting workers finish",
+			    NULL);
+			stopping = 1;
+			deadline = serve_now_ms() + SERVE_STOP_TIMEOUT_S * 1000;
+			for (i = 0; i < s->workers; i++)
+				if (slots[i].pid > 0)
+					kill(slots[i].pid, SIGTERM);
+		} else if (sig == SIGHUP && !stopping) {
+			log_kv(LOG_INFO, "SIGHUP: replacing workers", NULL);
+			for (i = 0; i < s->workers; i++) {
+				if (slots[i].pid > 0)
+					kill(slots[i].pid, SIGTERM);
+				slots[i].crashes = -1;	/* not a crash */
+			}
+		}
+	}
+	close(lfd);
+	if (strchr(s->socket, '/') != NULL)
+		unlink(s->socket);
+	free(slots);
+	log_kv(LOG_INFO, "stopped", NULL);
+	return 0;
+}
+
+static void
+worker_on_signal(int sig)
+{
+	(void)sig;
+	worker_stop = 1;
+	FCGX_ShutdownPending();
+}
+
+static void
+worker_handle(FCGX_Request *fr, struct arena *arena, struct db *db,
+    const struct settings *s)
+{
+	struct req	r;
+	struct app	a;
+	char		status[8], ms[32];
+
+	req_init(&r, fr, arena);
+	log_context(r.request_id, r.remote);
+	memset(&a, 0, sizeof(a));
+	a.req = &r;
+	a.db = db;
+	a.cfg = s;
+	a.route = "-";
+	routes_dispatch(&a);
+	if (r.status == 0)
+		req_error(&r, 500, "internal_error",
+		    "an internal error occurred", NULL);
+	snprintf(status, sizeof(status), "%d", r.status);
+	snprintf(ms, sizeof(ms), "%.3f", req_elapsed_ms(&r));
+	log_kv(r.status >= 500 ? LOG_ERROR : LOG_INFO, "request",
+	    "method", r.method, "route", a.route, "#status", status,
+	    "#duration_ms", ms, NULL);
+	req_cleanup(&r);
+	log_context(NULL, NULL);
+}
+
+int
+serve_worker(const struct settings *s)
+{
+	struct sigaction	 sa;
+	FCGX_Request		 fr;
+	struct arena		 arena;
+	struct db		 db;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = worker_on_signal;	/* no SA_RESTART: wake accept */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	if (FCGX_Init() != 0) {
+		log_kv(LOG_FATAL, "FCGX_Init failed", NULL);
+		return 1;
+	}
+	if (FCGX_InitRequest(&fr, 0, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+		log_kv(LOG_FATAL, "FCGX_InitRequest failed", NULL);
+		return 1;
+	}
+	arena_init(&arena, 64 * 1024);
+	db_init(&db, s->database_url, s->db_options, stmts_sql, STMT__MAX);
+	while (!worker_stop) {
+		if (FCGX_Accept_r(&fr) < 0) {
+			if (worker_stop || errno == EINTR)
+				continue;
+			log_kv(LOG_ERROR, "accept failed", "cause",
+			    strerror(errno), NULL);
+			sleep(1);
+			continue;
+		}
+		worker_handle(&fr, &arena, &db, s);
+		FCGX_Finish_r(&fr);
+		arena_reset(&arena);
+	}
+	FCGX_Free(&fr, 1);
+	db_cleanup(&db);
+	arena_cleanup(&arena);
+	return 0;
+}

@@ -1,0 +1,22 @@
+/*
+ * serve — the FastCGI worker pool.
+ *
+ * serve_master(): opens WADESK_SOCKET, forks WADESK_WORKERS workers (each
+ * re-executes this binary as `wadesk serve --worker` with the listening
+ * socket on fd 0, the FastCGI convention), respawns a worker that dies (with
+ * a growing back-off when workers die young, so a crash loop cannot spin),
+ * replaces every worker on SIGHUP (a rebuilt binary takes over), and on
+ * SIGTERM/SIGINT lets workers finish their request and exits 0.
+ *
+ * serve_worker(): the accept loop: one request at a time, one database
+ * connection, the per-request arena reset after each request.
+ */
+#ifndef WADESK_SERVE_H
+#define WADESK_SERVE_H
+
+#include "settings.h"
+
+int	serve_master(const struct settings *);
+int	serve_worker(const struct settings *);
+
+#endif

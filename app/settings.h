@@ -1,0 +1,32 @@
+/*
+ * settings — the program's configuration, read once from WADESK_* variables.
+ *
+ * settings_load() checks everything up front so a bad value stops the program
+ * at start with a message naming the variable.  Strings borrow from environ.
+ */
+#ifndef WADESK_SETTINGS_H
+#define WADESK_SETTINGS_H
+
+#include "cfg.h"
+#include "valid.h"
+
+enum settings_need {
+	NEED_DATABASE = 1 << 0,		/* WADESK_DATABASE_URL */
+	NEED_SECRETS = 1 << 1,		/* WADESK_APP_SECRET */
+};
+
+struct settings {
+	const char	*database_url;
+	const char	*app_secret;
+	const char	*verify_token;		/* NULL: handshake always 403 */
+	const char	*socket;
+	long		 workers;
+	long		 statement_timeout_ms;
+	char		 business_number[VALID_PHONE_MAX];	/* "" if unset */
+	char		 db_options[128];
+};
+
+int	settings_load(struct settings *, int, struct cfg_err *)
+	    __attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,108 @@
+#include "stmts.h"
+
+/* RFC 3339 in UTC with milliseconds, e.g. 2026-01-25T12:34:56.789Z */
+#define TS(col) \
+	"to_char(" col " AT TIME ZONE 'UTC', " \
+	"'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+
+/* The message columns, in the order of enum msg_col (model_message.h). */
+#define MSG_COLS \
+	"id, direction, sender, receiver, content, " TS("created_at") ", " \
+	"status, provider_message_id, contact_name, error_code, error_message"
+
+const char *const stmts_sql[STMT__MAX] = {
+	[STMT_READY] = "SELECT 1",
+
+	[STMT_APIKEY_AUTH] =
+	    "SELECT id FROM api_keys "
+	    "WHERE key_hash = $1 AND revoked_at IS NULL",
+	[STMT_APIKEY_CREATE] =
+	    "INSERT INTO api_keys (name, key_hash, key_prefix) "
+	    "VALUES ($1, $2, $3) RETURNING id",
+	[STMT_APIKEY_REVOKE] =
+	    "UPDATE api_keys SET revoked_at = now() "
+	    "WHERE id = $1 AND revoked_at IS NULL RETURNING id",
+	[STMT_APIKEY_LIST] =
+	    "SELECT id, name, key_prefix, " TS("created_at") ", "
+	    TS("revoked_at") " FROM api_keys ORDER BY id",
+	[STMT_USER_ADD] =
+	    "INSERT INTO admin_users (username, password_hash) "
+	    "VALUES ($1, $2) ON CONFLICT (username) "
+	    "DO UPDATE SET password_hash = EXCLUDED.password_hash "
+	    "RETURNING id",
+
+	/* One round trip: the message, its outbox row, its first event. */
+	[STMT_MSG_SEND] =
+	    "WITH m AS ("
+	    " INSERT INTO messages (direction, sender, receiver, content, status)"
+	    " VALUES ('outbound', $1, $2, $3, 'queued') RETURNING *),"
+	    " o AS (INSERT INTO outbox (message_id) SELECT id FROM m),"
+	    " e AS (INSERT INTO message_events (message_id, status, created_at)"
+	    " SELECT id, 'queued', created_at FROM m) "
+	    "SELECT " MSG_COLS " FROM m",
+	/*
+	 * An inbound message; $4 (WhatsApp's id, may be NULL) deduplicates
+	 * re-deliveries: a duplicate returns no row.  $5 is Unix seconds or
+	 * NULL for now.
+	 */
+	[STMT_MSG_INBOUND] =
+	    "WITH m AS ("
+	    " INSERT INTO messages (direction, sender, receiver, content, status,"
+	    " provider_message_id, contact_name, created_at)"
+	    " VALUES ('inbound', $1, $2, $3, 'received', $4, $6,"
+	    " COALESCE(to_timestamp($5::bigint), now()))"
+	    " ON CONFLICT (provider_message_id) DO NOTHING RETURNING *),"
+	    " e AS (INSERT INTO message_events (message_id, status, created_at)"
+	    " SELECT id, 'received', now() FROM m) "
+	    "SELECT " MSG_COLS " FROM m",
+	[STMT_MSG_BY_PROVIDER_ID] =
+	    "SELECT " MSG_COLS " FROM messages WHERE provider_message_id = $1",
+	[STMT_MSG_GET] =
+	    "SELECT " MSG_COLS " FROM messages WHERE id = $1",
+	[STMT_MSG_EVENTS] =
+	    "SELECT status, " TS("created_at") ", detail::text "
+	    "FROM message_events WHERE message_id = $1 ORDER BY id",
+	/*
+	 * Newest first, keyset-paginated by id.  NULL parameters disable their
+	 * filter; the connection uses plan_cache_mode=force_custom_plan so
+	 * each call is planned with its real values and uses the index that
+	 * fits.  $4 is an ILIKE pattern with its wildcards already escaped.
+	 */
+	[STMT_MSG_LIST] =
+	    "SELECT " MSG_COLS " FROM messages "
+	    "WHERE ($1::text IS NULL OR status = $1)"
+	    " AND ($2::text IS NULL OR direction = $2)"
+	    " AND ($3::text IS NULL OR sender = $3 OR receiver = $3)"
+	    " AND ($4::text IS NULL OR content ILIKE $4"
+	    " OR sender ILIKE $4 OR receiver ILIKE $4)"
+	    " AND ($5::bigint IS NULL OR id < $5) "
+	    "ORDER BY id DESC LIMIT $6",
+
+	/* Idempotency-Key: the lock marks a key in flight until commit. */
+	[STMT_IDEM_LOCK] =
+	    "SELECT pg_try_advisory_xact_lock($1::int, hashtext($2))",
+	[STMT_IDEM_GET] =
+	    "SELECT request_hash, status_code, response_body "
+	    "FROM idempotency_keys WHERE api_key_id = $1 AND key = $2"
+	    " AND created_at > now() - interval '24 hours'",
+	[STMT_IDEM_PUT] =
+	    "INSERT INTO idempotency_keys (api_key_id, key, request_hash,"
+	    " status_code, response_body) VALUES ($1, $2, $3, $4, $5) "
+	    "ON CONFLICT (api_key_id, key) DO UPDATE SET"
+	    " request_hash = EXCLUDED.request_hash,"
+	    " status_code = EXCLUDED.status_code,"
+	    " response_body = EXCLUDED.response_body, created_at = now()",
+};
+
+const char *const stmts_mig_sql[MIG__MAX] = {
+	/* Session lock: a second `wadesk migrate` waits for the first. */
+	[MIG_LOCK] = "SELECT pg_advisory_lock(7318420551)",
+	[MIG_TABLE] =
+	    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+	    " version text PRIMARY KEY,"
+	    " applied_at timestamptz NOT NULL DEFAULT now())",
+	[MIG_APPLIED] =
+	    "SELECT 1 FROM schema_migrations WHERE version = $1",
+	[MIG_RECORD] =
+	    "INSERT INTO schema_migrations (version) VALUES ($1)",
+};

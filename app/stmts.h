@@ -1,0 +1,41 @@
+/*
+ * stmts — every SQL statement of the program, indexed by enum.
+ *
+ * app/stmts.c is the only file with SQL.  lib/db prepares the whole table on
+ * each connection; callers execute by enum with $n parameters only.
+ */
+#ifndef WADESK_STMTS_H
+#define WADESK_STMTS_H
+
+enum stmt {
+	STMT_READY,
+	STMT_APIKEY_AUTH,
+	STMT_APIKEY_CREATE,
+	STMT_APIKEY_REVOKE,
+	STMT_APIKEY_LIST,
+	STMT_USER_ADD,
+	STMT_MSG_SEND,
+	STMT_MSG_INBOUND,
+	STMT_MSG_BY_PROVIDER_ID,
+	STMT_MSG_GET,
+	STMT_MSG_EVENTS,
+	STMT_MSG_LIST,
+	STMT_IDEM_LOCK,
+	STMT_IDEM_GET,
+	STMT_IDEM_PUT,
+	STMT__MAX
+};
+
+/* Statements of `wadesk migrate`, which runs before the schema exists. */
+enum mig_stmt {
+	MIG_LOCK,
+	MIG_TABLE,
+	MIG_APPLIED,
+	MIG_RECORD,
+	MIG__MAX
+};
+
+extern const char *const stmts_sql[STMT__MAX];
+extern const char *const stmts_mig_sql[MIG__MAX];
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * crypto — libsodium behind a few task-shaped calls.
+ *
+ * crypto_init() must run once per process before any other call.
+ * Comparisons of secrets are constant-time in the length of the expected value.
+ */
+#ifndef WADESK_CRYPTO_H
+#define WADESK_CRYPTO_H
+
+#include <stddef.h>
+
+#define CRYPTO_SHA256_HEX	65	/* 64 hex digits + NUL */
+#define CRYPTO_PWHASH_MAX	128
+
+int	crypto_init(void) __attribute__((warn_unused_result));
+/* nbytes random bytes written as 2*nbytes lowercase hex into out. */
+void	crypto_token_hex(char *, size_t);
+/* SHA-256 of data as lowercase hex. */
+void	crypto_sha256_hex(const void *, size_t, char out[CRYPTO_SHA256_HEX]);
+/* HMAC-SHA256(key, data) as lowercase hex. */
+void	crypto_hmac_hex(const char *, size_t, const void *, size_t,
+	    char out[CRYPTO_SHA256_HEX]);
+/*
+ * Checks an X-Hub-Signature-256 header ("sha256=<hex>", hex in either case)
+ * against HMAC-SHA256(secret, body).  0 when it matches, -1 otherwise
+ * (including a missing or malformed header).
+ */
+int	crypto_sig_check(const char *, const char *, const void *, size_t)
+	    __attribute__((warn_unused_result));
+/* 1 when the strings are equal, compared in constant time; NULL is unequal. */
+int	crypto_streq(const char *, const char *);
+/* argon2id password hash (libsodium's string format). 0 or -1. */
+int	crypto_pw_hash(const char *, char out[CRYPTO_PWHASH_MAX])
+	    __attribute__((warn_unused_result));
+/* 0 when the password matches the stored hash. */
+int	crypto_pw_verify(const char *, const char *)
+	    __attribute__((warn_unused_result));
+
+#endif

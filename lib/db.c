@@ -1,0 +1,280 @@
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "db.h"
+#include "log.h"
+#include "mem.h"
+
+#define DB_RETRY_MS	200
+
+static const char *const db_errs[DB__MAX] = {
+	[DB_OK] = "ok",
+	[DB_UNAVAILABLE] = "database unavailable",
+	[DB_CONFLICT] = "unique violation",
+	[DB_RETRY] = "serialization failure",
+	[DB_ERROR] = "database error",
+};
+
+static enum db_rc	db_connect(struct db *);
+static void		db_drop(struct db *);
+static enum db_rc	db_result(struct db *, PGresult *, const char *);
+static int		db_alive(struct db *);
+static int		db_due(const struct timespec *);
+
+const char *
+db_strerror(enum db_rc rc)
+{
+	return rc < DB__MAX ? db_errs[rc] : "unknown";
+}
+
+void
+db_init(struct db *db, const char *url, const char *options,
+    const char *const *sql, size_t nstmts)
+{
+	memset(db, 0, sizeof(*db));
+	db->url = url;
+	db->options = options;
+	db->sql = sql;
+	db->nstmts = nstmts;
+	db->prepared = mem_calloc(nstmts ? nstmts : 1, 1);
+}
+
+void
+db_cleanup(struct db *db)
+{
+	if (db == NULL)
+		return;
+	db_drop(db);
+	mem_free(db->prepared);
+	db->prepared = NULL;
+}
+
+static void
+db_drop(struct db *db)
+{
+	if (db->conn != NULL)
+		PQfinish(db->conn);
+	db->conn = NULL;
+	memset(db->prepared, 0, db->nstmts);
+}
+
+static int
+db_due(const struct timespec *t)
+{
+	struct timespec	now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > t->tv_sec ||
+	    (now.tv_sec == t->tv_sec && now.tv_nsec >= t->tv_nsec);
+}
+
+static enum db_rc
+db_connect(struct db *db)
+{
+	const char	*keys[] = { "dbname", "options", "application_name",
+			    "connect_timeout", NULL };
+	const char	*vals[] = { db->url, db->options, "wadesk", "3", NULL };
+	if (!db_due(&db->next_try))
+		return DB_UNAVAILABLE;
+	db->conn = PQconnectdbParams(keys, vals, 1);
+	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
+		/* The first failure in a row is worth a line; not every retry. */
+		if (db->failures++ == 0)
+			log_kv(LOG_ERROR, "database connect failed", "cause",
+			    db->conn ? PQerrorMessage(db->conn) : "no memory",
+			    NULL);
+		goto fail;
+	}
+	if (db->failures > 0)
+		log_kv(LOG_INFO, "database connected", NULL);
+	db->failures = 0;
+	return DB_OK;
+fail:
+	db_drop(db);
+	clock_gettime(CLOCK_MONOTONIC, &db->next_try);
+	db->next_try.tv_nsec += DB_RETRY_MS * 1000000L;
+	if (db->next_try.tv_nsec >= 1000000000L) {
+		db->next_try.tv_sec++;
+		db->next_try.tv_nsec -= 1000000000L;
+	}
+	return DB_UNAVAILABLE;
+}
+
+/*
+ * A server that shut down or restarted has closed our socket (and usually
+ * sent a FATAL message first), so the socket polls readable.  Consume that
+ * input: if libpq then reports the connection bad, it is.
+ */
+static int
+db_alive(struct db *db)
+{
+	struct pollfd	pfd;
+	PGnotify	*n;
+
+	if (PQstatus(db->conn) != CONNECTION_OK)
+		return 0;
+	pfd.fd = PQsocket(db->conn);
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	if (pfd.fd < 0)
+		return 0;
+	if (poll(&pfd, 1, 0) > 0) {
+		if (PQconsumeInput(db->conn) == 0 ||
+		    PQstatus(db->conn) != CONNECTION_OK)
+			return 0;
+		while ((n = PQnotifies(db->conn)) != NULL)
+			PQfreemem(n);
+	}
+	return 1;
+}
+
+enum db_rc
+db_ensure(struct db *db)
+{
+	if (db->conn != NULL && !db_alive(db)) {
+		log_kv(LOG_WARN, "database connection lost", NULL);
+		db_drop(db);
+	}
+	if (db->conn == NULL && db_connect(db) != DB_OK)
+		return DB_UNAVAILABLE;
+	if (PQtransactionStatus(db->conn) != PQTRANS_IDLE)
+		db_rollback(db);
+	return DB_OK;
+}
+
+enum db_rc
+db_sqlstate_rc(const char *state)
+{
+	if (state == NULL)
+		return DB_ERROR;
+	if (strcmp(state, "23505") == 0)
+		return DB_CONFLICT;
+	if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)
+		return DB_RETRY;
+	/* connection exceptions, shutdown/crash, resources, read-only */
+	if (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0 ||
+	    strncmp(state, "53", 2) == 0 || strcmp(state, "25006") == 0 ||
+	    strcmp(state, "58030") == 0)
+		return DB_UNAVAILABLE;
+	return DB_ERROR;
+}
+
+static enum db_rc
+db_result(struct db *db, PGresult *res, const char *what)
+{
+	ExecStatusType	 st;
+	enum db_rc	 rc;
+	const char	*state;
+
+	if (res == NULL) {
+		rc = PQstatus(db->conn) == CONNECTION_OK ? DB_ERROR :
+		    DB_UNAVAILABLE;
+		log_kv(LOG_ERROR, "database call failed", "stmt", what,
+		    "cause", PQerrorMessage(db->conn), NULL);
+		if (rc == DB_UNAVAILABLE)
+			db_drop(db);
+		return rc;
+	}
+	st = PQresultStatus(res);
+	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+		return DB_OK;
+	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	rc = db_sqlstate_rc(state);
+	if (PQstatus(db->conn) != CONNECTION_OK)
+		rc = DB_UNAVAILABLE;
+	if (rc != DB_CONFLICT)
+		log_kv(rc == DB_RETRY ? LOG_WARN : LOG_ERROR, "database error",
+		    "stmt", what, "sqlstate", state,
+		    "cause", PQresultErrorMessage(res), NULL);
+	if (PQstatus(db->conn) != CONNECTION_OK)
+		db_drop(db);
+	return rc;
+}
+
+enum db_rc
+db_exec(struct db *db, int stmt, int nparams, const char *const *params,
+    PGresult **out)
+{
+	PGresult	*res;
+	char		 name[16];
+	enum db_rc	 rc;
+
+	*out = NULL;
+	if (db->conn == NULL)
+		return DB_UNAVAILABLE;
+	if (stmt < 0 || (size_t)stmt >= db->nstmts)
+		return DB_ERROR;
+	snprintf(name, sizeof(name), "s%d", stmt);
+	if (!db->prepared[stmt]) {
+		res = PQprepare(db->conn, name, db->sql[stmt], 0, NULL);
+		if ((rc = db_result(db, res, name)) != DB_OK) {
+			db_res_free(res);
+			return rc;
+		}
+		db_res_free(res);
+		db->prepared[stmt] = 1;
+	}
+	res = PQexecPrepared(db->conn, name, nparams, params, NULL, NULL, 0);
+	if ((rc = db_result(db, res, name)) != DB_OK) {
+		db_res_free(res);
+		return rc;
+	}
+	*out = res;
+	return DB_OK;
+}
+
+enum db_rc
+db_simple(struct db *db, const char *sql, PGresult **out)
+{
+	PGresult	*res;
+	enum db_rc	 rc;
+
+	if (out != NULL)
+		*out = NULL;
+	if (db->conn == NULL)
+		return DB_UNAVAILABLE;
+	res = PQexec(db->conn, sql);
+	if ((rc = db_result(db, res, "simple")) != DB_OK || out == NULL) {
+		db_res_free(res);
+		return rc;
+	}
+	*out = res;
+	return DB_OK;
+}
+
+enum db_rc
+db_begin(struct db *db)
+{
+	return db_simple(db, "BEGIN", NULL);
+}
+
+enum db_rc
+db_commit(struct db *db)
+{
+	return db_simple(db, "COMMIT", NULL);
+}
+
+void
+db_rollback(struct db *db)
+{
+	if (db->conn != NULL &&
+	    PQtransactionStatus(db->conn) != PQTRANS_IDLE &&
+	    db_simple(db, "ROLLBACK", NULL) != DB_OK)
+		db_drop(db);
+}
+
+void
+db_res_free(PGresult *res)
+{
+	if (res != NULL)
+		PQclear(res);
+}
+
+const char *
+db_get(const PGresult *res, int row, int col)
+{
+	if (PQgetisnull(res, row, col))
+		return NULL;
+	return PQgetvalue(res, row, col);
+}

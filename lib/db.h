@@ -1,0 +1,62 @@
+/*
+ * db — one libpq connection with every statement prepared.
+ *
+ * The caller owns a struct db: db_init() records the URL and the enum-indexed
+ * SQL table (nothing connects yet), db_ensure() connects lazily and notices a connection the server has closed (restart,
+ * failover) before it is used, so a request never fails on a stale socket.
+ * Reconnect attempts are throttled while the server is down.  Each statement
+ * is prepared on the connection the first time it is executed, so a process
+ * prepares only what it uses and `migrate` can run before the schema exists.
+ *
+ * Results: every call that returns a PGresult gives ownership to the caller,
+ * who releases it with db_res_free() (NULL is fine).
+ */
+#ifndef WADESK_DB_H
+#define WADESK_DB_H
+
+#include <stddef.h>
+#include <time.h>
+#include <libpq-fe.h>
+
+enum db_rc {
+	DB_OK,
+	DB_UNAVAILABLE,		/* server unreachable, read-only, out of space */
+	DB_CONFLICT,		/* unique violation (23505) */
+	DB_RETRY,		/* serialization failure or deadlock */
+	DB_ERROR,		/* anything else: a bug, logged with detail */
+	DB__MAX
+};
+
+struct db {
+	PGconn			*conn;
+	const char		*url;
+	const char		*options;	/* libpq "options" (-c ...) */
+	const char *const	*sql;
+	size_t			 nstmts;
+	unsigned char		*prepared;	/* one flag per statement */
+	struct timespec		 next_try;
+	int			 failures;
+};
+
+void		db_init(struct db *, const char *, const char *,
+		    const char *const *, size_t);
+void		db_cleanup(struct db *);
+/* Connected, prepared and idle: DB_OK, else DB_UNAVAILABLE. */
+enum db_rc	db_ensure(struct db *) __attribute__((warn_unused_result));
+/* Runs prepared statement stmt with NUL-terminated text parameters. */
+enum db_rc	db_exec(struct db *, int, int, const char *const *,
+		    PGresult **) __attribute__((warn_unused_result));
+/* Runs constant SQL text (no parameters): BEGIN, COMMIT, migrations. */
+enum db_rc	db_simple(struct db *, const char *, PGresult **)
+		    __attribute__((warn_unused_result));
+enum db_rc	db_begin(struct db *) __attribute__((warn_unused_result));
+enum db_rc	db_commit(struct db *) __attribute__((warn_unused_result));
+void		db_rollback(struct db *);
+void		db_res_free(PGresult *);
+const char	*db_strerror(enum db_rc);
+/* Maps a SQLSTATE to a result code (exposed for tests). */
+enum db_rc	db_sqlstate_rc(const char *);
+/* A column as a string; NULL for SQL NULL. */
+const char	*db_get(const PGresult *, int, int);
+
+#endif

@@ -1,0 +1,293 @@
+#!/bin/sh
+# The local wadesk stack: PostgreSQL, the FastCGI worker pool and nginx.
+#
+#   stack.sh run   VAR   start everything, print the URL and credentials,
+#                        stay in the foreground; Ctrl-C stops it all
+#   stack.sh start VAR   start everything in the background
+#   stack.sh stop  VAR   stop what start started (by PID files)
+#   stack.sh reset VAR   stop, then delete the database cluster and secrets
+#   stack.sh pg    VAR stop|start|restart   the database alone (for tests)
+#
+# Ports: WADESK_HTTP_PORT (default 8080), WADESK_PG_PORT (default 54329).
+# VAR holds settings (dev.env), logs (log/) and PID files (pids/).  The
+# database cluster and the sockets live in a folder the unprivileged
+# database and nginx users can enter (/var/tmp/wadesk-<hash>), linked from
+# VAR, because the checkout itself may sit under /root.
+set -eu
+
+usage() {
+	echo "usage: $0 run|start|stop|reset VAR | pg VAR stop|start|restart" >&2
+	exit 2
+}
+[ $# -ge 2 ] || usage
+cmd=$1
+mkdir -p "$2"
+var=$(cd "$2" && pwd)
+top=$(cd "$(dirname "$0")/.." && pwd)
+bin=$top/build/wadesk
+http_port=${WADESK_HTTP_PORT:-8080}
+pg_port=${WADESK_PG_PORT:-54329}
+hash=$(printf '%s' "$var" | sha256sum | cut -c1-12)
+shared=/var/tmp/wadesk-$hash
+pgdata=$shared/pg
+run=$shared/run
+sock=$run/wadesk.sock
+pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+db_url="postgresql://wadesk@127.0.0.1:$pg_port/wadesk"
+
+say() { printf '%s\n' "$*" >&2; }
+die() { say "stack: $*"; exit 1; }
+
+# PostgreSQL refuses to run as root: use the postgres user then.
+as_pg() {
+	if [ "$(id -u)" = 0 ]; then
+		runuser -u postgres -- "$@"
+	else
+		"$@"
+	fi
+}
+
+rand() { od -An -tx1 -N"$1" /dev/urandom | tr -d ' \n'; }
+
+pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1" 2>/dev/null)" 2>/dev/null; }
+
+prepare_dirs() {
+	mkdir -p "$var/log" "$var/pids" "$shared" "$run/nginx-tmp"
+	chmod 755 "$shared" "$run"
+	ln -sfn "$pgdata" "$var/pg"
+	ln -sfn "$run" "$var/run"
+	if [ "$(id -u)" = 0 ]; then
+		chown postgres "$shared"
+		touch "$shared/postgres.log"
+		chown postgres "$shared/postgres.log"
+	fi
+	ln -sfn "$shared/postgres.log" "$var/log/postgres.log"
+}
+
+pg_init() {
+	[ -n "$pgbin" ] || die "PostgreSQL is not installed (run: make deps)"
+	[ -f "$pgdata/PG_VERSION" ] && return 0
+	say "stack: creating a PostgreSQL cluster in $pgdata"
+	rm -f "$var/secrets.env"
+	as_pg "$pgbin/initdb" -D "$pgdata" -U postgres --auth=trust \
+	    -E UTF8 --lc-collate=C --lc-ctype=C.UTF-8 >/dev/null
+	cat >> "$pgdata/postgresql.conf" <<CONF
+# wadesk local stack
+listen_addresses = '127.0.0.1'
+port = $pg_port
+unix_socket_directories = '$pgdata'
+max_connections = 200
+shared_buffers = 256MB
+fsync = on
+synchronous_commit = on
+log_min_duration_statement = 1000
+CONF
+}
+
+pg_start() {
+	pg_init
+	# The port may change between runs; the last line wins.
+	echo "port = $pg_port" >> "$pgdata/postgresql.conf"
+	if as_pg "$pgbin/pg_ctl" -D "$pgdata" status >/dev/null 2>&1; then
+		return 0
+	fi
+	as_pg "$pgbin/pg_ctl" -D "$pgdata" -l "$shared/postgres.log" -w \
+	    -t 60 start >/dev/null || die "PostgreSQL did not start; see $var/log/postgres.log"
+	if ! psql_admin -tAc "SELECT 1 FROM pg_roles WHERE rolname = 'wadesk'" |
+	    grep -q 1; then
+		psql_admin -qc "CREATE ROLE wadesk LOGIN"
+		psql_admin -qc "CREATE DATABASE wadesk OWNER wadesk"
+	fi
+}
+
+pg_stop() {
+	if [ -f "$pgdata/PG_VERSION" ]; then
+		as_pg "$pgbin/pg_ctl" -D "$pgdata" -m "${1:-fast}" -w stop \
+		    >/dev/null 2>&1 || true
+	fi
+}
+
+psql_admin() {
+	psql -X -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres "$@"
+}
+
+secrets() {
+	if [ ! -f "$var/secrets.env" ]; then
+		{
+			echo "WADESK_APP_SECRET=$(rand 24)"
+			echo "WADESK_VERIFY_TOKEN=$(rand 12)"
+			echo "WADESK_ADMIN_USER=admin"
+			echo "WADESK_ADMIN_PASSWORD=$(rand 9)"
+		} > "$var/secrets.env.tmp"
+		chmod 600 "$var/secrets.env.tmp"
+		mv "$var/secrets.env.tmp" "$var/secrets.env"
+	fi
+	. "$var/secrets.env"
+}
+
+write_env() {
+	umask 077
+	cat > "$var/dev.env" <<ENV
+WADESK_URL=http://127.0.0.1:$http_port
+WADESK_HTTP_PORT=$http_port
+WADESK_PG_PORT=$pg_port
+WADESK_DATABASE_URL=$db_url
+WADESK_API_KEY=$WADESK_API_KEY
+WADESK_APP_SECRET=$WADESK_APP_SECRET
+WADESK_VERIFY_TOKEN=$WADESK_VERIFY_TOKEN
+WADESK_ADMIN_USER=$WADESK_ADMIN_USER
+WADESK_ADMIN_PASSWORD=$WADESK_ADMIN_PASSWORD
+WADESK_SOCKET=$sock
+WADESK_VAR=$var
+ENV
+	umask 022
+}
+
+app_setup() {
+	[ -x "$bin" ] || die "$bin is missing (run: make)"
+	export WADESK_DATABASE_URL="$db_url"
+	"$bin" migrate >> "$var/log/wadesk.log" 2>&1 ||
+	    die "migration failed; see $var/log/wadesk.log"
+	secrets
+	if [ -z "${WADESK_API_KEY:-}" ]; then
+		WADESK_API_KEY=$("$bin" apikey create dev 2>>"$var/log/wadesk.log")
+		echo "WADESK_API_KEY=$WADESK_API_KEY" >> "$var/secrets.env"
+	fi
+	printf '%s\n' "$WADESK_ADMIN_PASSWORD" |
+	    "$bin" user add "$WADESK_ADMIN_USER" 2>>"$var/log/wadesk.log" ||
+	    die "could not create the admin user"
+	write_env
+}
+
+app_start() {
+	pid_alive "$var/pids/serve.pid" && return 0
+	(
+		set -a
+		. "$var/dev.env"
+		set +a
+		export WADESK_SOCKET_MODE=0666
+		exec "$bin" serve >> "$var/log/wadesk.log" 2>&1
+	) &
+	echo $! > "$var/pids/serve.pid"
+	i=0
+	while [ ! -S "$sock" ]; do
+		i=$((i + 1))
+		[ $i -lt 100 ] || die "wadesk serve did not start; see $var/log/wadesk.log"
+		pid_alive "$var/pids/serve.pid" || die "wadesk serve exited; see $var/log/wadesk.log"
+		sleep 0.1
+	done
+}
+
+nginx_start() {
+	pid_alive "$var/pids/nginx.pid" && return 0
+	command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] ||
+	    die "nginx is not installed (run: make deps)"
+	user_line=""
+	[ "$(id -u)" = 0 ] && user_line="user nobody nogroup;"
+	sed -e "s#@USER_LINE@#$user_line#" -e "s#@VAR@#$var#g" \
+	    -e "s#@RUN@#$run#g" -e "s#@SOCKET@#$sock#g" \
+	    -e "s#@HTTP_PORT@#$http_port#g" -e "s#@TOP@#$top#g" \
+	    "$top/nginx/nginx.conf.in" > "$var/nginx.conf"
+	mkdir -p "$var/nginx"
+	/usr/sbin/nginx -p "$var/nginx" -e "$var/log/nginx-error.log" \
+	    -c "$var/nginx.conf" -t -q || die "nginx configuration invalid"
+	/usr/sbin/nginx -p "$var/nginx" -e "$var/log/nginx-error.log" \
+	    -c "$var/nginx.conf" || die "nginx did not start; see $var/log/nginx-error.log"
+	i=0
+	until curl -fsS -o /dev/null "http://127.0.0.1:$http_port/healthz"; do
+		i=$((i + 1))
+		[ $i -lt 100 ] || die "the stack does not answer on :$http_port"
+		sleep 0.1
+	done
+}
+
+stop_pid() {
+	f=$var/pids/$1.pid
+	if pid_alive "$f"; then
+		kill -TERM "$(cat "$f")" 2>/dev/null || true
+		i=0
+		while pid_alive "$f" && [ $i -lt 100 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		pid_alive "$f" && kill -KILL "$(cat "$f")" 2>/dev/null
+	fi
+	rm -f "$f"
+}
+
+start_all() {
+	prepare_dirs
+	pg_start
+	app_setup
+	app_start
+	nginx_start
+}
+
+stop_all() {
+	# nginx writes its own PID file; the others are ours.
+	if pid_alive "$var/pids/nginx.pid"; then
+		/usr/sbin/nginx -p "$var/nginx" -e "$var/log/nginx-error.log" \
+		    -c "$var/nginx.conf" -s quit 2>/dev/null || true
+		i=0
+		while pid_alive "$var/pids/nginx.pid" && [ $i -lt 50 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		stop_pid nginx
+	fi
+	stop_pid dispatch
+	stop_pid serve
+	pg_stop
+}
+
+banner() {
+	cat <<MSG
+
+  wadesk is running.
+
+    URL        http://127.0.0.1:$http_port/
+    API key    $WADESK_API_KEY
+    Admin      $WADESK_ADMIN_USER / $WADESK_ADMIN_PASSWORD   (http://127.0.0.1:$http_port/admin/)
+    Settings   $var/dev.env   (. $var/dev.env to use them in a shell)
+    Logs       $var/log/
+
+  Try:  curl -s -H "Authorization: Bearer \$WADESK_API_KEY" http://127.0.0.1:$http_port/api/messages/
+
+  Ctrl-C stops everything.
+MSG
+}
+
+case $cmd in
+run)
+	trap 'trap - INT TERM EXIT; say "stack: stopping"; stop_all; exit 0' INT TERM EXIT
+	start_all
+	banner
+	# Stay in the foreground while the pool runs.
+	while pid_alive "$var/pids/serve.pid"; do
+		sleep 1
+	done
+	say "stack: wadesk serve exited; see $var/log/wadesk.log"
+	;;
+start)
+	start_all
+	;;
+stop)
+	stop_all
+	;;
+reset)
+	stop_all
+	rm -rf "$shared" "$var/secrets.env" "$var/dev.env" "$var/pg" "$var/run"
+	;;
+pg)
+	[ $# -ge 3 ] || usage
+	case $3 in
+	stop) pg_stop immediate ;;
+	start) pg_start ;;
+	restart) pg_stop immediate; pg_start ;;
+	*) usage ;;
+	esac
+	;;
+*)
+	usage
+	;;
+esac
