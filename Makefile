@@ -5,7 +5,7 @@
 
 CC       ?= cc
 BUILD    ?= build
-PKGS      = json-c libpq libsodium
+PKGS      = json-c libpq libsodium libcurl
 CFLAGS_W  = -Wall -Wextra -Werror -Wpedantic -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wmissing-declarations -Wold-style-definition \
             -Wpointer-arith -Wcast-qual -Wwrite-strings -Wformat=2 -Wundef \
@@ -29,10 +29,11 @@ CFLAGS   += $(PKG_CFLAGS)
 LIBS      = -lfcgi $(PKG_LIBS)
 
 LIB_SRC   = lib/mem.c lib/buf.c lib/arena.c lib/log.c lib/cfg.c lib/valid.c \
-            lib/jsonb.c lib/html.c lib/crypto.c lib/query.c lib/db.c lib/req.c
+            lib/jsonb.c lib/html.c lib/crypto.c lib/query.c lib/db.c lib/req.c lib/http.c
 APP_SRC   = app/main.c app/app.c app/settings.c app/serve.c app/routes.c app/stmts.c \
             app/auth.c app/model_message.c app/api_messages.c app/webhook.c \
-            app/ops.c app/migrate.c app/cli.c $(BUILD)/migrations.c
+            app/ops.c app/migrate.c app/cli.c app/dispatch.c app/provider.c \
+            app/cloudapi.c $(BUILD)/migrations.c
 UNIT_TESTS = valid jsonb crypto html cfg query buf
 
 LIB_OBJ   = $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -41,7 +42,7 @@ UNIT_BIN  = $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 PY        = /usr/bin/python3
 
-.PHONY: all deps run test unit integ valgrind san clean stop
+.PHONY: all deps run test unit valgrind san clean
 all: $(BUILD)/wadesk
 
 $(BUILD)/wadesk: $(APP_OBJ) $(LIB_OBJ)
@@ -65,6 +66,8 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB_OBJ)
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # Installs the Debian packages that are missing (a no-op when all are present).
+# run and test install first, then build in a sub-make, because the flags
+# above come from pkg-config, which may only just have been installed.
 deps:
 	@sh tests/deps.sh
 
@@ -78,11 +81,15 @@ san:
 	$(MAKE) BUILD=build-san SAN=1 all
 
 # The local stack in the foreground; Ctrl-C stops it.
-run: deps all
+run:
+	@sh tests/deps.sh
+	@$(MAKE) --no-print-directory all
 	@sh nginx/stack.sh run var
 
 # A private stack on its own ports and var/test, then every suite.
-test: deps all $(UNIT_BIN)
+test:
+	@sh tests/deps.sh
+	@$(MAKE) --no-print-directory all $(UNIT_BIN)
 	@sh tests/run-all.sh
 
 clean:

@@ -2,6 +2,7 @@
  * wadesk — WhatsApp for customer-support teams.
  *
  *   wadesk serve              FastCGI worker pool (master + workers)
+ *   wadesk dispatch           deliver queued messages
  *   wadesk migrate            apply database migrations
  *   wadesk apikey create NAME | revoke ID | list
  *   wadesk user add NAME      admin user, password on stdin
@@ -11,6 +12,7 @@
 
 #include "cli.h"
 #include "crypto.h"
+#include "dispatch.h"
 #include "log.h"
 #include "migrate.h"
 #include "serve.h"
@@ -23,6 +25,7 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: wadesk serve\n"
+	    "       wadesk dispatch\n"
 	    "       wadesk migrate\n"
 	    "       wadesk apikey create NAME | revoke ID | list\n"
 	    "       wadesk user add NAME   (password on stdin)\n");
@@ -43,6 +46,8 @@ main(int argc, char *argv[])
 	cmd = argv[1];
 	if (strcmp(cmd, "serve") == 0)
 		need = NEED_DATABASE | NEED_SECRETS;
+	else if (strcmp(cmd, "dispatch") == 0)
+		need = NEED_DATABASE | NEED_PROVIDER;
 	else if (strcmp(cmd, "migrate") == 0 || strcmp(cmd, "apikey") == 0 ||
 	    strcmp(cmd, "user") == 0)
 		need = NEED_DATABASE;
@@ -65,6 +70,8 @@ main(int argc, char *argv[])
 			return serve_worker(&s);
 		return serve_master(&s);
 	}
+	if (strcmp(cmd, "dispatch") == 0)
+		return dispatch_main(&s);
 	if (strcmp(cmd, "migrate") == 0)
 		return migrate_run(&s) == 0 ? 0 : 1;
 	if (strcmp(cmd, "apikey") == 0)

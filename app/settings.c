@@ -3,6 +3,53 @@
 
 #include "settings.h"
 
+static int	settings_provider(struct settings *, struct cfg_err *);
+
+static int
+settings_provider(struct settings *s, struct cfg_err *err)
+{
+	const char	*p;
+
+	p = cfg_str("WADESK_PROVIDER", "simulated");
+	if (strcmp(p, "simulated") == 0)
+		s->provider = PROVIDER_SIMULATED;
+	else if (strcmp(p, "cloudapi") == 0)
+		s->provider = PROVIDER_CLOUDAPI;
+	else {
+		snprintf(err->msg, sizeof(err->msg),
+		    "WADESK_PROVIDER must be simulated or cloudapi");
+		return -1;
+	}
+	if (cfg_long("WADESK_MAX_ATTEMPTS", 8, 1, 100, &s->max_attempts,
+	    err) == -1 ||
+	    cfg_long("WADESK_DISPATCH_CONCURRENCY", 16, 1, 256,
+	    &s->concurrency, err) == -1 ||
+	    cfg_long("WADESK_BACKOFF_BASE_MS", 1000, 1, 3600000,
+	    &s->backoff_base_ms, err) == -1 ||
+	    cfg_long("WADESK_BACKOFF_MAX_MS", 300000, 1, 86400000,
+	    &s->backoff_max_ms, err) == -1 ||
+	    cfg_long("WADESK_LEASE_S", 60, 1, 3600, &s->lease_s, err) == -1 ||
+	    cfg_long("WADESK_SIM_DELIVER_MS", 1000, 0, 86400000,
+	    &s->sim_deliver_ms, err) == -1 ||
+	    cfg_long("WADESK_SIM_READ_MS", 3000, 0, 86400000,
+	    &s->sim_read_ms, err) == -1 ||
+	    cfg_double("WADESK_SIM_FAIL_RATE", 0, 0, 1, &s->sim_fail_rate,
+	    err) == -1 ||
+	    cfg_long("WADESK_CLOUDAPI_TIMEOUT_MS", 10000, 100, 120000,
+	    &s->cloudapi_timeout_ms, err) == -1)
+		return -1;
+	s->cloudapi_base_url = cfg_str("WADESK_CLOUDAPI_BASE_URL",
+	    "https://graph.facebook.com");
+	s->cloudapi_version = cfg_str("WADESK_CLOUDAPI_VERSION", "v21.0");
+	if (s->provider == PROVIDER_CLOUDAPI &&
+	    (cfg_str_required("WADESK_CLOUDAPI_TOKEN", &s->cloudapi_token,
+	    err) == -1 ||
+	    cfg_str_required("WADESK_PHONE_NUMBER_ID", &s->phone_number_id,
+	    err) == -1))
+		return -1;
+	return 0;
+}
+
 int
 settings_load(struct settings *s, int need, struct cfg_err *err)
 {
@@ -29,6 +76,8 @@ settings_load(struct settings *s, int need, struct cfg_err *err)
 		    "must be a phone number: optional +, 7-15 digits");
 		return -1;
 	}
+	if ((need & NEED_PROVIDER) && settings_provider(s, err) == -1)
+		return -1;
 	/*
 	 * Every connection: UTC, a bound on any statement, and custom plans so
 	 * the optional-filter list query uses the index that fits its values.

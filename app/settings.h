@@ -13,6 +13,13 @@
 enum settings_need {
 	NEED_DATABASE = 1 << 0,		/* WADESK_DATABASE_URL */
 	NEED_SECRETS = 1 << 1,		/* WADESK_APP_SECRET */
+	NEED_PROVIDER = 1 << 2,		/* the dispatcher's provider settings */
+};
+
+enum provider_kind {
+	PROVIDER_SIMULATED,
+	PROVIDER_CLOUDAPI,
+	PROVIDER__MAX
 };
 
 struct settings {
@@ -24,6 +31,22 @@ struct settings {
 	long		 statement_timeout_ms;
 	char		 business_number[VALID_PHONE_MAX];	/* "" if unset */
 	char		 db_options[128];
+
+	/* The dispatcher and its provider. */
+	enum provider_kind provider;
+	long		 max_attempts;
+	long		 concurrency;
+	long		 backoff_base_ms;
+	long		 backoff_max_ms;
+	long		 lease_s;
+	long		 sim_deliver_ms;
+	long		 sim_read_ms;
+	double		 sim_fail_rate;
+	const char	*cloudapi_base_url;
+	const char	*cloudapi_version;
+	const char	*cloudapi_token;
+	const char	*phone_number_id;
+	long		 cloudapi_timeout_ms;
 };
 
 int	settings_load(struct settings *, int, struct cfg_err *)

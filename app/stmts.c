@@ -38,8 +38,9 @@ const char *const stmts_sql[STMT__MAX] = {
 	    " VALUES ('outbound', $1, $2, $3, 'queued') RETURNING *),"
 	    " o AS (INSERT INTO outbox (message_id) SELECT id FROM m),"
 	    " e AS (INSERT INTO message_events (message_id, status, created_at)"
-	    " SELECT id, 'queued', created_at FROM m) "
-	    "SELECT " MSG_COLS " FROM m",
+	    " SELECT id, 'queued', created_at FROM m),"
+	    " n AS (SELECT pg_notify('wadesk_outbox', '')) "
+	    "SELECT " MSG_COLS " FROM m, n",
 	/*
 	 * An inbound message; $4 (WhatsApp's id, may be NULL) deduplicates
 	 * re-deliveries: a duplicate returns no row.  $5 is Unix seconds or
@@ -92,6 +93,106 @@ const char *const stmts_sql[STMT__MAX] = {
 	    " request_hash = EXCLUDED.request_hash,"
 	    " status_code = EXCLUDED.status_code,"
 	    " response_body = EXCLUDED.response_body, created_at = now()",
+
+	/*
+	 * A status report ($2: sent, delivered, read, failed) for provider id
+	 * $1: recorded as an event whatever it is, applied when it moves the
+	 * message forward, parked in pending_statuses when no message has that
+	 * id yet.  $3 detail (JSON text or NULL), $4 Unix seconds or NULL,
+	 * $5/$6 the error code and message of a failure.  Returns (found,
+	 * advanced).
+	 */
+	[STMT_STATUS_APPLY] =
+	    "WITH m AS (SELECT id, status FROM messages"
+	    " WHERE provider_message_id = $1 FOR UPDATE),"
+	    " u AS (UPDATE messages SET status = $2::text, updated_at = now(),"
+	    " error_code = CASE WHEN $2::text = 'failed' THEN $5::text"
+	    " ELSE messages.error_code END,"
+	    " error_message = CASE WHEN $2::text = 'failed' THEN $6::text"
+	    " ELSE messages.error_message END"
+	    " FROM m WHERE messages.id = m.id"
+	    " AND wadesk_status_advances(m.status, $2::text) RETURNING 1),"
+	    " e AS (INSERT INTO message_events (message_id, status, detail,"
+	    " created_at) SELECT id, $2::text, $3::jsonb,"
+	    " COALESCE(to_timestamp($4::bigint), now()) FROM m),"
+	    " p AS (INSERT INTO pending_statuses (provider_message_id, status,"
+	    " detail, error_code, error_message, reported_at)"
+	    " SELECT $1, $2::text, $3::jsonb, $5::text, $6::text,"
+	    " COALESCE(to_timestamp($4::bigint), now())"
+	    " WHERE NOT EXISTS (SELECT 1 FROM m)) "
+	    "SELECT (SELECT count(*) FROM m), (SELECT count(*) FROM u)",
+	/* Parked statuses for provider id $1, oldest first, taken. */
+	[STMT_PENDING_TAKE] =
+	    "WITH d AS (DELETE FROM pending_statuses"
+	    " WHERE provider_message_id = $1 RETURNING *) "
+	    "SELECT status, detail::text,"
+	    " extract(epoch FROM reported_at)::bigint, error_code,"
+	    " error_message FROM d ORDER BY id",
+
+	/*
+	 * Claims up to $1 due rows for $2 seconds (the lease: a dispatcher
+	 * killed mid-send loses nothing, the rows fall due again).
+	 */
+	[STMT_OUTBOX_CLAIM] =
+	    "WITH c AS (SELECT message_id FROM outbox WHERE run_at <= now()"
+	    " ORDER BY run_at LIMIT $1 FOR UPDATE SKIP LOCKED) "
+	    "UPDATE outbox o SET run_at = now() + make_interval(secs => $2),"
+	    " attempts = o.attempts + 1 FROM c, messages m"
+	    " WHERE o.message_id = c.message_id AND m.id = o.message_id "
+	    "RETURNING o.message_id, o.attempts, m.sender, m.receiver,"
+	    " m.content",
+	[STMT_OUTBOX_SENT] =
+	    "WITH d AS (DELETE FROM outbox WHERE message_id = $1"
+	    " RETURNING message_id),"
+	    " u AS (UPDATE messages SET status = 'sent',"
+	    " provider_message_id = $2, updated_at = now()"
+	    " WHERE id IN (SELECT message_id FROM d)"
+	    " AND wadesk_status_advances(status, 'sent')) "
+	    "INSERT INTO message_events (message_id, status)"
+	    " SELECT message_id, 'sent' FROM d",
+	[STMT_OUTBOX_RETRY] =
+	    "WITH o AS (UPDATE outbox SET"
+	    " run_at = now() + $2::bigint * interval '1 millisecond',"
+	    " last_error = $3 WHERE message_id = $1"
+	    " RETURNING message_id, attempts) "
+	    "INSERT INTO message_events (message_id, status, detail)"
+	    " SELECT message_id, 'queued', jsonb_build_object('retry', true,"
+	    " 'attempt', attempts, 'error', $3::text) FROM o",
+	[STMT_OUTBOX_FAIL] =
+	    "WITH d AS (DELETE FROM outbox WHERE message_id = $1"
+	    " RETURNING message_id, attempts),"
+	    " u AS (UPDATE messages SET status = 'failed', error_code = $2,"
+	    " error_message = $3, updated_at = now()"
+	    " WHERE id IN (SELECT message_id FROM d)"
+	    " AND wadesk_status_advances(status, 'failed')) "
+	    "INSERT INTO message_events (message_id, status, detail)"
+	    " SELECT message_id, 'failed', jsonb_build_object('code', $2::text,"
+	    " 'message', $3::text, 'attempts', attempts) FROM d",
+	/* Milliseconds until the next row falls due (NULL: none). */
+	[STMT_OUTBOX_NEXT_MS] =
+	    "SELECT greatest(0, ceil(extract(epoch FROM"
+	    " (min(run_at) - now())) * 1000))::bigint FROM outbox",
+	/*
+	 * The simulated provider: sent -> delivered after $1 ms, delivered ->
+	 * read $2 ms after the send.  Row locks make concurrent dispatchers
+	 * skip what another one advanced.
+	 */
+	[STMT_SIM_ADVANCE] =
+	    "WITH u AS (UPDATE messages SET updated_at = now(), status ="
+	    " CASE WHEN status = 'sent' THEN 'delivered' ELSE 'read' END"
+	    " WHERE status IN ('sent', 'delivered')"
+	    " AND provider_message_id LIKE 'sim.%'"
+	    " AND ((status = 'sent' AND updated_at <= now() -"
+	    " $1::bigint * interval '1 millisecond') OR (status = 'delivered'"
+	    " AND updated_at <= now() - greatest(0, $2::bigint - $1::bigint)"
+	    " * interval '1 millisecond')) RETURNING id, status) "
+	    "INSERT INTO message_events (message_id, status)"
+	    " SELECT id, status FROM u",
+	/* Expired idempotency records and admin sessions. */
+	[STMT_HOUSEKEEPING] =
+	    "WITH i AS (DELETE FROM idempotency_keys"
+	    " WHERE created_at < now() - interval '24 hours') "
+	    "DELETE FROM admin_sessions WHERE expires_at < now()",
 };
 
 const char *const stmts_mig_sql[MIG__MAX] = {

@@ -1,5 +1,6 @@
 #!/bin/sh
-# The local wadesk stack: PostgreSQL, the FastCGI worker pool and nginx.
+# The local wadesk stack: PostgreSQL, the FastCGI worker pool, the
+# dispatcher and nginx.
 #
 #   stack.sh run   VAR   start everything, print the URL and credentials,
 #                        stay in the foreground; Ctrl-C stops it all
@@ -178,15 +179,32 @@ app_start() {
 	done
 }
 
+dispatch_start() {
+	pid_alive "$var/pids/dispatch.pid" && return 0
+	(
+		set -a
+		. "$var/dev.env"
+		set +a
+		exec "$bin" dispatch >> "$var/log/wadesk.log" 2>&1
+	) &
+	echo $! > "$var/pids/dispatch.pid"
+	sleep 0.2
+	pid_alive "$var/pids/dispatch.pid" ||
+	    die "wadesk dispatch exited; see $var/log/wadesk.log"
+}
+
 nginx_start() {
 	pid_alive "$var/pids/nginx.pid" && return 0
 	command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] ||
 	    die "nginx is not installed (run: make deps)"
 	user_line=""
 	[ "$(id -u)" = 0 ] && user_line="user nobody nogroup;"
-	sed -e "s#@USER_LINE@#$user_line#" -e "s#@VAR@#$var#g" \
-	    -e "s#@RUN@#$run#g" -e "s#@SOCKET@#$sock#g" \
-	    -e "s#@HTTP_PORT@#$http_port#g" -e "s#@TOP@#$top#g" \
+	sed -e "s#@USER_LINE@#$user_line#" \
+	    -e "s#@PID@#$var/pids/nginx.pid#" \
+	    -e "s#@ERROR_LOG@#$var/log/nginx-error.log#" \
+	    -e "s#@ACCESS_LOG@#$var/log/nginx-access.log#" \
+	    -e "s#@TMP@#$run/nginx-tmp#g" -e "s#@UPSTREAM@#unix:$sock#" \
+	    -e "s#@LISTEN@#127.0.0.1:$http_port#" -e "s#@TOP@#$top#g" \
 	    "$top/nginx/nginx.conf.in" > "$var/nginx.conf"
 	mkdir -p "$var/nginx"
 	/usr/sbin/nginx -p "$var/nginx" -e "$var/log/nginx-error.log" \
@@ -220,6 +238,7 @@ start_all() {
 	pg_start
 	app_setup
 	app_start
+	dispatch_start
 	nginx_start
 }
 
@@ -262,11 +281,12 @@ run)
 	trap 'trap - INT TERM EXIT; say "stack: stopping"; stop_all; exit 0' INT TERM EXIT
 	start_all
 	banner
-	# Stay in the foreground while the pool runs.
-	while pid_alive "$var/pids/serve.pid"; do
+	# Stay in the foreground while the pool and the dispatcher run.
+	while pid_alive "$var/pids/serve.pid" &&
+	    pid_alive "$var/pids/dispatch.pid"; do
 		sleep 1
 	done
-	say "stack: wadesk serve exited; see $var/log/wadesk.log"
+	say "stack: a wadesk process exited; see $var/log/wadesk.log"
 	;;
 start)
 	start_all

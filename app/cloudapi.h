@@ -1,0 +1,25 @@
+/*
+ * cloudapi — the WhatsApp Cloud API client (libcurl via lib/http).
+ *
+ * POST {base}/{version}/{phone-number-id}/messages with the Bearer token and
+ * a text message; messages[0].id of a 2xx answer is the provider id.  429,
+ * 5xx, network errors and the throttling codes 130429, 131056 and 131000 are
+ * transient (JOB_RETRY, honouring Retry-After); other errors are permanent
+ * (JOB_FAILED with WhatsApp's code and message).
+ */
+#ifndef WADESK_CLOUDAPI_H
+#define WADESK_CLOUDAPI_H
+
+#include "provider.h"
+#include "settings.h"
+
+struct cloudapi;
+
+struct cloudapi	*cloudapi_new(const struct settings *);
+void		 cloudapi_free(struct cloudapi *);
+void		 cloudapi_send(struct cloudapi *, struct job *, size_t);
+/* Interprets one answer into the job (exposed for tests and the fuzzer). */
+void		 cloudapi_result(struct job *, long, long, const char *, size_t,
+		    const char *);
+
+#endif

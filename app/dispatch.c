@@ -1,0 +1,328 @@
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sodium.h>
+
+#include "db.h"
+#include "dispatch.h"
+#include "log.h"
+#include "mem.h"
+#include "provider.h"
+#include "stmts.h"
+
+#define DISPATCH_SWEEP_MS	1000
+#define DISPATCH_SIM_TICK_MS	100
+#define DISPATCH_PURGE_S	300
+
+static volatile sig_atomic_t	dispatch_stop;
+
+static void	dispatch_on_signal(int);
+static int	dispatch_listen(struct db *);
+static int	dispatch_batch(struct db *, struct provider *,
+		    const struct settings *);
+static int	dispatch_record(struct db *, const struct settings *,
+		    struct job *, size_t);
+static int	dispatch_record_one(struct db *, const struct settings *,
+		    struct job *);
+static int	dispatch_apply_pending(struct db *, const char *);
+static void	dispatch_log(const struct job *, const char *);
+static void	dispatch_wait(struct db *, long);
+static void	dispatch_housekeeping(struct db *, const struct settings *,
+		    time_t *);
+
+static void
+dispatch_on_signal(int sig)
+{
+	(void)sig;
+	dispatch_stop = 1;
+}
+
+long
+dispatch_backoff_ms(const struct settings *s, long attempt)
+{
+	long	cap = s->backoff_base_ms;
+	long	i;
+
+	for (i = 1; i < attempt && cap < s->backoff_max_ms; i++)
+		cap *= 2;
+	if (cap > s->backoff_max_ms)
+		cap = s->backoff_max_ms;
+	/* Full jitter: anywhere in [cap/10, cap], never zero. */
+	return cap / 10 + (long)randombytes_uniform((uint32_t)(cap -
+	    cap / 10) + 1);
+}
+
+static int
+dispatch_listen(struct db *db)
+{
+	return db_simple(db, "LISTEN wadesk_outbox", NULL) == DB_OK ? 0 : -1;
+}
+
+static void
+dispatch_log(const struct job *j, const char *outcome)
+{
+	char	id[24], attempt[16], ms[32];
+
+	snprintf(id, sizeof(id), "%lld", j->id);
+	snprintf(attempt, sizeof(attempt), "%ld", j->attempts);
+	snprintf(ms, sizeof(ms), "%.3f", j->duration_ms);
+	log_kv(j->result == JOB_SENT ? LOG_INFO : LOG_WARN, "dispatch",
+	    "#message_id", id, "#attempt", attempt, "outcome", outcome,
+	    "provider_id", j->provider_id[0] ? j->provider_id : NULL,
+	    "error_code", j->err_code[0] ? j->err_code : NULL,
+	    "error", j->err_msg[0] ? j->err_msg : NULL,
+	    "#duration_ms", ms, NULL);
+}
+
+/* Statuses that arrived before this provider id was known. */
+static int
+dispatch_apply_pending(struct db *db, const char *pid)
+{
+	PGresult	*res = NULL, *r2 = NULL;
+	const char	*p[6];
+	int		 i, ret = -1;
+
+	p[0] = pid;
+	if (db_exec(db, STMT_PENDING_TAKE, 1, p, &res) != DB_OK)
+		return -1;
+	for (i = 0; i < PQntuples(res); i++) {
+		p[1] = db_get(res, i, 0);
+		p[2] = db_get(res, i, 1);
+		p[3] = db_get(res, i, 2);
+		p[4] = db_get(res, i, 3);
+		p[5] = db_get(res, i, 4);
+		if (db_exec(db, STMT_STATUS_APPLY, 6, p, &r2) != DB_OK)
+			goto out;
+		db_res_free(r2);
+		r2 = NULL;
+	}
+	ret = 0;
+out:
+	db_res_free(res);
+	return ret;
+}
+
+static int
+dispatch_record_one(struct db *db, const struct settings *s, struct job *j)
+{
+	PGresult	*res = NULL;
+	const char	*p[3];
+	char		 id[24], delay[24], msg[sizeof(j->err_msg)];
+	enum db_rc	 rc;
+	long		 d;
+
+	snprintf(id, sizeof(id), "%lld", j->id);
+	p[0] = id;
+	if (j->result == JOB_RETRY && j->attempts >= s->max_attempts) {
+		snprintf(msg, sizeof(msg), "gave up after %ld attempts: %.460s",
+		    j->attempts, j->err_msg);
+		memcpy(j->err_msg, msg, sizeof(msg));
+		j->result = JOB_FAILED;
+	}
+	switch (j->result) {
+	case JOB_SENT:
+		p[1] = j->provider_id;
+		rc = db_exec(db, STMT_OUTBOX_SENT, 2, p, &res);
+		db_res_free(res);
+		if (rc != DB_OK || dispatch_apply_pending(db, j->provider_id))
+			return -1;
+		return 0;
+	case JOB_RETRY:
+		d = dispatch_backoff_ms(s, j->attempts);
+		if (j->retry_after_ms > d)
+			d = j->retry_after_ms;
+		snprintf(delay, sizeof(delay), "%ld", d);
+		snprintf(msg, sizeof(msg), "%.31s: %.470s", j->err_code,
+		    j->err_msg);
+		p[1] = delay;
+		p[2] = msg;
+		rc = db_exec(db, STMT_OUTBOX_RETRY, 3, p, &res);
+		break;
+	default:
+		p[1] = j->err_code;
+		p[2] = j->err_msg;
+		rc = db_exec(db, STMT_OUTBOX_FAIL, 3, p, &res);
+		break;
+	}
+	db_res_free(res);
+	return rc == DB_OK ? 0 : -1;
+}
+
+/*
+ * One transaction for the batch.  The sends already happened, so a failure
+ * here is retried (the rows stay leased meanwhile) rather than dropped.
+ */
+static int
+dispatch_record(struct db *db, const struct settings *s, struct job *jobs,
+    size_t n)
+{
+	size_t	i;
+	int	tries;
+
+	for (tries = 0; tries < s->lease_s; tries++) {
+		if (tries > 0)
+			sleep(1);
+		if (db_ensure(db) != DB_OK || db_begin(db) != DB_OK)
+			continue;
+		for (i = 0; i < n; i++)
+			if (dispatch_record_one(db, s, &jobs[i]) == -1)
+				break;
+		if (i == n && db_commit(db) == DB_OK)
+			return 0;
+		db_rollback(db);
+	}
+	log_kv(LOG_ERROR, "could not record a batch; its rows fall due again "
+	    "when the lease ends", NULL);
+	return -1;
+}
+
+/* Returns the number of rows claimed, or -1 when the database failed. */
+static int
+dispatch_batch(struct db *db, struct provider *prov, const struct settings *s)
+{
+	PGresult	*res = NULL;
+	struct job	*jobs;
+	const char	*p[2];
+	char		 limit[16], lease[16];
+	static const char *const outcomes[JOB__MAX] = {
+		[JOB_SENT] = "sent", [JOB_RETRY] = "retry",
+		[JOB_FAILED] = "failed",
+	};
+	int		 i, n;
+
+	snprintf(limit, sizeof(limit), "%ld", s->concurrency);
+	snprintf(lease, sizeof(lease), "%ld", s->lease_s);
+	p[0] = limit;
+	p[1] = lease;
+	if (db_exec(db, STMT_OUTBOX_CLAIM, 2, p, &res) != DB_OK)
+		return -1;
+	if ((n = PQntuples(res)) == 0) {
+		db_res_free(res);
+		return 0;
+	}
+	jobs = mem_calloc((size_t)n, sizeof(*jobs));
+	for (i = 0; i < n; i++) {
+		jobs[i].id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+		jobs[i].attempts = strtol(PQgetvalue(res, i, 1), NULL, 10);
+		jobs[i].sender = PQgetvalue(res, i, 2);
+		jobs[i].receiver = PQgetvalue(res, i, 3);
+		jobs[i].content = PQgetvalue(res, i, 4);
+	}
+	provider_send(prov, jobs, (size_t)n);
+	(void)dispatch_record(db, s, jobs, (size_t)n);
+	for (i = 0; i < n; i++)
+		dispatch_log(&jobs[i], outcomes[jobs[i].result]);
+	mem_free(jobs);
+	db_res_free(res);
+	return n;
+}
+
+/* Sleeps until a NOTIFY arrives or ms pass. */
+static void
+dispatch_wait(struct db *db, long ms)
+{
+	struct pollfd	 pfd;
+	PGnotify	*note;
+
+	if (db->conn == NULL) {
+		usleep((useconds_t)ms * 1000);
+		return;
+	}
+	pfd.fd = PQsocket(db->conn);
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, (int)ms) > 0 && PQconsumeInput(db->conn) == 1)
+		while ((note = PQnotifies(db->conn)) != NULL)
+			PQfreemem(note);
+}
+
+static void
+dispatch_housekeeping(struct db *db, const struct settings *s, time_t *last)
+{
+	PGresult	*res = NULL;
+	const char	*p[2];
+	char		 deliver[24], readms[24];
+	time_t		 now;
+
+	if (s->provider == PROVIDER_SIMULATED) {
+		snprintf(deliver, sizeof(deliver), "%ld", s->sim_deliver_ms);
+		snprintf(readms, sizeof(readms), "%ld", s->sim_read_ms);
+		p[0] = deliver;
+		p[1] = readms;
+		if (db_exec(db, STMT_SIM_ADVANCE, 2, p, &res) == DB_OK)
+			db_res_free(res);
+	}
+	now = time(NULL);
+	if (now - *last >= DISPATCH_PURGE_S) {
+		*last = now;
+		if (db_exec(db, STMT_HOUSEKEEPING, 0, NULL, &res) == DB_OK)
+			db_res_free(res);
+	}
+}
+
+int
+dispatch_main(const struct settings *s)
+{
+	struct sigaction	 sa;
+	struct provider		*prov;
+	struct db		 db;
+	PGresult		*res = NULL;
+	PGconn			*listening = NULL;
+	time_t			 last_purge = 0;
+	long			 wait_ms;
+	int			 n;
+	char			 conc[16];
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = dispatch_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	prov = provider_new(s);
+	db_init(&db, s->database_url, s->db_options, stmts_sql, STMT__MAX);
+	snprintf(conc, sizeof(conc), "%ld", s->concurrency);
+	log_kv(LOG_INFO, "dispatching", "provider", provider_name(prov),
+	    "#concurrency", conc, NULL);
+	while (!dispatch_stop) {
+		if (db_ensure(&db) != DB_OK) {
+			listening = NULL;
+			dispatch_wait(&db, DISPATCH_SWEEP_MS);
+			continue;
+		}
+		/* A new connection needs its LISTEN again. */
+		if (listening != db.conn) {
+			if (dispatch_listen(&db) == -1)
+				continue;
+			listening = db.conn;
+		}
+		if ((n = dispatch_batch(&db, prov, s)) > 0)
+			continue;
+		if (n == -1) {
+			dispatch_wait(&db, DISPATCH_SWEEP_MS);
+			continue;
+		}
+		dispatch_housekeeping(&db, s, &last_purge);
+		wait_ms = DISPATCH_SWEEP_MS;
+		if (db_exec(&db, STMT_OUTBOX_NEXT_MS, 0, NULL, &res) == DB_OK &&
+		    !PQgetisnull(res, 0, 0))
+			wait_ms = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+		db_res_free(res);
+		res = NULL;
+		if (wait_ms > DISPATCH_SWEEP_MS)
+			wait_ms = DISPATCH_SWEEP_MS;
+		if (s->provider == PROVIDER_SIMULATED &&
+		    wait_ms > DISPATCH_SIM_TICK_MS)
+			wait_ms = DISPATCH_SIM_TICK_MS;
+		if (wait_ms > 0 && !dispatch_stop)
+			dispatch_wait(&db, wait_ms);
+	}
+	log_kv(LOG_INFO, "dispatcher stopped", NULL);
+	db_cleanup(&db);
+	provider_free(prov);
+	return 0;
+}

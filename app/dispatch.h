@@ -1,0 +1,21 @@
+/*
+ * dispatch — the outbox dispatcher (`wadesk dispatch`).
+ *
+ * Claims due outbox rows with FOR UPDATE SKIP LOCKED under a lease, sends
+ * them through the provider, and records each outcome in one transaction per
+ * batch: sent (+ provider id, + any status that arrived early), a retry with
+ * exponential backoff and full jitter, or failed after WADESK_MAX_ATTEMPTS.
+ * Wakes on LISTEN wadesk_outbox, sweeps at least once a second.  Any number
+ * may run against one database.  SIGTERM/SIGINT: the batch in hand is sent
+ * and recorded, then it exits 0.
+ */
+#ifndef WADESK_DISPATCH_H
+#define WADESK_DISPATCH_H
+
+#include "settings.h"
+
+int	dispatch_main(const struct settings *);
+/* The retry delay for attempt n (1-based): full jitter, capped. */
+long	dispatch_backoff_ms(const struct settings *, long);
+
+#endif

@@ -1,0 +1,40 @@
+/*
+ * http — concurrent HTTPS POSTs of JSON with libcurl's multi interface.
+ *
+ * A struct http_client keeps one multi handle and a reusable easy handle per
+ * slot, so connections to the provider stay alive between batches.  The
+ * caller owns the client (http_client_new/_free) and the request structs;
+ * http_post_all() fills each request's result fields.  TLS verification is
+ * always on.
+ */
+#ifndef WADESK_HTTP_H
+#define WADESK_HTTP_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+struct http_client;
+
+struct http_req {
+	/* in */
+	const char	*url;
+	const char	*bearer;	/* Authorization: Bearer ..., or NULL */
+	const char	*body;
+	size_t		 body_len;
+	/* out */
+	long		 status;	/* HTTP status; 0 on a transport error */
+	long		 retry_after_s;	/* Retry-After in seconds, or -1 */
+	struct buf	 resp;		/* response body (http_req_init'd) */
+	char		 error[256];	/* transport error, "" otherwise */
+};
+
+struct http_client *http_client_new(size_t, long);
+void		 http_client_free(struct http_client *);
+void		 http_req_init(struct http_req *);
+void		 http_req_cleanup(struct http_req *);
+/* Runs up to the client's slot count of requests at once; returns when all
+ * are done (each within the client's timeout). */
+void		 http_post_all(struct http_client *, struct http_req *, size_t);
+
+#endif

@@ -1,0 +1,134 @@
+"""Shared helpers for the black-box integration tests (imported by conftest.py
+and the test modules; pytest puts this directory on sys.path)."""
+
+import hashlib
+import hmac
+import json
+import os
+import random
+import re
+import secrets
+import subprocess
+import time
+from pathlib import Path
+
+# tests/integ/integ_support.py -> the repository root, two levels up.
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_ENV_FILE = ROOT / "var" / "test" / "dev.env"
+BINARY = ROOT / "build" / "wadesk"
+STACK_SH = ROOT / "nginx" / "stack.sh"
+
+RFC3339_UTC = re.compile(
+    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
+MESSAGE_KEYS = {
+    "id", "direction", "sender", "receiver", "content", "timestamp",
+    "status", "provider_message_id", "contact_name", "error",
+}
+
+# API keys created by the tests (apikey create): the log test checks that
+# none of them reached a log file.
+CREATED_SECRETS = []
+
+_rng = random.SystemRandom()
+
+
+def read_env_file(path):
+    """Parses shell KEY=value lines (optionally quoted, optionally exported)."""
+    env = {}
+    for raw in Path(path).read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, value = line.split("=", 1)
+        key = key.strip()
+        if key.startswith("export "):
+            key = key[len("export "):].strip()
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        env[key] = value
+    return env
+
+
+def unique_phone():
+    """A random valid E.164 number (13 digits, first not 0), with the '+'."""
+    return "+49" + str(_rng.randint(1, 9)) + "".join(
+        str(_rng.randint(0, 9)) for _ in range(9))
+
+
+def unique_token(prefix="t"):
+    return "%s%s" % (prefix, secrets.token_hex(6))
+
+
+def sign(secret, body):
+    """The X-Hub-Signature-256 value WhatsApp sends for body (bytes)."""
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    mac = hmac.new(secret.encode("utf-8"), body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def json_bytes(obj):
+    """Compact UTF-8 JSON (non-ASCII characters sent raw, not escaped)."""
+    return json.dumps(obj, ensure_ascii=False,
+                      separators=(",", ":")).encode("utf-8")
+
+
+_UNSET = object()
+
+
+def assert_error(resp, status, code, field=_UNSET):
+    """The response is the contract's JSON error with this status and code
+    (and this field, when given; field=None means no field member)."""
+    assert resp.status_code == status, (
+        "expected %d %s, got %d: %s" % (status, code, resp.status_code,
+                                        resp.text[:300]))
+    ctype = resp.headers.get("Content-Type", "")
+    assert ctype.startswith("application/json"), (
+        "error %d is not JSON (Content-Type %r): %s"
+        % (status, ctype, resp.text[:300]))
+    body = resp.json()
+    assert isinstance(body, dict) and isinstance(body.get("error"), dict), body
+    err = body["error"]
+    assert err.get("code") == code, body
+    assert isinstance(err.get("message"), str) and err["message"], body
+    if field is not _UNSET:
+        if field is None:
+            assert "field" not in err or err["field"] is None, body
+        else:
+            assert err.get("field") == field, body
+    return err
+
+
+def assert_message_shape(msg):
+    assert set(msg) >= MESSAGE_KEYS, "missing keys: %s" % (
+        MESSAGE_KEYS - set(msg))
+    assert isinstance(msg["id"], int) and msg["id"] > 0
+    assert msg["direction"] in ("outbound", "inbound")
+    assert RFC3339_UTC.match(msg["timestamp"]), msg["timestamp"]
+    assert msg["error"] is None or (
+        isinstance(msg["error"], dict) and set(msg["error"]) >= {
+            "code", "message"})
+
+
+def wait_until(predicate, timeout, interval=0.05):
+    """Polls predicate() until it returns a truthy value; returns that value,
+    or the last (falsy) one once timeout seconds have passed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() >= deadline:
+            return value
+        time.sleep(interval)
+
+
+def run_cli(env, *args, timeout=30):
+    """Runs build/wadesk with the stack's database; returns CompletedProcess."""
+    child_env = dict(os.environ)
+    child_env["WADESK_DATABASE_URL"] = env["WADESK_DATABASE_URL"]
+    return subprocess.run([str(BINARY)] + list(args), env=child_env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def key_hash(key):
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()

@@ -1,0 +1,51 @@
+#!/bin/sh
+# make test: a private stack (its own ports and var/test), then every suite.
+# Ends with one line "N passed, N failed, N skipped"; exits non-zero on any
+# failure.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+export WADESK_HTTP_PORT=${WADESK_TEST_HTTP_PORT:-18080}
+export WADESK_PG_PORT=${WADESK_TEST_PG_PORT:-54339}
+var=$top/var/test
+py=/usr/bin/python3
+passed=0 failed=0 skipped=0
+
+count() {	# count "label" "N passed" line from a suite's output
+	p=$(printf '%s\n' "$2" | grep -Eo '[0-9]+ passed' | tail -1 | cut -d' ' -f1)
+	f=$(printf '%s\n' "$2" | grep -Eo '[0-9]+ (failed|errors?)' | awk '{s+=$1} END {print s+0}')
+	s=$(printf '%s\n' "$2" | grep -Eo '[0-9]+ skipped' | tail -1 | cut -d' ' -f1)
+	passed=$((passed + ${p:-0}))
+	failed=$((failed + ${f:-0}))
+	skipped=$((skipped + ${s:-0}))
+	if [ "$3" != 0 ] && [ "${f:-0}" = 0 ]; then
+		echo "$1: exited $3 without a failure count; counting one failure"
+		failed=$((failed + 1))
+	fi
+}
+
+# A fresh stack every run: nothing left from an earlier one.
+sh nginx/stack.sh reset "$var" >/dev/null 2>&1
+trap 'sh nginx/stack.sh stop "$var" >/dev/null 2>&1' EXIT INT TERM
+if ! sh nginx/stack.sh start "$var"; then
+	echo "the test stack did not start"
+	for f in "$var"/log/*.log; do
+		[ -f "$f" ] && { echo "== $f"; tail -20 "$f"; }
+	done
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+
+echo "== unit tests"
+out=$(sh tests/run-unit.sh build/tests/test_* 2>&1); rc=$?
+printf '%s\n' "$out" | tail -40
+count unit "$(printf '%s\n' "$out" | tail -1)" $rc
+
+echo "== integration tests (nginx -> FastCGI -> PostgreSQL)"
+out=$(WADESK_ENV_FILE="$var/dev.env" $py -m pytest tests/integ -q \
+    -p no:cacheprovider 2>&1); rc=$?
+printf '%s\n' "$out" | tail -60
+count integ "$(printf '%s\n' "$out" | tail -1)" $rc
+
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" = 0 ]
