@@ -1,6 +1,10 @@
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "auth.h"
+#include "buf.h"
+#include "log.h"
 #include "crypto.h"
 #include "jsonb.h"
 #include "model_message.h"
@@ -8,9 +12,31 @@
 #include "stmts.h"
 #include "webhook.h"
 
-#define WEBHOOK_ID_MAX	256
+#define WEBHOOK_ID_MAX		256
+#define WEBHOOK_DB_TRIES	3
+
+/* What one Cloud API payload held, for the answer and the log. */
+struct cloud_counts {
+	int	messages;
+	int	statuses;
+	int	skipped;
+};
 
 static void	webhook_simple(struct app *, struct json_object *);
+static void	webhook_cloud(struct app *, struct json_object *);
+static enum db_rc webhook_cloud_tx(struct app *, struct json_object *,
+		    struct cloud_counts *);
+static enum db_rc webhook_cloud_value(struct app *, struct json_object *,
+		    struct cloud_counts *);
+static enum db_rc webhook_cloud_message(struct app *, struct json_object *,
+		    const char *, struct json_object *, struct cloud_counts *);
+static enum db_rc webhook_cloud_status(struct app *, struct json_object *,
+		    struct cloud_counts *);
+static const char *wh_str(struct json_object *, ...)
+		    __attribute__((sentinel));
+static const char *wh_unix_ts(struct json_object *, const char *, char *,
+		    size_t);
+static void	wh_content(struct buf *, struct json_object *, const char *);
 
 void
 webhook_verify(struct app *a)
@@ -58,8 +84,7 @@ webhook_receive(struct app *a)
 		return;
 	if (json_object_object_get_ex(root, "object", NULL) ||
 	    json_object_object_get_ex(root, "entry", NULL)) {
-		req_error(a->req, 422, "validation_failed", "the WhatsApp Cloud "
-		    "API payload shape is not supported yet", "object");
+		webhook_cloud(a, root);
 		goto out;
 	}
 	if (!json_object_object_get_ex(root, "sender", NULL) &&
@@ -147,4 +172,365 @@ webhook_simple(struct app *a, struct json_object *root)
 	req_json(a->req, 200, out);
 	json_object_put(out);
 	db_res_free(res);
+}
+
+/* A string at a path of object keys, or NULL. */
+static const char *
+wh_str(struct json_object *o, ...)
+{
+	va_list		 ap;
+	const char	*k;
+
+	va_start(ap, o);
+	while (o != NULL && (k = va_arg(ap, const char *)) != NULL) {
+		if (!json_object_is_type(o, json_type_object) ||
+		    !json_object_object_get_ex(o, k, &o))
+			o = NULL;
+	}
+	va_end(ap);
+	if (o == NULL || !json_object_is_type(o, json_type_string))
+		return NULL;
+	return json_object_get_string(o);
+}
+
+/* WhatsApp's timestamp (Unix seconds, a string or a number), or NULL. */
+static const char *
+wh_unix_ts(struct json_object *o, const char *key, char *out, size_t len)
+{
+	const char	*s;
+	size_t		 n;
+	long long	 v;
+
+	if (jsonb_get_strnum(o, key, &s, &n) != JSONB_GET_OK ||
+	    valid_uint(s, 0, 99999999999LL, &v) == -1)
+		return NULL;
+	snprintf(out, len, "%lld", v);
+	return out;
+}
+
+/*
+ * Readable content for any message type: text as is, other types as
+ * "[type]" plus whatever caption, title, emoji or name they carry.
+ */
+static void
+wh_content(struct buf *b, struct json_object *m, const char *type)
+{
+	const char	*extra = NULL, *lat, *lon;
+	struct json_object *arr;
+	char		 pos[96];
+
+	if (strcmp(type, "text") == 0 &&
+	    (extra = wh_str(m, "text", "body", NULL)) != NULL) {
+		buf_puts(b, extra);
+		return;
+	}
+	if (strcmp(type, "image") == 0 || strcmp(type, "video") == 0 ||
+	    strcmp(type, "sticker") == 0 || strcmp(type, "audio") == 0)
+		extra = wh_str(m, type, "caption", NULL);
+	else if (strcmp(type, "document") == 0) {
+		if ((extra = wh_str(m, type, "caption", NULL)) == NULL)
+			extra = wh_str(m, type, "filename", NULL);
+	} else if (strcmp(type, "reaction") == 0)
+		extra = wh_str(m, "reaction", "emoji", NULL);
+	else if (strcmp(type, "location") == 0) {
+		if ((extra = wh_str(m, "location", "name", NULL)) == NULL &&
+		    (extra = wh_str(m, "location", "address", NULL)) == NULL) {
+			lat = json_object_get_string(json_object_object_get(
+			    json_object_object_get(m, "location"), "latitude"));
+			lon = json_object_get_string(json_object_object_get(
+			    json_object_object_get(m, "location"), "longitude"));
+			if (lat != NULL && lon != NULL) {
+				snprintf(pos, sizeof(pos), "%.40s,%.40s", lat,
+				    lon);
+				extra = pos;
+			}
+		}
+	} else if (strcmp(type, "contacts") == 0) {
+		if (jsonb_get_type(m, "contacts", json_type_array, &arr) ==
+		    JSONB_GET_OK && json_object_array_length(arr) > 0)
+			extra = wh_str(json_object_array_get_idx(arr, 0),
+			    "name", "formatted_name", NULL);
+	} else if (strcmp(type, "interactive") == 0) {
+		if ((extra = wh_str(m, "interactive", "button_reply", "title",
+		    NULL)) == NULL)
+			extra = wh_str(m, "interactive", "list_reply", "title",
+			    NULL);
+	} else if (strcmp(type, "button") == 0)
+		extra = wh_str(m, "button", "text", NULL);
+	buf_printf(b, "[%s]", type);
+	if (extra != NULL && *extra != '\0') {
+		buf_putc(b, ' ');
+		buf_puts(b, extra);
+	}
+}
+
+static enum db_rc
+webhook_cloud_message(struct app *a, struct json_object *m,
+    const char *receiver, struct json_object *contacts,
+    struct cloud_counts *n)
+{
+	struct message_err	 err;
+	struct buf		 content;
+	struct json_object	*c;
+	PGresult		*res = NULL;
+	const char		*from, *id, *type, *name = NULL, *p[6];
+	char			 phone[VALID_PHONE_MAX], ts[24];
+	size_t			 i, chars;
+	enum db_rc		 rc;
+
+	from = wh_str(m, "from", NULL);
+	if (from == NULL || valid_phone(from, strlen(from), phone) == -1) {
+		log_kv(LOG_WARN, "webhook: message without a usable sender "
+		    "skipped", "id", wh_str(m, "id", NULL), NULL);
+		n->skipped++;
+		return DB_OK;
+	}
+	id = wh_str(m, "id", NULL);
+	if (id != NULL && (*id == '\0' || strlen(id) > WEBHOOK_ID_MAX))
+		id = NULL;
+	if ((type = wh_str(m, "type", NULL)) == NULL || *type == '\0' ||
+	    strlen(type) > 32)
+		type = "unknown";
+	for (i = 0; contacts != NULL &&
+	    i < json_object_array_length(contacts); i++) {
+		c = json_object_array_get_idx(contacts, i);
+		if (json_object_array_length(contacts) == 1 ||
+		    (wh_str(c, "wa_id", NULL) != NULL &&
+		    strcmp(wh_str(c, "wa_id", NULL), from) == 0)) {
+			name = wh_str(c, "profile", "name", NULL);
+			break;
+		}
+	}
+	buf_init(&content);
+	wh_content(&content, m, type);
+	/* Whatever arrives, store something valid and readable. */
+	if (model_message_check_content(content.data, content.len, &err) ==
+	    -1) {
+		if (valid_utf8(content.data, content.len, &chars) == 0 &&
+		    chars > MESSAGE_MAX_CHARS) {
+			/* Keep the first 4096 characters. */
+			size_t	k, cp = 0;
+
+			for (k = 0; k < content.len && cp <= MESSAGE_MAX_CHARS;
+			    k++)
+				if (((unsigned char)content.data[k] & 0xc0) !=
+				    0x80)
+					cp++;
+			content.len = k - 1;
+			content.data[content.len] = '\0';
+		} else {
+			buf_reset(&content);
+			buf_printf(&content, "[%s]", type);
+		}
+	}
+	if (name != NULL && (strlen(name) > 256 ||
+	    valid_utf8(name, strlen(name), NULL) == -1))
+		name = NULL;
+	p[0] = phone;
+	p[1] = receiver;
+	p[2] = content.data;
+	p[3] = id;
+	p[4] = wh_unix_ts(m, "timestamp", ts, sizeof(ts));
+	p[5] = name;
+	rc = db_exec(a->db, STMT_MSG_INBOUND, 6, p, &res);
+	db_res_free(res);
+	buf_cleanup(&content);
+	if (rc == DB_OK)
+		n->messages++;
+	return rc;
+}
+
+static enum db_rc
+webhook_cloud_status(struct app *a, struct json_object *st,
+    struct cloud_counts *n)
+{
+	static const char *const known[] = {
+		"sent", "delivered", "read", "failed", NULL
+	};
+	struct json_object	*detail = NULL, *errors = NULL, *e0, *v;
+	PGresult		*res = NULL;
+	const char		*id, *status, *p[6], *details;
+	char			 ts[24], code[32], msg[512];
+	size_t			 i;
+	enum db_rc		 rc;
+
+	id = wh_str(st, "id", NULL);
+	status = wh_str(st, "status", NULL);
+	for (i = 0; status != NULL && known[i] != NULL; i++)
+		if (strcmp(status, known[i]) == 0)
+			break;
+	if (id == NULL || *id == '\0' || strlen(id) > WEBHOOK_ID_MAX ||
+	    status == NULL || known[i] == NULL) {
+		log_kv(LOG_WARN, "webhook: status without a usable id or "
+		    "status skipped", "status", status, NULL);
+		n->skipped++;
+		return DB_OK;
+	}
+	p[4] = p[5] = NULL;
+	if (jsonb_get_type(st, "errors", json_type_array, &errors) ==
+	    JSONB_GET_OK) {
+		detail = json_object_new_object();
+		json_object_object_add(detail, "errors",
+		    json_object_get(errors));
+		if (json_object_array_length(errors) > 0) {
+			e0 = json_object_array_get_idx(errors, 0);
+			if (json_object_object_get_ex(e0, "code", &v)) {
+				snprintf(code, sizeof(code), "%.30s",
+				    json_object_get_string(v));
+				p[4] = code;
+			}
+			details = wh_str(e0, "error_data", "details", NULL);
+			snprintf(msg, sizeof(msg), "%.200s%s%.250s",
+			    wh_str(e0, "title", NULL) ?
+			    wh_str(e0, "title", NULL) : "failed",
+			    details ? ": " : "", details ? details : "");
+			p[5] = msg;
+		}
+	}
+	if (json_object_object_get_ex(st, "conversation", &v) ||
+	    json_object_object_get_ex(st, "pricing", NULL)) {
+		if (detail == NULL)
+			detail = json_object_new_object();
+		if (json_object_object_get_ex(st, "conversation", &v))
+			json_object_object_add(detail, "conversation",
+			    json_object_get(v));
+		if (json_object_object_get_ex(st, "pricing", &v))
+			json_object_object_add(detail, "pricing",
+			    json_object_get(v));
+	}
+	if (p[5] == NULL && strcmp(status, "failed") == 0)
+		p[5] = "failed";
+	p[0] = id;
+	p[1] = status;
+	p[2] = detail ? json_object_to_json_string_ext(detail,
+	    JSON_C_TO_STRING_PLAIN) : NULL;
+	p[3] = wh_unix_ts(st, "timestamp", ts, sizeof(ts));
+	rc = db_exec(a->db, STMT_STATUS_APPLY, 6, p, &res);
+	db_res_free(res);
+	json_object_put(detail);
+	if (rc == DB_OK)
+		n->statuses++;
+	return rc;
+}
+
+static enum db_rc
+webhook_cloud_value(struct app *a, struct json_object *value,
+    struct cloud_counts *n)
+{
+	struct json_object	*contacts = NULL, *arr;
+	const char		*disp;
+	char			 receiver[VALID_PHONE_MAX];
+	const char		*recv;
+	size_t			 i;
+	enum db_rc		 rc;
+
+	disp = wh_str(value, "metadata", "display_phone_number", NULL);
+	if (disp != NULL && valid_phone(disp, strlen(disp), receiver) == 0)
+		recv = receiver;
+	else
+		recv = a->cfg->business_number[0] ?
+		    a->cfg->business_number : "Me";
+	if (jsonb_get_type(value, "contacts", json_type_array, &contacts) !=
+	    JSONB_GET_OK)
+		contacts = NULL;
+	if (jsonb_get_type(value, "messages", json_type_array, &arr) ==
+	    JSONB_GET_OK)
+		for (i = 0; i < json_object_array_length(arr); i++)
+			if ((rc = webhook_cloud_message(a,
+			    json_object_array_get_idx(arr, i), recv, contacts,
+			    n)) != DB_OK)
+				return rc;
+	if (jsonb_get_type(value, "statuses", json_type_array, &arr) ==
+	    JSONB_GET_OK)
+		for (i = 0; i < json_object_array_length(arr); i++)
+			if ((rc = webhook_cloud_status(a,
+			    json_object_array_get_idx(arr, i), n)) != DB_OK)
+				return rc;
+	return DB_OK;
+}
+
+/* Every entry[], every changes[] of field "messages", in one transaction. */
+static enum db_rc
+webhook_cloud_tx(struct app *a, struct json_object *root,
+    struct cloud_counts *n)
+{
+	struct json_object	*entries, *changes, *ch, *value;
+	const char		*field;
+	size_t			 i, k;
+	enum db_rc		 rc;
+
+	memset(n, 0, sizeof(*n));
+	if ((rc = db_begin(a->db)) != DB_OK)
+		return rc;
+	(void)jsonb_get_type(root, "entry", json_type_array, &entries);
+	for (i = 0; i < json_object_array_length(entries); i++) {
+		if (jsonb_get_type(json_object_array_get_idx(entries, i),
+		    "changes", json_type_array, &changes) != JSONB_GET_OK)
+			continue;
+		for (k = 0; k < json_object_array_length(changes); k++) {
+			ch = json_object_array_get_idx(changes, k);
+			field = wh_str(ch, "field", NULL);
+			if (field == NULL || strcmp(field, "messages") != 0 ||
+			    jsonb_get_type(ch, "value", json_type_object,
+			    &value) != JSONB_GET_OK)
+				continue;
+			if ((rc = webhook_cloud_value(a, value, n)) != DB_OK) {
+				db_rollback(a->db);
+				return rc;
+			}
+		}
+	}
+	if ((rc = db_commit(a->db)) != DB_OK)
+		db_rollback(a->db);
+	return rc;
+}
+
+/*
+ * The WhatsApp Cloud API shape.  Nothing in it is rejected for being
+ * optional or unknown; only a payload that is not WhatsApp's at all is 422.
+ * Deadlocks between concurrent deliveries are retried.
+ */
+static void
+webhook_cloud(struct app *a, struct json_object *root)
+{
+	struct json_object	*out, *data, *entries;
+	struct cloud_counts	 n;
+	const char		*object;
+	enum db_rc		 rc = DB_ERROR;
+	int			 tries;
+
+	object = wh_str(root, "object", NULL);
+	if (object == NULL || strcmp(object, "whatsapp_business_account") !=
+	    0) {
+		req_error(a->req, 422, "validation_failed", "object must be "
+		    "\"whatsapp_business_account\"", "object");
+		return;
+	}
+	if (jsonb_get_type(root, "entry", json_type_array, &entries) !=
+	    JSONB_GET_OK) {
+		req_error(a->req, 422, "validation_failed",
+		    "entry must be an array", "entry");
+		return;
+	}
+	if (auth_db_ready(a) == -1)
+		return;
+	for (tries = 0; tries < WEBHOOK_DB_TRIES; tries++)
+		if ((rc = webhook_cloud_tx(a, root, &n)) != DB_RETRY)
+			break;
+	if (rc != DB_OK) {
+		app_db_error(a, rc);
+		return;
+	}
+	out = json_object_new_object();
+	data = json_object_new_object();
+	json_object_object_add(out, "message",
+	    json_object_new_string("Webhook received asynchronously"));
+	json_object_object_add(data, "messages",
+	    json_object_new_int(n.messages));
+	json_object_object_add(data, "statuses",
+	    json_object_new_int(n.statuses));
+	json_object_object_add(data, "skipped", json_object_new_int(n.skipped));
+	json_object_object_add(out, "data", data);
+	req_json(a->req, 200, out);
+	json_object_put(out);
 }
