@@ -16,6 +16,7 @@ struct app {
 	struct db		*db;
 	const struct settings	*cfg;
 	const char		*route;		/* pattern, for logs */
+	int			 route_id;	/* enum route; ROUTE__MAX: none */
 	const char		*args[APP_MAX_ARGS];	/* {id} captures */
 	long long		 api_key_id;	/* set by auth_api_key() */
 };

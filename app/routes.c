@@ -8,6 +8,7 @@
 const struct route_def routes[ROUTE__MAX] = {
 	[ROUTE_HEALTHZ] = { "GET", "/healthz", ops_healthz },
 	[ROUTE_READYZ] = { "GET", "/readyz", ops_readyz },
+	[ROUTE_METRICS] = { "GET", "/metrics", ops_metrics },
 	[ROUTE_SEND_MESSAGE] = { "POST", "/api/send-message",
 	    api_send_message },
 	[ROUTE_MESSAGES] = { "GET", "/api/messages", api_messages_list },
@@ -58,6 +59,7 @@ routes_dispatch(struct app *a)
 	int		 path_known = 0;
 
 	allow[0] = '\0';
+	a->route_id = ROUTE__MAX;
 	/* HEAD is answered like GET; nginx drops the body. */
 	if (strcmp(method, "HEAD") == 0)
 		method = "GET";
@@ -67,6 +69,7 @@ routes_dispatch(struct app *a)
 			continue;
 		if (strcmp(routes[i].method, method) == 0) {
 			a->route = routes[i].pattern;
+			a->route_id = (int)i;
 			routes[i].handler(a);
 			return;
 		}

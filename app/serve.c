@@ -13,6 +13,7 @@
 #include "app.h"
 #include "arena.h"
 #include "log.h"
+#include "metrics.h"
 #include "routes.h"
 #include "serve.h"
 #include "stmts.h"
@@ -138,6 +139,8 @@ serve_reap(struct slot *slots, long n, int stopping)
 			    "#exit", code, NULL);
 			continue;
 		}
+		metrics_worker_exit(WIFSIGNALED(status) &&
+		    WTERMSIG(status) != SIGTERM);
 		if (age < SERVE_YOUNG_MS)
 			slots[i].crashes++;
 		else
@@ -179,6 +182,9 @@ serve_master(const struct settings *s)
 		self[n - 10] = '\0';
 	if ((lfd = serve_listen(s->socket)) == -1)
 		return 1;
+	if (metrics_create() == -1)
+		log_kv(LOG_WARN, "metrics segment unavailable; /metrics will "
+		    "show database figures only", NULL);
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGTERM);
@@ -281,6 +287,7 @@ worker_handle(FCGX_Request *fr, struct arena *arena, struct db *db,
 		    "an internal error occurred", NULL);
 	snprintf(status, sizeof(status), "%d", r.status);
 	snprintf(ms, sizeof(ms), "%.3f", req_elapsed_ms(&r));
+	metrics_request(a.route_id, r.status, req_elapsed_ms(&r));
 	log_kv(r.status >= 500 ? LOG_ERROR : LOG_INFO, "request",
 	    "method", r.method, "route", a.route, "#status", status,
 	    "#duration_ms", ms, NULL);
@@ -311,6 +318,7 @@ serve_worker(const struct settings *s)
 		log_kv(LOG_FATAL, "FCGX_InitRequest failed", NULL);
 		return 1;
 	}
+	metrics_attach();
 	arena_init(&arena, 64 * 1024);
 	db_init(&db, s->database_url, s->db_options, stmts_sql, STMT__MAX);
 	while (!worker_stop) {

@@ -193,6 +193,22 @@ const char *const stmts_sql[STMT__MAX] = {
 	    "WITH i AS (DELETE FROM idempotency_keys"
 	    " WHERE created_at < now() - interval '24 hours') "
 	    "DELETE FROM admin_sessions WHERE expires_at < now()",
+	/*
+	 * /metrics: ('m', direction, status, count) rows, then ('g', name,
+	 * '', value) gauges.
+	 */
+	[STMT_METRICS] =
+	    "SELECT 'm', direction, status, count(*)::text FROM messages"
+	    " GROUP BY direction, status "
+	    "UNION ALL SELECT 'g', 'wadesk_outbox_queued', '',"
+	    " count(*)::text FROM outbox "
+	    "UNION ALL SELECT 'g', 'wadesk_outbox_due', '', count(*)::text"
+	    " FROM outbox WHERE run_at <= now() "
+	    "UNION ALL SELECT 'g', 'wadesk_outbox_oldest_seconds', '',"
+	    " coalesce(extract(epoch FROM now() - min(run_at)), 0)::text"
+	    " FROM outbox WHERE run_at <= now() "
+	    "UNION ALL SELECT 'g', 'wadesk_pending_statuses', '',"
+	    " count(*)::text FROM pending_statuses",
 };
 
 const char *const stmts_mig_sql[MIG__MAX] = {

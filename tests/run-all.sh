@@ -7,6 +7,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 export WADESK_HTTP_PORT=${WADESK_TEST_HTTP_PORT:-18080}
 export WADESK_PG_PORT=${WADESK_TEST_PG_PORT:-54339}
+# The simulated provider, quick enough for tests to watch a whole lifecycle.
+export WADESK_PROVIDER=simulated WADESK_SIM_DELIVER_MS=300 WADESK_SIM_READ_MS=600
 var=$top/var/test
 py=/usr/bin/python3
 passed=0 failed=0 skipped=0

@@ -1,0 +1,25 @@
+/*
+ * metrics — counters shared by the master and every worker, for /metrics.
+ *
+ * The master creates one shared memory segment (memfd) before forking; its
+ * descriptor survives the workers' exec and is named in WADESK_METRICS_FD.
+ * Workers add to it with atomic operations; nothing is locked.  When the
+ * segment is absent (a worker started by hand) the calls do nothing.
+ */
+#ifndef WADESK_METRICS_H
+#define WADESK_METRICS_H
+
+#include "buf.h"
+
+/* Master: creates the segment and exports WADESK_METRICS_FD.  0 or -1. */
+int	metrics_create(void) __attribute__((warn_unused_result));
+/* Worker: maps the segment named by WADESK_METRICS_FD, if any. */
+void	metrics_attach(void);
+/* One finished request: its route index (routes.h), status, duration. */
+void	metrics_request(int, int, double);
+/* Master: a worker exited; crashed when it died of a signal or too young. */
+void	metrics_worker_exit(int);
+/* Appends the counters in Prometheus text format. */
+void	metrics_render(struct buf *);
+
+#endif
