@@ -33,7 +33,7 @@ LIB_SRC   = lib/mem.c lib/buf.c lib/arena.c lib/log.c lib/cfg.c lib/valid.c \
 APP_SRC   = app/main.c app/app.c app/settings.c app/serve.c app/routes.c app/stmts.c \
             app/auth.c app/model_message.c app/api_messages.c app/webhook.c \
             app/ops.c app/migrate.c app/cli.c app/dispatch.c app/provider.c app/metrics.c \
-            app/cloudapi.c $(BUILD)/migrations.c
+            app/cloudapi.c $(BUILD)/migrations.c $(BUILD)/openapi.c
 UNIT_TESTS = valid jsonb crypto html cfg query buf
 
 LIB_OBJ   = $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -51,6 +51,13 @@ $(BUILD)/wadesk: $(APP_OBJ) $(LIB_OBJ)
 $(BUILD)/migrations.c: app/gen_migrations.sh $(sort $(wildcard sql/*.sql))
 	@mkdir -p $(dir $@)
 	sh app/gen_migrations.sh $(sort $(wildcard sql/*.sql)) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/openapi.c: app/gen_embed.sh app/openapi.yaml
+	@mkdir -p $(dir $@)
+	sh app/gen_embed.sh openapi_yaml app/openapi.yaml > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/openapi.o: $(BUILD)/openapi.c
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/migrations.o: $(BUILD)/migrations.c
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<

@@ -5,6 +5,8 @@
 #include "ops.h"
 #include "stmts.h"
 
+extern const char	openapi_yaml[];
+
 void
 ops_healthz(struct app *a)
 {
@@ -66,4 +68,11 @@ ops_metrics(struct app *a)
 	req_send(a->req, 200, "text/plain; version=0.0.4; charset=utf-8",
 	    b.data, b.len);
 	buf_cleanup(&b);
+}
+
+void
+ops_openapi(struct app *a)
+{
+	req_send(a->req, 200, "application/yaml; charset=utf-8", openapi_yaml,
+	    strlen(openapi_yaml));
 }

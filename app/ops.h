@@ -8,6 +8,8 @@
  *   parked-status figures from the database (wadesk_database_up 0 and no
  *   database figures when it is unreachable).  nginx allows it from
  *   loopback only.
+ * ops_openapi: GET /api/openapi.yaml  the OpenAPI 3 description of the API
+ *   and the webhook (app/openapi.yaml, compiled in).
  */
 #ifndef WADESK_OPS_H
 #define WADESK_OPS_H
@@ -17,5 +19,6 @@
 void	ops_healthz(struct app *);
 void	ops_readyz(struct app *);
 void	ops_metrics(struct app *);
+void	ops_openapi(struct app *);
 
 #endif

@@ -9,6 +9,7 @@ const struct route_def routes[ROUTE__MAX] = {
 	[ROUTE_HEALTHZ] = { "GET", "/healthz", ops_healthz },
 	[ROUTE_READYZ] = { "GET", "/readyz", ops_readyz },
 	[ROUTE_METRICS] = { "GET", "/metrics", ops_metrics },
+	[ROUTE_OPENAPI] = { "GET", "/api/openapi.yaml", ops_openapi },
 	[ROUTE_SEND_MESSAGE] = { "POST", "/api/send-message",
 	    api_send_message },
 	[ROUTE_MESSAGES] = { "GET", "/api/messages", api_messages_list },
