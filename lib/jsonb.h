@@ -17,6 +17,7 @@ enum jsonb_err {
 	JSONB_OK,
 	JSONB_SYNTAX,		/* not JSON, or trailing bytes */
 	JSONB_NOT_OBJECT,	/* JSON, but not an object */
+	JSONB_SURROGATE,	/* a lone UTF-16 surrogate escape (not text) */
 	JSONB__MAX
 };
 

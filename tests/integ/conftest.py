@@ -12,7 +12,7 @@ import psycopg2
 import pytest
 import requests
 
-from integ_support import (BINARY, CREATED_SECRETS, DEFAULT_ENV_FILE, ROOT,
+from integ_support import (BINARY, CREATED_SECRETS, DEFAULT_ENV_FILE,
                            json_bytes, key_hash, read_env_file, run_cli, sign)
 
 REQUIRED = ("WADESK_URL", "WADESK_DATABASE_URL", "WADESK_API_KEY",
@@ -22,9 +22,8 @@ TIMEOUT = 15
 
 @pytest.fixture(scope="session")
 def env():
-    path = Path(os.environ.get("WADESK_ENV_FILE") or DEFAULT_ENV_FILE)
-    if not path.is_absolute():
-        path = ROOT / path
+    given = os.environ.get("WADESK_ENV_FILE")
+    path = Path(given).resolve() if given else DEFAULT_ENV_FILE
     if not path.is_file():
         pytest.exit("integration tests: %s does not exist; start the stack "
                     "first (sh nginx/stack.sh start var/test)" % path,
@@ -123,10 +122,11 @@ def sign_body(env):
 @pytest.fixture(scope="session")
 def send(api):
     """send(payload, session=api, headers=None) -> POST /api/send-message/.
-    payload: a dict (sent as JSON) or raw bytes."""
+    payload: a dict (sent as JSON), raw bytes or an iterator of bytes
+    (sent chunked)."""
     def post(payload, session=None, headers=None):
-        body = payload if isinstance(payload, (bytes, bytearray)) \
-            else json_bytes(payload)
+        # dict: sent as JSON; bytes or an iterator of bytes: sent as is.
+        body = json_bytes(payload) if isinstance(payload, dict) else payload
         h = {"Content-Type": "application/json"}
         h.update(headers or {})
         return (session or api).post("/api/send-message/", data=body,

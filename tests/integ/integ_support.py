@@ -33,7 +33,7 @@ _rng = random.SystemRandom()
 
 
 def read_env_file(path):
-    """Parses shell KEY=value lines (optionally quoted, optionally exported)."""
+    """Parses shell KEY=value lines (maybe quoted, maybe exported)."""
     env = {}
     for raw in Path(path).read_text(encoding="utf-8").splitlines():
         line = raw.strip()
@@ -123,7 +123,7 @@ def wait_until(predicate, timeout, interval=0.05):
 
 
 def run_cli(env, *args, timeout=30):
-    """Runs build/wadesk with the stack's database; returns CompletedProcess."""
+    """Runs build/wadesk against the stack's database."""
     child_env = dict(os.environ)
     child_env["WADESK_DATABASE_URL"] = env["WADESK_DATABASE_URL"]
     return subprocess.run([str(BINARY)] + list(args), env=child_env,

@@ -40,14 +40,19 @@ def test_send_commits_message_outbox_row_and_queued_event(send, query):
     assert r.status_code == 201, r.text
     mid = r.json()["id"]
     # A 2xx answer to a write means the row is committed: visible at once.
-    rows = query("SELECT direction, sender, receiver, content, status "
+    rows = query("SELECT direction, sender, receiver, content "
                  "FROM messages WHERE id = %s", (mid,))
-    assert rows == [("outbound", sender, receiver, content, "queued")]
-    assert query("SELECT count(*) FROM outbox WHERE message_id = %s",
-                 (mid,))[0][0] == 1
+    assert rows == [("outbound", sender, receiver, content)]
     events = query("SELECT status FROM message_events WHERE message_id = %s "
                    "ORDER BY id", (mid,))
-    assert events == [("queued",)]
+    assert events[0] == ("queued",)
+    # The outbox row is there, unless a dispatcher has already taken it (then
+    # the message has moved on from queued).
+    outbox = query("SELECT count(*) FROM outbox WHERE message_id = %s",
+                   (mid,))[0][0]
+    status = query("SELECT status FROM messages WHERE id = %s", (mid,))[0][0]
+    assert outbox == 1 or (outbox == 0 and status != "queued" and
+                           len(events) > 1), (outbox, status, events)
 
 
 @pytest.mark.parametrize("given,stored", [
@@ -129,8 +134,9 @@ def test_sent_message_is_readable_through_the_api(send, api):
     got = api.get("/api/messages/%d" % created["id"])
     assert got.status_code == 200, got.text
     got = got.json()
+    # (The dispatcher may have moved the status on already.)
     for key in ("id", "direction", "sender", "receiver", "content",
-                "timestamp", "status"):
+                "timestamp"):
         assert got[key] == created[key], key
 
 

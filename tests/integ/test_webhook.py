@@ -8,10 +8,10 @@ import pytest
 from integ_support import (RFC3339_UTC, assert_error, json_bytes,
                            unique_phone, unique_token)
 
-# The WhatsApp Cloud API payload shape ({"object", "entry"}) is not
-# implemented yet: the app answers 422 for it.  When it is implemented, set
-# this to True; test_cloud_api_shape then expects 200 and a stored message.
-CLOUD_API_IMPLEMENTED = False
+# The WhatsApp Cloud API payload shape ({"object", "entry"}): True expects
+# 200 and a stored message from test_cloud_api_shape; False expects the 422
+# that the app answered before the shape was implemented.
+CLOUD_API_IMPLEMENTED = True
 
 
 # ---------------------------------------------------------------- verification
@@ -19,16 +19,30 @@ CLOUD_API_IMPLEMENTED = False
 def test_verify_echoes_the_challenge(anon, env):
     challenge = str(int(time.time() * 1000))
     r = anon.get("/api/webhook/", params={
-        "hub.mode": "subscribe", "hub.verify_token": env["WADESK_VERIFY_TOKEN"],
+        "hub.mode": "subscribe",
+        "hub.verify_token": env["WADESK_VERIFY_TOKEN"],
         "hub.challenge": challenge})
     assert r.status_code == 200, r.text
     assert r.headers["Content-Type"].startswith("text/plain")
     assert r.text == challenge
 
 
+def test_verify_answers_head(anon, env):
+    r = anon.head("/api/webhook/", params={
+        "hub.mode": "subscribe",
+        "hub.verify_token": env["WADESK_VERIFY_TOKEN"],
+        "hub.challenge": "77"})
+    assert r.status_code == 200 and r.content == b""
+    r = anon.head("/api/webhook/", params={
+        "hub.mode": "subscribe", "hub.verify_token": "wrong",
+        "hub.challenge": "77"})
+    assert r.status_code == 403
+
+
 def test_verify_without_trailing_slash(anon, env):
     r = anon.get("/api/webhook", params={
-        "hub.mode": "subscribe", "hub.verify_token": env["WADESK_VERIFY_TOKEN"],
+        "hub.mode": "subscribe",
+        "hub.verify_token": env["WADESK_VERIFY_TOKEN"],
         "hub.challenge": "1158201444"})
     assert r.status_code == 200 and r.text == "1158201444"
 
@@ -157,17 +171,26 @@ def _cloud_payload(sender, wamid, text):
 
 
 def test_cloud_api_shape(webhook, query):
-    # Not implemented yet (422); flip CLOUD_API_IMPLEMENTED when it is.
+    # See CLOUD_API_IMPLEMENTED above.
     sender = unique_phone()[1:]
     wamid = "wamid." + unique_token()
-    r = webhook(_cloud_payload(sender, wamid, "Does it come in another "
-                                               "color?"))
-    rows = query("SELECT sender, content, contact_name FROM messages "
-                 "WHERE provider_message_id = %s", (wamid,))
+    payload = _cloud_payload(sender, wamid, "Does it come in another color?")
+    r = webhook(payload)
+    sql = ("SELECT sender, receiver, content, contact_name, direction, "
+           "status, extract(epoch FROM created_at)::bigint FROM messages "
+           "WHERE provider_message_id = %s")
+    rows = query(sql, (wamid,))
     if CLOUD_API_IMPLEMENTED:
         assert r.status_code == 200, r.text
-        assert rows == [("+" + sender, "Does it come in another color?",
-                         "Sheena Nelson")]
+        # The message's own time, not the arrival time; the receiver is the
+        # business number from metadata.
+        assert rows == [("+" + sender, "+15550783881",
+                         "Does it come in another color?", "Sheena Nelson",
+                         "inbound", "received", 1749416383)]
+        # WhatsApp re-delivers: still one message.
+        again = webhook(payload)
+        assert again.status_code == 200, again.text
+        assert len(query(sql, (wamid,))) == 1
     else:
         assert_error(r, 422, "validation_failed")
         assert rows == []
@@ -208,6 +231,10 @@ def test_signed_invalid_json_is_400(webhook, count_rows):
     assert_error(webhook(b'{"sender": "+15551234567", "content": '), 400,
                  "invalid_json")
     assert count_rows("messages") == before
+
+
+def test_signed_empty_body_is_400(webhook):
+    assert_error(webhook(b""), 400, "invalid_json")
 
 
 def test_unsigned_invalid_json_is_401(webhook):
