@@ -56,8 +56,10 @@ const char *const stmts_sql[STMT__MAX] = {
 	    " e AS (INSERT INTO message_events (message_id, status, created_at)"
 	    " SELECT id, 'received', now() FROM m) "
 	    "SELECT " MSG_COLS " FROM m",
+	/* The inbound message a re-delivered webhook id already stored. */
 	[STMT_MSG_BY_PROVIDER_ID] =
-	    "SELECT " MSG_COLS " FROM messages WHERE provider_message_id = $1",
+	    "SELECT " MSG_COLS " FROM messages WHERE provider_message_id = $1"
+	    " AND direction = 'inbound'",
 	[STMT_MSG_GET] =
 	    "SELECT " MSG_COLS " FROM messages WHERE id = $1",
 	[STMT_MSG_EVENTS] =

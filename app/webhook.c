@@ -151,6 +151,13 @@ webhook_simple(struct app *a, struct json_object *root)
 		db_res_free(res);
 		rc = db_exec(a->db, STMT_MSG_BY_PROVIDER_ID, 1, p + 3, &res);
 	}
+	if (rc == DB_OK && PQntuples(res) == 0) {
+		/* The id is an outbound message's provider id. */
+		req_error(a->req, 422, "validation_failed", "id is already "
+		    "used by another message", "id");
+		db_res_free(res);
+		return;
+	}
 	if (rc != DB_OK || PQntuples(res) != 1) {
 		app_db_error(a, rc == DB_OK ? DB_ERROR : rc);
 		db_res_free(res);

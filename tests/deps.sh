@@ -7,7 +7,7 @@ pkgs="gcc make pkg-config libc6-dev ca-certificates curl procps openssl
 libfcgi-dev libjson-c-dev libpq-dev libsodium-dev libcurl4-openssl-dev
 postgresql postgresql-contrib postgresql-client nginx
 libcmocka-dev valgrind
-python3 python3-pytest python3-requests python3-psycopg2
+python3 python3-pytest python3-requests python3-psycopg2 python3-yaml
 docker-compose"
 
 missing=""
