@@ -18,6 +18,7 @@
 #define DISPATCH_SWEEP_MS	1000
 #define DISPATCH_SIM_TICK_MS	100
 #define DISPATCH_PURGE_S	300
+#define DISPATCH_MIN_WAIT_MS	5
 
 static volatile sig_atomic_t	dispatch_stop;
 
@@ -318,7 +319,13 @@ dispatch_main(const struct settings *s)
 		if (s->provider == PROVIDER_SIMULATED &&
 		    wait_ms > DISPATCH_SIM_TICK_MS)
 			wait_ms = DISPATCH_SIM_TICK_MS;
-		if (wait_ms > 0 && !dispatch_stop)
+		/*
+		 * Rows due yet not claimable are held by another dispatcher's
+		 * claim for an instant: pause briefly rather than spin.
+		 */
+		if (wait_ms < DISPATCH_MIN_WAIT_MS)
+			wait_ms = DISPATCH_MIN_WAIT_MS;
+		if (!dispatch_stop)
 			dispatch_wait(&db, wait_ms);
 	}
 	log_kv(LOG_INFO, "dispatcher stopped", NULL);

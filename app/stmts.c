@@ -170,10 +170,10 @@ const char *const stmts_sql[STMT__MAX] = {
 	    "INSERT INTO message_events (message_id, status, detail)"
 	    " SELECT message_id, 'failed', jsonb_build_object('code', $2::text,"
 	    " 'message', $3::text, 'attempts', attempts) FROM d",
-	/* Milliseconds until the next row falls due (NULL: none). */
+	/* Milliseconds until the next row falls due (NULL: none; may be <0). */
 	[STMT_OUTBOX_NEXT_MS] =
-	    "SELECT greatest(0, ceil(extract(epoch FROM"
-	    " (min(run_at) - now())) * 1000))::bigint FROM outbox",
+	    "SELECT ceil(extract(epoch FROM (min(run_at) - now())) * 1000)"
+	    "::bigint FROM outbox",
 	/*
 	 * The simulated provider: sent -> delivered after $1 ms, delivered ->
 	 * read $2 ms after the send.  Row locks make concurrent dispatchers
