@@ -42,7 +42,7 @@ UNIT_BIN  = $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 PY        = /usr/bin/python3
 
-.PHONY: all deps run test unit valgrind san clean
+.PHONY: all deps run test unit valgrind san bench clean
 all: $(BUILD)/wadesk
 
 $(BUILD)/wadesk: $(APP_OBJ) $(LIB_OBJ)
@@ -99,5 +99,21 @@ test:
 	@$(MAKE) --no-print-directory all $(UNIT_BIN)
 	@sh tests/run-all.sh
 
+# The benchmark: the stack against this machine's own limits (tests/bench).
+bench:
+	@sh tests/deps.sh
+	@BENCH_PKGS=1 sh tests/deps.sh
+	@$(MAKE) --no-print-directory all
+	@$(PY) tests/bench/bench.py
+
 clean:
 	rm -rf $(BUILD) build-san
+
+# libFuzzer targets (tests/fuzz/run.sh): clang with -fsanitize=fuzzer,address,
+# undefined, one target after another for FUZZ_SECONDS each; seeds in
+# tests/fuzz/corpus/, findings copied to tests/fuzz/crashes/.  Needs clang
+# and libclang-rt-14-dev.
+FUZZ_SECONDS ?= 60
+.PHONY: fuzz
+fuzz: $(BUILD)/migrations.c $(BUILD)/openapi.c
+	@BUILD=$(BUILD) sh tests/fuzz/run.sh $(FUZZ_SECONDS)

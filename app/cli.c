@@ -165,3 +165,27 @@ cli_user(const struct settings *s, int argc, char **argv)
 	db_cleanup(&db);
 	return ret;
 }
+
+int
+cli_sql(int argc, char **argv)
+{
+	static const struct {
+		const char	*name;
+		enum stmt	 stmt;
+	} named[] = {
+		{ "auth", STMT_APIKEY_AUTH },
+		{ "send", STMT_MSG_SEND },
+		{ "inbound", STMT_MSG_INBOUND },
+		{ "status", STMT_STATUS_APPLY },
+		{ "list", STMT_MSG_LIST },
+	};
+	size_t	i;
+
+	for (i = 0; argc == 1 && i < sizeof(named) / sizeof(named[0]); i++)
+		if (strcmp(argv[0], named[i].name) == 0) {
+			printf("%s\n", stmts_sql[named[i].stmt]);
+			return 0;
+		}
+	fprintf(stderr, "usage: wadesk sql auth|send|inbound|status|list\n");
+	return 2;
+}

@@ -6,6 +6,8 @@
  *   wadesk apikey revoke ID
  *   wadesk apikey list
  *   wadesk user add NAME        password on stdin (first line)
+ *   wadesk sql NAME             prints a route's SQL (auth, send, inbound,
+ *                               status) so a benchmark can run exactly it
  */
 #ifndef WADESK_CLI_H
 #define WADESK_CLI_H
@@ -14,5 +16,6 @@
 
 int	cli_apikey(const struct settings *, int, char **);
 int	cli_user(const struct settings *, int, char **);
+int	cli_sql(int, char **);
 
 #endif

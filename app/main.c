@@ -44,6 +44,8 @@ main(int argc, char *argv[])
 		return 2;
 	}
 	cmd = argv[1];
+	if (strcmp(cmd, "sql") == 0)
+		return cli_sql(argc - 2, argv + 2);
 	if (strcmp(cmd, "serve") == 0)
 		need = NEED_DATABASE | NEED_SECRETS;
 	else if (strcmp(cmd, "dispatch") == 0)

@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cfg.h"
 
@@ -35,7 +36,8 @@ cfg_parse_long(const char *s, long min, long max, long *out)
 	char	*end;
 	long	 v;
 
-	if (s == NULL || *s == '\0' || *s == ' ' || *s == '+')
+	/* strtol would skip leading white space and accept a '+'. */
+	if (s == NULL || !((*s >= '0' && *s <= '9') || *s == '-'))
 		return -1;
 	errno = 0;
 	v = strtol(s, &end, 10);
@@ -77,13 +79,18 @@ cfg_double(const char *name, double def, double min, double max, double *out,
 		*out = def;
 		return 0;
 	}
-	errno = 0;
-	d = strtod(v, &end);
-	if (errno != 0 || *end != '\0' || !isfinite(d) || d < min || d > max) {
-		snprintf(err->msg, sizeof(err->msg),
-		    "%s must be a number from %g to %g", name, min, max);
-		return -1;
+	/* Plain decimal only: no white space, sign, hex, inf or nan. */
+	if (((*v >= '0' && *v <= '9') || *v == '.' || *v == '-') &&
+	    strspn(v, "0123456789.eE-") == strlen(v)) {
+		errno = 0;
+		d = strtod(v, &end);
+		if (errno == 0 && *end == '\0' && isfinite(d) && d >= min &&
+		    d <= max) {
+			*out = d;
+			return 0;
+		}
 	}
-	*out = d;
-	return 0;
+	snprintf(err->msg, sizeof(err->msg),
+	    "%s must be a number from %g to %g", name, min, max);
+	return -1;
 }

@@ -1,3 +1,4 @@
+#include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
 
@@ -12,10 +13,10 @@ crypto_init(void)
 void
 crypto_token_hex(char *out, size_t nbytes)
 {
-	unsigned char	raw[64];
+	unsigned char	raw[CRYPTO_TOKEN_MAX];
 
 	if (nbytes > sizeof(raw))
-		nbytes = sizeof(raw);
+		abort();
 	randombytes_buf(raw, nbytes);
 	sodium_bin2hex(out, nbytes * 2 + 1, raw, nbytes);
 	sodium_memzero(raw, sizeof(raw));

@@ -11,9 +11,13 @@
 
 #define CRYPTO_SHA256_HEX	65	/* 64 hex digits + NUL */
 #define CRYPTO_PWHASH_MAX	128
+#define CRYPTO_TOKEN_MAX	64
 
 int	crypto_init(void) __attribute__((warn_unused_result));
-/* nbytes random bytes written as 2*nbytes lowercase hex into out. */
+/*
+ * nbytes (at most CRYPTO_TOKEN_MAX) random bytes written as 2*nbytes
+ * lowercase hex plus NUL into out.  More is a programming error: abort.
+ */
 void	crypto_token_hex(char *, size_t);
 /* SHA-256 of data as lowercase hex. */
 void	crypto_sha256_hex(const void *, size_t, char out[CRYPTO_SHA256_HEX]);

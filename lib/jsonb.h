@@ -1,8 +1,9 @@
 /*
  * jsonb — request bodies parsed with json-c, into typed values.
  *
- * jsonb_parse() accepts exactly one JSON object: strict syntax, valid UTF-8,
- * bounded depth, nothing but white space after it.  The caller owns *root and
+ * jsonb_parse() accepts exactly one JSON object: strict RFC 8259 syntax
+ * (checked here, before json-c builds the tree), valid UTF-8 without NUL,
+ * no lone surrogate escapes, bounded depth, nothing but white space after.  The caller owns *root and
  * releases it with json_object_put(); pointers from the getters borrow from it.
  */
 #ifndef WADESK_JSONB_H
@@ -18,6 +19,7 @@ enum jsonb_err {
 	JSONB_SYNTAX,		/* not JSON, or trailing bytes */
 	JSONB_NOT_OBJECT,	/* JSON, but not an object */
 	JSONB_SURROGATE,	/* a lone UTF-16 surrogate escape (not text) */
+	JSONB_ENCODING,		/* not UTF-8 */
 	JSONB__MAX
 };
 
@@ -34,7 +36,10 @@ const char	*jsonb_strerror(enum jsonb_err);
 /* A string member; *s and *len borrow from the object. */
 enum jsonb_get	jsonb_get_str(struct json_object *, const char *,
 		    const char **, size_t *);
-/* A string or integer member, as a string (WhatsApp sends both). */
+/*
+ * A string or integer member, as a string (WhatsApp sends both); integers
+ * beyond 64 bits are JSONB_GET_TYPE.
+ */
 enum jsonb_get	jsonb_get_strnum(struct json_object *, const char *,
 		    const char **, size_t *);
 /* An array or object member of the given type. */

@@ -10,6 +10,9 @@ libcmocka-dev valgrind
 python3 python3-pytest python3-requests python3-psycopg2 python3-yaml
 docker-compose"
 
+# make bench also needs wrk (pgbench comes with PostgreSQL).
+[ "${BENCH_PKGS:-0}" = 1 ] && pkgs="wrk"
+
 missing=""
 for p in $pkgs; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |

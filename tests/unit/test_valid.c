@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -262,7 +263,8 @@ static void
 test_utf8_mixed_long(void **state)
 {
 	/* 1 + 2 + 3 + 4 bytes: four characters per unit. */
-	static const char	 unit[] = "a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80";
+	static const char	 unit[] =
+	    "a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80";
 	char			*p;
 	size_t			 len, chars;
 
@@ -415,5 +417,7 @@ main(void)
 		cmocka_unit_test(test_uint_table),
 	};
 
+	/* cmocka reports failures on stderr: keep stdout in step with it. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	return cmocka_run_group_tests_name("valid", tests, NULL, NULL);
 }

@@ -1,0 +1,447 @@
+#!/usr/bin/python3
+"""make bench: the stack against the machine's own limits, in one run.
+
+Starts a private stack (var/bench, its own ports, a fresh database), then
+measures, each for BENCH_SECONDS (default 10) with wrk:
+  1. the limits: pgbench -M prepared running exactly the send route's SQL
+     (T_db) and GET /healthz through nginx and the pool (T_fcgi); the
+     composed limit of a write L = 1 / (1/T_db + 1/T_fcgi);
+  2. the routes: send-message, both webhook shapes, the list and one message;
+  3. scale: 1,000,000 messages loaded by SQL, then list / status / contact /
+     search through the API, p50 and p95 over 200 requests each;
+  4. the dispatcher draining 50,000 queued messages with the simulator;
+  5. memory: each worker's RSS after warm-up and after BENCH_MEM_REQUESTS.
+Prints one table and writes it as Markdown to var/bench/results.md.  Any
+non-2xx answer in a run is printed loudly.  Durability stays on.
+"""
+
+import hashlib
+import hmac
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg2
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+VAR = ROOT / "var" / "bench"
+BIN = ROOT / "build" / "wadesk"
+SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
+THREADS = 2
+MEM_REQUESTS = int(os.environ.get("BENCH_MEM_REQUESTS", "1000000"))
+SCALE_ROWS = int(os.environ.get("BENCH_SCALE_ROWS", "1000000"))
+DRAIN = int(os.environ.get("BENCH_DRAIN", "50000"))
+PORTS = {"WADESK_HTTP_PORT": os.environ.get("BENCH_HTTP_PORT", "28080"),
+         "WADESK_PG_PORT": os.environ.get("BENCH_PG_PORT", "54349")}
+
+rows = []          # the result table
+loud = []          # every run with errors
+
+
+def sh(*args, env=None, check=True, **kw):
+    e = dict(os.environ)
+    e.update(PORTS)
+    if env:
+        e.update(env)
+    return subprocess.run(args, env=e, check=check, cwd=str(ROOT), **kw)
+
+
+def load_env():
+    out = {}
+    for line in (VAR / "dev.env").read_text().splitlines():
+        if "=" in line:
+            k, v = line.split("=", 1)
+            out[k] = v
+    return out
+
+
+def pgbin(name):
+    cands = sorted(Path("/usr/lib/postgresql").glob("*/bin/" + name))
+    return str(cands[-1]) if cands else name
+
+
+def wrk(script, path, conns, env=None, seconds=SECONDS, label=None):
+    e = {"BENCH_DIR": str(HERE), "BENCH_THREADS": str(THREADS)}
+    e.update(env or {})
+    url = ENV["WADESK_URL"] + path
+    p = sh("wrk", "-t%d" % THREADS, "-c%d" % conns, "-d%ds" % seconds,
+           "--latency", "-s", str(HERE / script), url, env=e,
+           capture_output=True, text=True)
+    line = [l for l in p.stdout.splitlines() if l.startswith("{")][-1]
+    r = json.loads(line)
+    r["rps"] = r["requests"] / (r["duration_us"] / 1e6)
+    errs = (r["status_errors"] + r["connect"] + r["read"] + r["write"]
+            + r["timeout"])
+    r["errors"] = errs
+    if errs:
+        loud.append("%s c=%d: %d errors (status %d, connect %d, read %d, "
+                    "write %d, timeout %d)" % (label or path, conns, errs,
+                    r["status_errors"], r["connect"], r["read"],
+                    r["write"], r["timeout"]))
+    return r
+
+
+def row(name, conns, rps, p50_ms, p99_ms, errors, limit, note=""):
+    rows.append({"route": name, "conns": conns, "rps": rps, "p50": p50_ms,
+                 "p99": p99_ms, "errors": errors,
+                 "ratio": (rps / limit) if (limit and rps) else None,
+                 "note": note})
+
+
+def count(cur, table, where="true"):
+    cur.execute("SELECT count(*) FROM %s WHERE %s" % (table, where))
+    return cur.fetchone()[0]
+
+
+TS_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'
+
+
+def pgbench(script_text, clients, defines):
+    f = VAR / "pgbench.sql"
+    f.write_text(script_text)
+    args = [pgbin("pgbench"), "-n", "-M", "prepared", "-c", str(clients),
+            "-j", str(THREADS), "-T", str(SECONDS), "-f", str(f),
+            "-h", "127.0.0.1", "-p", PORTS["WADESK_PG_PORT"], "-U", "wadesk"]
+    for k, v in dict(defines, tsfmt=TS_FORMAT).items():
+        args += ["-D", "%s=%s" % (k, v)]
+    args.append("wadesk")
+    p = sh(*args, capture_output=True, text=True, check=False)
+    m = re.search(r"tps = ([0-9.]+) \(without initial", p.stdout)
+    if m is None:
+        sys.exit("bench: pgbench failed:\n" + p.stdout[-1500:] +
+                 p.stderr[-1500:])
+    lat = re.search(r"latency average = ([0-9.]+) ms", p.stdout)
+    return float(m.group(1)), float(lat.group(1)) if lat else None
+
+
+def sql_of(name, mapping):
+    text = subprocess.run([str(BIN), "sql", name], capture_output=True,
+                          text=True, check=True).stdout.strip()
+    for k in sorted(mapping, key=len, reverse=True):
+        text = text.replace(k, mapping[k])
+    # pgbench reads ":MI" in the timestamp format as a variable: pass the
+    # format as one (the same work for the server).
+    text = text.replace("'%s'" % TS_FORMAT, ":tsfmt")
+    return text + ";\n"
+
+
+def worker_pids():
+    master = int((VAR / "pids" / "serve.pid").read_text())
+    out = []
+    for p in Path("/proc").iterdir():
+        if not p.name.isdigit():
+            continue
+        try:
+            stat = (p / "stat").read_text()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == master:
+            out.append(int(p.name))
+    return master, sorted(out)
+
+
+def rss_kib(pid):
+    for line in Path("/proc/%d/status" % pid).read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def signed_bodies(path, n, secret):
+    """n Cloud API payloads, 3 messages each with unique ids."""
+    key = secret.encode()
+    with open(path, "w") as f:
+        for i in range(n):
+            msgs = [{"from": "3460%07d" % ((i * 3 + k) % 10000000),
+                     "id": "wamid.bench.%d.%d" % (i, k),
+                     "timestamp": str(1767225600 + i), "type": "text",
+                     "text": {"body": "bench message %d/%d" % (i, k)}}
+                    for k in range(3)]
+            body = json.dumps({"object": "whatsapp_business_account",
+                               "entry": [{"id": "WABA", "changes": [{
+                                   "field": "messages", "value": {
+                                       "messaging_product": "whatsapp",
+                                       "metadata": {
+                                           "display_phone_number":
+                                               "15550001111",
+                                           "phone_number_id": "1"},
+                                       "contacts": [{"profile": {
+                                           "name": "Bench"},
+                                           "wa_id": msgs[0]["from"]}],
+                                       "messages": msgs}}]}]},
+                              separators=(",", ":"))
+            sig = hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
+            f.write(sig + "\t" + body + "\n")
+
+
+def pct(values, q):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+def timed_gets(session, path, n=200):
+    out = []
+    for _ in range(n):
+        t = time.perf_counter()
+        r = session.get(ENV["WADESK_URL"] + path, timeout=30)
+        out.append((time.perf_counter() - t) * 1000)
+        if r.status_code != 200:
+            loud.append("%s: HTTP %d" % (path, r.status_code))
+    return pct(out, 0.5), pct(out, 0.95)
+
+
+def machine():
+    cpu = "?"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem = Path("/proc/meminfo").read_text().splitlines()[0].split()[1]
+    pgv = subprocess.run([pgbin("postgres"), "--version"],
+                         capture_output=True, text=True).stdout.strip()
+    ngv = subprocess.run(["/usr/sbin/nginx", "-v"], capture_output=True,
+                         text=True).stderr.strip()
+    return "%s, %d cores, %.0f GiB; %s; %s" % (cpu, os.cpu_count(),
+                                             int(mem) / 1048576, pgv, ngv)
+
+
+def fmt(v, spec):
+    return "-" if v is None else format(v, spec)
+
+
+def table():
+    head = ("| route | conns | req/s | p50 ms | p99 ms | errors | "
+            "ratio to limit | note |\n|---|---:|---:|---:|---:|---:|---:|---|\n")
+    body = "".join(
+        "| %s | %s | %s | %s | %s | %s | %s | %s |\n" % (
+            r["route"], r["conns"] or "-", fmt(r["rps"], ",.0f"),
+            fmt(r["p50"], ".2f"), fmt(r["p99"], ".2f"),
+            "-" if r["errors"] is None else r["errors"],
+            fmt(r["ratio"], ".2f"), r["note"]) for r in rows)
+    return head + body
+
+
+def main():
+    global ENV
+    os.environ.update(PORTS)
+    if shutil.which("wrk") is None:
+        sys.exit("bench: wrk is missing (make bench installs it)")
+    sh("sh", "nginx/stack.sh", "reset", str(VAR), capture_output=True)
+    sh("sh", "nginx/stack.sh", "start", str(VAR))
+    try:
+        ENV = load_env()
+        run()
+    finally:
+        sh("sh", "nginx/stack.sh", "stop", str(VAR), check=False)
+
+
+def run():
+    db = psycopg2.connect(ENV["WADESK_DATABASE_URL"])
+    db.autocommit = True
+    cur = db.cursor()
+    # The HTTP runs measure the service alone: the dispatcher is stopped
+    # (it is measured on its own below).
+    dpid = int((VAR / "pids" / "dispatch.pid").read_text())
+    os.kill(dpid, 15)
+    key = ENV["WADESK_API_KEY"]
+    auth = "Authorization: Bearer " + key
+    key_hash = hashlib.sha256(key.encode()).hexdigest()
+
+    # 1. the limits
+    send_sql = (sql_of("auth", {"$1": ":h"}) +
+                sql_of("send", {"$1": ":s", "$2": ":r", "$3": ":c"}))
+    t_db, _ = pgbench(send_sql, 64, {"h": key_hash, "s": "+15550001111",
+                                     "r": "+34600111222", "c": "pgbench"})
+    row("pgbench: the send route's SQL (T_db)", 64, t_db, None, None, None,
+        None, "auth + send statements, -M prepared")
+    fc = wrk("get.lua", "/healthz", 64, label="/healthz")
+    t_fcgi = fc["rps"]
+    limit = 1 / (1 / t_db + 1 / t_fcgi)
+    row("GET /healthz (T_fcgi)", 64, t_fcgi, fc["p50_us"] / 1000,
+        fc["p99_us"] / 1000, fc["errors"], None, "nginx + pool, no database")
+    row("composed write limit L", None, limit, None, None, None, None,
+        "1 / (1/T_db + 1/T_fcgi)")
+    for c in (8, 256):
+        r = wrk("get.lua", "/healthz", c, label="/healthz")
+        row("GET /healthz", c, r["rps"], r["p50_us"] / 1000,
+            r["p99_us"] / 1000, r["errors"], t_fcgi)
+
+    # 2. the routes
+    body = VAR / "send.json"
+    body.write_text(json.dumps({"sender": "+15550001111",
+                                "receiver": "+34600111222",
+                                "content": "Hello from the benchmark"}))
+    hdr = {"BENCH_BODY_FILE": str(body),
+           "BENCH_HEADERS": auth + "\nContent-Type: application/json"}
+    for c in (8, 64, 256):
+        before = count(cur, "messages")
+        r = wrk("post.lua", "/api/send-message/", c, env=hdr,
+                label="send-message")
+        made = count(cur, "messages") - before
+        row("POST /api/send-message/", c, r["rps"], r["p50_us"] / 1000,
+            r["p99_us"] / 1000, r["errors"], limit,
+            "%d rows for %d requests" % (made, r["requests"]))
+
+    simple = VAR / "simple.json"
+    raw = json.dumps({"sender": "+34600111222",
+                      "content": "a customer writes"}).encode()
+    simple.write_bytes(raw)
+    sig = hmac.new(ENV["WADESK_APP_SECRET"].encode(), raw,
+                   hashlib.sha256).hexdigest()
+    before = count(cur, "messages")
+    r = wrk("post.lua", "/api/webhook/", 64, label="webhook simple", env={
+        "BENCH_BODY_FILE": str(simple),
+        "BENCH_HEADERS": "Content-Type: application/json\n"
+                         "X-Hub-Signature-256: sha256=" + sig})
+    made = count(cur, "messages") - before
+    inbound_sql = sql_of("inbound", {"$1": ":s", "$2": ":r", "$3": ":c",
+                                     "$4::bigint": "NULL::bigint",
+                                     "$4": "NULL", "$5": "NULL",
+                                     "$6": "NULL"})
+    t_in, _ = pgbench(inbound_sql, 64, {"s": "+34600111222", "r": "Me",
+                                        "c": "pgbench"})
+    l_in = 1 / (1 / t_in + 1 / t_fcgi)
+    row("pgbench: the simple webhook's SQL", 64, t_in, None, None, None,
+        None, "limit %.0f req/s with T_fcgi" % l_in)
+    row("POST /api/webhook/ (simple)", 64, r["rps"], r["p50_us"] / 1000,
+        r["p99_us"] / 1000, r["errors"], l_in,
+        "%d rows for %d requests" % (made, r["requests"]))
+
+    n_bodies = int(max(20000, t_fcgi * SECONDS * 0.6))
+    bodies = VAR / "cloud-bodies.tsv"
+    signed_bodies(bodies, n_bodies, ENV["WADESK_APP_SECRET"])
+    cloud_sql = "BEGIN;\n" + "".join(
+        "\\set n%d random(1, 1000000000000)\n" % k for k in range(3)) + \
+        "".join(sql_of("inbound", {"$1": ":s", "$2": ":r", "$3": ":c",
+                                   "$4": ":n%d" % k, "$5": ":t",
+                                   "$6": ":name"}) for k in range(3)) + \
+        "COMMIT;\n"
+    t_cloud, _ = pgbench(cloud_sql, 64, {"s": "+34600111222",
+                                         "r": "+15550001111", "c": "x",
+                                         "t": "1767225600", "name": "B"})
+    l_cloud = 1 / (1 / t_cloud + 1 / t_fcgi)
+    row("pgbench: the Cloud batch's SQL (3 messages)", 64, t_cloud, None,
+        None, None, None, "limit %.0f req/s with T_fcgi" % l_cloud)
+    before = count(cur, "messages")
+    r = wrk("bodies.lua", "/api/webhook/", 64, label="webhook cloud",
+            env={"BENCH_BODIES": str(bodies)})
+    made = count(cur, "messages") - before
+    row("POST /api/webhook/ (Cloud, 3 msgs)", 64, r["rps"],
+        r["p50_us"] / 1000, r["p99_us"] / 1000, r["errors"], l_cloud,
+        "%d rows for %d requests (%d unique bodies)" % (made, r["requests"],
+                                                        n_bodies))
+
+    hdr_get = {"BENCH_HEADERS": auth}
+    r = wrk("get.lua", "/api/messages/?limit=50", 64, env=hdr_get,
+            label="list")
+    row("GET /api/messages/?limit=50", 64, r["rps"], r["p50_us"] / 1000,
+        r["p99_us"] / 1000, r["errors"], t_fcgi)
+    cur.execute("SELECT max(id) FROM messages")
+    mid = cur.fetchone()[0]
+    r = wrk("get.lua", "/api/messages/%d/" % mid, 64, env=hdr_get,
+            label="one message")
+    row("GET /api/messages/{id}/", 64, r["rps"], r["p50_us"] / 1000,
+        r["p99_us"] / 1000, r["errors"], t_fcgi)
+
+    # 5 (first half). memory after warm-up
+    master, workers = worker_pids()
+    warm = {p: rss_kib(p) for p in workers}
+
+    # 3. scale
+    cur.execute("SELECT count(*) FROM messages")
+    have = cur.fetchone()[0]
+    t0 = time.time()
+    if have < SCALE_ROWS:
+        cur.execute("""
+            INSERT INTO messages (direction, sender, receiver, content,
+                status, created_at)
+            SELECT CASE WHEN g %% 2 = 0 THEN 'inbound' ELSE 'outbound' END,
+                '+3460' || lpad((g %% 50000)::text, 7, '0'), '+15550001111',
+                'message ' || g || ' about order ' || (g %% 9973) ||
+                CASE WHEN g %% 1000 = 0 THEN ' refund please' ELSE '' END,
+                (ARRAY['queued','sent','delivered','read','failed',
+                       'received'])[1 + g %% 6],
+                now() - (g || ' seconds')::interval
+            FROM generate_series(1, %s) g""", (SCALE_ROWS - have,))
+        cur.execute("ANALYZE messages")
+    load_s = time.time() - t0
+    s = requests.Session()
+    s.headers["Authorization"] = "Bearer " + key
+    for name, path in (
+            ("list", "/api/messages/?limit=50"),
+            ("status filter", "/api/messages/?status=failed&limit=50"),
+            ("contact filter", "/api/messages/?contact=%2B34600012345"),
+            ("search q=refund", "/api/messages/?q=refund&limit=50"),
+            ("search q=order 42", "/api/messages/?q=order%2042&limit=50"),
+            ("page 2 (before_id)", "/api/messages/?limit=50&before_id=%d"
+             % (mid // 2 + SCALE_ROWS // 2))):
+        p50, p95 = timed_gets(s, path)
+        row("1M rows: " + name, 1, None, p50, None, None, None,
+            "p95 %.2f ms over 200 requests" % p95)
+    row("1M rows loaded by SQL", None, None, None, None, None, None,
+        "%.1f s" % load_s)
+
+    # 4. the dispatcher
+    cur.execute("""
+        WITH m AS (INSERT INTO messages (direction, sender, receiver,
+                content, status)
+            SELECT 'outbound', '+15550001111', '+3460' || lpad(g::text, 7,
+                '0'), 'drain ' || g, 'queued'
+            FROM generate_series(1, %s) g RETURNING id)
+        INSERT INTO outbox (message_id) SELECT id FROM m""", (DRAIN,))
+    start = time.time()
+    dispatch = subprocess.Popen([str(BIN), "dispatch"], env=dict(
+        os.environ, **{k: v for k, v in ENV.items()},
+        WADESK_DISPATCH_CONCURRENCY=os.environ.get(
+            "BENCH_DISPATCH_CONCURRENCY", "64")),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while count(cur, "outbox") > 0 and time.time() - start < 600:
+            time.sleep(0.2)
+        took = time.time() - start
+    finally:
+        dispatch.terminate()
+        dispatch.wait(timeout=30)
+    row("dispatcher: drain %d (simulator)" % DRAIN, None, DRAIN / took,
+        None, None, None, None, "%.1f s, 1 dispatcher" % took)
+
+    # 5. memory after many requests
+    done = 0
+    t0 = time.time()
+    while done < MEM_REQUESTS and time.time() - t0 < 300:
+        r = wrk("get.lua", "/healthz", 64, seconds=10, label="mem")
+        done += r["requests"]
+    after = {p: rss_kib(p) for p in workers if Path("/proc/%d" % p).exists()}
+    for p in workers:
+        if p in after:
+            growth = 100.0 * (after[p] - warm[p]) / max(warm[p], 1)
+            row("worker %d RSS" % p, None, None, None, None, None, None,
+                "%.1f MiB after warm-up, %.1f MiB after %d more requests "
+                "(%+.1f %%)" % (warm[p] / 1024, after[p] / 1024, done,
+                                growth))
+    row("master RSS", None, None, None, None, None, None,
+        "%.1f MiB" % (rss_kib(master) / 1024))
+
+    text = ("# wadesk benchmark\n\n%s, %s s per run, wrk %d threads; "
+            "synchronous_commit and fsync on.\n\n" % (
+                machine(), SECONDS, THREADS) + table())
+    if loud:
+        text += "\n**Errors:**\n\n" + "".join("- %s\n" % l for l in loud)
+    (VAR / "results.md").write_text(text)
+    print(text)
+    if loud:
+        print("\n!!! NON-2xx ANSWERS OR SOCKET ERRORS IN SOME RUNS !!!")
+        for l in loud:
+            print("!!! " + l)
+
+
+if __name__ == "__main__":
+    main()
