@@ -40,7 +40,9 @@ fi
 
 echo "== unit tests"
 out=$(sh tests/run-unit.sh build/tests/test_* 2>&1); rc=$?
-printf '%s\n' "$out" | tail -40
+# Only what went wrong, then the count.
+printf '%s\n' "$out" | grep -aE 'FAILED|ERROR|SKIPPED|run-unit:' | head -40
+printf '%s\n' "$out" | tail -1
 count unit "$(printf '%s\n' "$out" | tail -1)" $rc
 
 echo "== integration tests (nginx -> FastCGI -> PostgreSQL)"
