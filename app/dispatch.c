@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <sodium.h>
 
+#include "buf.h"
 #include "db.h"
 #include "dispatch.h"
 #include "log.h"
@@ -23,6 +24,7 @@
 static volatile sig_atomic_t	dispatch_stop;
 
 static void	dispatch_on_signal(int);
+static long long dispatch_ms(void);
 static int	dispatch_listen(struct db *);
 static int	dispatch_batch(struct db *, struct provider *,
 		    const struct settings *);
@@ -30,11 +32,22 @@ static int	dispatch_record(struct db *, const struct settings *,
 		    struct job *, size_t);
 static int	dispatch_record_one(struct db *, const struct settings *,
 		    struct job *);
+static int	dispatch_record_sent(struct db *, struct job *, size_t);
+static void	dispatch_give_up(const struct settings *, struct job *);
 static int	dispatch_apply_pending(struct db *, const char *);
 static void	dispatch_log(const struct job *, const char *);
 static void	dispatch_wait(struct db *, long);
 static void	dispatch_housekeeping(struct db *, const struct settings *,
 		    time_t *);
+
+static long long
+dispatch_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void
 dispatch_on_signal(int sig)
@@ -80,6 +93,20 @@ dispatch_log(const struct job *j, const char *outcome)
 	    "#duration_ms", ms, NULL);
 }
 
+/* A transient failure on the last allowed attempt is final. */
+static void
+dispatch_give_up(const struct settings *s, struct job *j)
+{
+	char	msg[sizeof(j->err_msg)];
+
+	if (j->result != JOB_RETRY || j->attempts < s->max_attempts)
+		return;
+	snprintf(msg, sizeof(msg), "gave up after %ld attempts: %.460s",
+	    j->attempts, j->err_msg);
+	memcpy(j->err_msg, msg, sizeof(msg));
+	j->result = JOB_FAILED;
+}
+
 /* Statuses that arrived before this provider id was known. */
 static int
 dispatch_apply_pending(struct db *db, const char *pid)
@@ -119,21 +146,7 @@ dispatch_record_one(struct db *db, const struct settings *s, struct job *j)
 
 	snprintf(id, sizeof(id), "%lld", j->id);
 	p[0] = id;
-	if (j->result == JOB_RETRY && j->attempts >= s->max_attempts) {
-		snprintf(msg, sizeof(msg), "gave up after %ld attempts: %.460s",
-		    j->attempts, j->err_msg);
-		memcpy(j->err_msg, msg, sizeof(msg));
-		j->result = JOB_FAILED;
-	}
-	switch (j->result) {
-	case JOB_SENT:
-		p[1] = j->provider_id;
-		rc = db_exec(db, STMT_OUTBOX_SENT, 2, p, &res);
-		db_res_free(res);
-		if (rc != DB_OK || dispatch_apply_pending(db, j->provider_id))
-			return -1;
-		return 0;
-	case JOB_RETRY:
+	if (j->result == JOB_RETRY) {
 		d = dispatch_backoff_ms(s, j->attempts);
 		if (j->retry_after_ms > d)
 			d = j->retry_after_ms;
@@ -143,15 +156,61 @@ dispatch_record_one(struct db *db, const struct settings *s, struct job *j)
 		p[1] = delay;
 		p[2] = msg;
 		rc = db_exec(db, STMT_OUTBOX_RETRY, 3, p, &res);
-		break;
-	default:
+	} else {
 		p[1] = j->err_code;
 		p[2] = j->err_msg;
 		rc = db_exec(db, STMT_OUTBOX_FAIL, 3, p, &res);
-		break;
 	}
 	db_res_free(res);
 	return rc == DB_OK ? 0 : -1;
+}
+
+/* Every sent job of the batch in one statement, then early statuses. */
+static int
+dispatch_record_sent(struct db *db, struct job *jobs, size_t n)
+{
+	PGresult	 *res = NULL;
+	struct buf	  ids, pids;
+	const char	**idv, **pidv, *p[2];
+	char		(*idbuf)[24];
+	size_t		  i, k = 0;
+	int		  ret = -1, r;
+
+	idv = mem_calloc(n, sizeof(*idv));
+	pidv = mem_calloc(n, sizeof(*pidv));
+	idbuf = mem_calloc(n, sizeof(*idbuf));
+	for (i = 0; i < n; i++) {
+		if (jobs[i].result != JOB_SENT)
+			continue;
+		snprintf(idbuf[k], sizeof(idbuf[k]), "%lld", jobs[i].id);
+		idv[k] = idbuf[k];
+		pidv[k] = jobs[i].provider_id;
+		k++;
+	}
+	buf_init(&ids);
+	buf_init(&pids);
+	if (k == 0) {
+		ret = 0;
+		goto out;
+	}
+	db_array(&ids, idv, k);
+	db_array(&pids, pidv, k);
+	p[0] = ids.data;
+	p[1] = pids.data;
+	if (db_exec(db, STMT_OUTBOX_SENT, 2, p, &res) != DB_OK)
+		goto out;
+	for (r = 0; r < PQntuples(res); r++)
+		if (dispatch_apply_pending(db, PQgetvalue(res, r, 0)) == -1)
+			goto out;
+	ret = 0;
+out:
+	db_res_free(res);
+	buf_cleanup(&ids);
+	buf_cleanup(&pids);
+	mem_free(idbuf);
+	mem_free(pidv);
+	mem_free(idv);
+	return ret;
 }
 
 /*
@@ -170,8 +229,13 @@ dispatch_record(struct db *db, const struct settings *s, struct job *jobs,
 			sleep(1);
 		if (db_ensure(db) != DB_OK || db_begin(db) != DB_OK)
 			continue;
+		if (dispatch_record_sent(db, jobs, n) == -1) {
+			db_rollback(db);
+			continue;
+		}
 		for (i = 0; i < n; i++)
-			if (dispatch_record_one(db, s, &jobs[i]) == -1)
+			if (jobs[i].result != JOB_SENT &&
+			    dispatch_record_one(db, s, &jobs[i]) == -1)
 				break;
 		if (i == n && db_commit(db) == DB_OK)
 			return 0;
@@ -196,7 +260,7 @@ dispatch_batch(struct db *db, struct provider *prov, const struct settings *s)
 	};
 	int		 i, n;
 
-	snprintf(limit, sizeof(limit), "%ld", s->concurrency);
+	snprintf(limit, sizeof(limit), "%ld", s->batch);
 	snprintf(lease, sizeof(lease), "%ld", s->lease_s);
 	p[0] = limit;
 	p[1] = lease;
@@ -215,6 +279,8 @@ dispatch_batch(struct db *db, struct provider *prov, const struct settings *s)
 		jobs[i].content = PQgetvalue(res, i, 4);
 	}
 	provider_send(prov, jobs, (size_t)n);
+	for (i = 0; i < n; i++)
+		dispatch_give_up(s, &jobs[i]);
 	(void)dispatch_record(db, s, jobs, (size_t)n);
 	for (i = 0; i < n; i++)
 		dispatch_log(&jobs[i], outcomes[jobs[i].result]);
@@ -274,6 +340,7 @@ dispatch_main(const struct settings *s)
 	PGresult		*res = NULL;
 	PGconn			*listening = NULL;
 	time_t			 last_purge = 0;
+	long long		 last_tick = 0;
 	long			 wait_ms;
 	int			 n;
 	char			 conc[16];
@@ -301,12 +368,19 @@ dispatch_main(const struct settings *s)
 				continue;
 			listening = db.conn;
 		}
-		if ((n = dispatch_batch(&db, prov, s)) > 0)
+		if ((n = dispatch_batch(&db, prov, s)) > 0) {
+			/* Busy: the simulator's clock still ticks. */
+			if (dispatch_ms() - last_tick >= DISPATCH_SIM_TICK_MS) {
+				last_tick = dispatch_ms();
+				dispatch_housekeeping(&db, s, &last_purge);
+			}
 			continue;
+		}
 		if (n == -1) {
 			dispatch_wait(&db, DISPATCH_SWEEP_MS);
 			continue;
 		}
+		last_tick = dispatch_ms();
 		dispatch_housekeeping(&db, s, &last_purge);
 		wait_ms = DISPATCH_SWEEP_MS;
 		if (db_exec(&db, STMT_OUTBOX_NEXT_MS, 0, NULL, &res) == DB_OK &&

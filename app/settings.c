@@ -24,6 +24,8 @@ settings_provider(struct settings *s, struct cfg_err *err)
 	    err) == -1 ||
 	    cfg_long("WADESK_DISPATCH_CONCURRENCY", 16, 1, 256,
 	    &s->concurrency, err) == -1 ||
+	    cfg_long("WADESK_DISPATCH_BATCH", 64, 1, 1000, &s->batch,
+	    err) == -1 ||
 	    cfg_long("WADESK_BACKOFF_BASE_MS", 1000, 1, 3600000,
 	    &s->backoff_base_ms, err) == -1 ||
 	    cfg_long("WADESK_BACKOFF_MAX_MS", 300000, 1, 86400000,

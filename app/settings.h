@@ -36,6 +36,7 @@ struct settings {
 	enum provider_kind provider;
 	long		 max_attempts;
 	long		 concurrency;
+	long		 batch;
 	long		 backoff_base_ms;
 	long		 backoff_max_ms;
 	long		 lease_s;

@@ -143,15 +143,24 @@ const char *const stmts_sql[STMT__MAX] = {
 	    " WHERE o.message_id = c.message_id AND m.id = o.message_id "
 	    "RETURNING o.message_id, o.attempts, m.sender, m.receiver,"
 	    " m.content",
+	/*
+	 * A batch of sends ($1 ids, $2 provider ids, as arrays) in one
+	 * statement; returns the provider ids that have parked statuses
+	 * waiting for them.
+	 */
 	[STMT_OUTBOX_SENT] =
-	    "WITH d AS (DELETE FROM outbox WHERE message_id = $1"
-	    " RETURNING message_id),"
-	    " u AS (UPDATE messages SET status = 'sent',"
-	    " provider_message_id = $2, updated_at = now()"
-	    " WHERE id IN (SELECT message_id FROM d)"
-	    " AND wadesk_status_advances(status, 'sent')) "
-	    "INSERT INTO message_events (message_id, status)"
-	    " SELECT message_id, 'sent' FROM d",
+	    "WITH j AS (SELECT * FROM unnest($1::bigint[], $2::text[])"
+	    " AS j(id, pid)),"
+	    " d AS (DELETE FROM outbox o USING j WHERE o.message_id = j.id"
+	    " RETURNING o.message_id),"
+	    " u AS (UPDATE messages m SET status = 'sent',"
+	    " provider_message_id = j.pid, updated_at = now() FROM j"
+	    " WHERE m.id = j.id AND m.id IN (SELECT message_id FROM d)"
+	    " AND wadesk_status_advances(m.status, 'sent')),"
+	    " e AS (INSERT INTO message_events (message_id, status)"
+	    " SELECT message_id, 'sent' FROM d) "
+	    "SELECT DISTINCT provider_message_id FROM pending_statuses"
+	    " WHERE provider_message_id = ANY ($2::text[])",
 	[STMT_OUTBOX_RETRY] =
 	    "WITH o AS (UPDATE outbox SET"
 	    " run_at = now() + $2::bigint * interval '1 millisecond',"

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "buf.h"
 #include "db.h"
 #include "log.h"
 #include "mem.h"
@@ -277,4 +278,25 @@ db_get(const PGresult *res, int row, int col)
 	if (PQgetisnull(res, row, col))
 		return NULL;
 	return PQgetvalue(res, row, col);
+}
+
+void
+db_array(struct buf *b, const char *const *v, size_t n)
+{
+	const char	*c;
+	size_t		 i;
+
+	buf_putc(b, '{');
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			buf_putc(b, ',');
+		buf_putc(b, '"');
+		for (c = v[i]; *c != '\0'; c++) {
+			if (*c == '"' || *c == '\\')
+				buf_putc(b, '\\');
+			buf_putc(b, *c);
+		}
+		buf_putc(b, '"');
+	}
+	buf_putc(b, '}');
 }

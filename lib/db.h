@@ -58,5 +58,11 @@ const char	*db_strerror(enum db_rc);
 enum db_rc	db_sqlstate_rc(const char *);
 /* A column as a string; NULL for SQL NULL. */
 const char	*db_get(const PGresult *, int, int);
+/*
+ * Appends n strings as a PostgreSQL array literal ({"a","b"}), quoting
+ * every element, for a $n::text[] or $n::bigint[] parameter.
+ */
+struct buf;
+void		db_array(struct buf *, const char *const *, size_t);
 
 #endif
