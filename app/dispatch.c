@@ -25,6 +25,7 @@ static volatile sig_atomic_t	dispatch_stop;
 
 static void	dispatch_on_signal(int);
 static long long dispatch_ms(void);
+static int	dispatch_mark(struct db *, enum stmt, const char *);
 static int	dispatch_listen(struct db *);
 static int	dispatch_batch(struct db *, struct provider *,
 		    const struct settings *);
@@ -47,6 +48,19 @@ dispatch_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Records this dispatcher as idle or busy (STMT_DISPATCH_IDLE/BUSY). */
+static int
+dispatch_mark(struct db *db, enum stmt which, const char *name)
+{
+	PGresult	*res = NULL;
+	const char	*p[1] = { name };
+	enum db_rc	 rc;
+
+	rc = db_exec(db, which, 1, p, &res);
+	db_res_free(res);
+	return rc == DB_OK ? 0 : -1;
 }
 
 static void
@@ -340,7 +354,9 @@ dispatch_main(const struct settings *s)
 	PGresult		*res = NULL;
 	PGconn			*listening = NULL;
 	time_t			 last_purge = 0;
-	long long		 last_tick = 0;
+	long long		 last_tick = 0, idle_at = 0;
+	int			 idle = 0;
+	char			 name[300], host[256];
 	long			 wait_ms;
 	int			 n;
 	char			 conc[16];
@@ -351,6 +367,10 @@ dispatch_main(const struct settings *s)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	if (gethostname(host, sizeof(host)) == -1)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(name, sizeof(name), "%s:%ld", host, (long)getpid());
 	prov = provider_new(s);
 	db_init(&db, s->database_url, s->db_options, stmts_sql, STMT__MAX);
 	snprintf(conc, sizeof(conc), "%ld", s->concurrency);
@@ -369,6 +389,9 @@ dispatch_main(const struct settings *s)
 			listening = db.conn;
 		}
 		if ((n = dispatch_batch(&db, prov, s)) > 0) {
+			if (idle && dispatch_mark(&db, STMT_DISPATCH_BUSY,
+			    name) == 0)
+				idle = 0;
 			/* Busy: the simulator's clock still ticks. */
 			if (dispatch_ms() - last_tick >= DISPATCH_SIM_TICK_MS) {
 				last_tick = dispatch_ms();
@@ -379,6 +402,20 @@ dispatch_main(const struct settings *s)
 		if (n == -1) {
 			dispatch_wait(&db, DISPATCH_SWEEP_MS);
 			continue;
+		}
+		/*
+		 * Nothing due: say so (sends notify only while a dispatcher
+		 * is idle), then claim once more before sleeping, for rows
+		 * committed before the announcement was visible.
+		 */
+		if (!idle || dispatch_ms() - idle_at >= DISPATCH_SWEEP_MS) {
+			if (dispatch_mark(&db, STMT_DISPATCH_IDLE, name) == 0) {
+				idle_at = dispatch_ms();
+				if (!idle) {
+					idle = 1;
+					continue;
+				}
+			}
 		}
 		last_tick = dispatch_ms();
 		dispatch_housekeeping(&db, s, &last_purge);
@@ -402,6 +439,8 @@ dispatch_main(const struct settings *s)
 		if (!dispatch_stop)
 			dispatch_wait(&db, wait_ms);
 	}
+	if (idle && db.conn != NULL)
+		(void)dispatch_mark(&db, STMT_DISPATCH_BUSY, name);
 	log_kv(LOG_INFO, "dispatcher stopped", NULL);
 	db_cleanup(&db);
 	provider_free(prov);

@@ -31,7 +31,10 @@ const char *const stmts_sql[STMT__MAX] = {
 	    "DO UPDATE SET password_hash = EXCLUDED.password_hash "
 	    "RETURNING id",
 
-	/* One round trip: the message, its outbox row, its first event. */
+	/*
+	 * One round trip: the message, its outbox row, its first event, and a
+	 * NOTIFY only when a dispatcher is waiting (see dispatcher_idle).
+	 */
 	[STMT_MSG_SEND] =
 	    "WITH m AS ("
 	    " INSERT INTO messages (direction, sender, receiver, content, status)"
@@ -39,8 +42,10 @@ const char *const stmts_sql[STMT__MAX] = {
 	    " o AS (INSERT INTO outbox (message_id) SELECT id FROM m),"
 	    " e AS (INSERT INTO message_events (message_id, status, created_at)"
 	    " SELECT id, 'queued', created_at FROM m),"
-	    " n AS (SELECT pg_notify('wadesk_outbox', '')) "
-	    "SELECT " MSG_COLS " FROM m, n",
+	    " n AS (SELECT pg_notify('wadesk_outbox', '') WHERE EXISTS"
+	    " (SELECT 1 FROM dispatcher_idle"
+	    " WHERE seen_at > now() - interval '5 seconds')) "
+	    "SELECT " MSG_COLS " FROM m LEFT JOIN n ON true",
 	/*
 	 * An inbound message; $4 (WhatsApp's id, may be NULL) deduplicates
 	 * re-deliveries: a duplicate returns no row.  $5 is Unix seconds or
@@ -179,6 +184,12 @@ const char *const stmts_sql[STMT__MAX] = {
 	    "INSERT INTO message_events (message_id, status, detail)"
 	    " SELECT message_id, 'failed', jsonb_build_object('code', $2::text,"
 	    " 'message', $3::text, 'attempts', attempts) FROM d",
+	/* Dispatcher $1 (host:pid) waits for work / is busy again. */
+	[STMT_DISPATCH_IDLE] =
+	    "INSERT INTO dispatcher_idle (name) VALUES ($1)"
+	    " ON CONFLICT (name) DO UPDATE SET seen_at = now()",
+	[STMT_DISPATCH_BUSY] =
+	    "DELETE FROM dispatcher_idle WHERE name = $1",
 	/* Milliseconds until the next row falls due (NULL: none; may be <0). */
 	[STMT_OUTBOX_NEXT_MS] =
 	    "SELECT ceil(extract(epoch FROM (min(run_at) - now())) * 1000)"
