@@ -182,6 +182,70 @@ def signed_bodies(path, n, secret):
             f.write(sig + "\t" + body + "\n")
 
 
+CLOUD_DRAIN = int(os.environ.get("BENCH_CLOUD_DRAIN", "20000"))
+CLOUD_CONCURRENCY = os.environ.get("BENCH_CLOUD_CONCURRENCY", "32")
+FAKE = """
+import sys, time
+sys.path.insert(0, sys.argv[1])
+from fake_cloudapi import FakeCloudAPI
+f = FakeCloudAPI().start()
+print(f.port, flush=True)
+time.sleep(1e9)
+"""
+
+
+def queue(cur, n, tag):
+    cur.execute("""
+        WITH m AS (INSERT INTO messages (direction, sender, receiver,
+                content, status)
+            SELECT 'outbound', '+15550001111', '+3461' || lpad(g::text, 7,
+                '0'), %s || g, 'queued'
+            FROM generate_series(1, %s) g RETURNING id)
+        INSERT INTO outbox (message_id) SELECT id FROM m""", (tag, n))
+
+
+def drain_cloud(cur, n, dispatchers):
+    """n queued messages through the fake Cloud API (its own process, so
+    it does not share this one's interpreter lock)."""
+    fake = subprocess.Popen([sys.executable, "-c", FAKE,
+                             str(ROOT / "tests" / "integ")],
+                            stdout=subprocess.PIPE, text=True)
+    procs = []
+    try:
+        port = int(fake.stdout.readline())
+        queue(cur, n, "cloud drain ")
+        env = dict(os.environ, **{k: v for k, v in ENV.items()})
+        env.update(WADESK_PROVIDER="cloudapi",
+                   WADESK_CLOUDAPI_BASE_URL="http://127.0.0.1:%d" % port,
+                   WADESK_CLOUDAPI_VERSION="v21.0",
+                   WADESK_PHONE_NUMBER_ID="110000000000001",
+                   WADESK_CLOUDAPI_TOKEN="test-token",
+                   WADESK_DISPATCH_CONCURRENCY=CLOUD_CONCURRENCY,
+                   WADESK_DISPATCH_BATCH=CLOUD_CONCURRENCY)
+        start = time.time()
+        for _ in range(dispatchers):
+            procs.append(subprocess.Popen([str(BIN), "dispatch"], env=env,
+                                          stdout=subprocess.DEVNULL,
+                                          stderr=subprocess.DEVNULL))
+        while count(cur, "outbox") > 0 and time.time() - start < 600:
+            time.sleep(0.2)
+        took = time.time() - start
+        failed = count(cur, "messages",
+                       "status = 'failed' AND content LIKE 'cloud drain %%'")
+        if failed:
+            loud.append("fake Cloud API drain: %d messages failed" % failed)
+        cur.execute("DELETE FROM messages WHERE content LIKE "
+                    "'cloud drain %%'")
+        return n / took, took
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait(timeout=30)
+        fake.kill()
+        fake.wait()
+
+
 def pct(values, q):
     values = sorted(values)
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
@@ -243,6 +307,12 @@ def main():
         sh("sh", "nginx/stack.sh", "stop", str(VAR), check=False)
 
 
+def want(section):
+    """BENCH_ONLY=limits,routes,scale,dispatch,memory runs a subset."""
+    only = os.environ.get("BENCH_ONLY")
+    return not only or section in only.split(",")
+
+
 def run():
     db = psycopg2.connect(ENV["WADESK_DATABASE_URL"])
     db.autocommit = True
@@ -255,6 +325,24 @@ def run():
     auth = "Authorization: Bearer " + key
     key_hash = hashlib.sha256(key.encode()).hexdigest()
 
+    t_db = t_fcgi = limit = None
+    mid = 1
+    if want("limits") or want("routes"):
+        t_db, t_fcgi, limit = limits(cur, key_hash)
+    if want("routes"):
+        mid = routes(cur, auth, t_fcgi, limit)
+    master, workers = worker_pids()
+    warm = {p: rss_kib(p) for p in workers}
+    if want("scale"):
+        scale(cur, key, mid)
+    if want("dispatch"):
+        dispatch_runs(cur)
+    if want("memory"):
+        memory(master, workers, warm)
+    report()
+
+
+def limits(cur, key_hash):
     # 1. the limits
     send_sql = (sql_of("auth", {"$1": ":h"}) +
                 sql_of("send", {"$1": ":s", "$2": ":r", "$3": ":c"}))
@@ -273,7 +361,10 @@ def run():
         r = wrk("get.lua", "/healthz", c, label="/healthz")
         row("GET /healthz", c, r["rps"], r["p50_us"] / 1000,
             r["p99_us"] / 1000, r["errors"], t_fcgi)
+    return t_db, t_fcgi, limit
 
+
+def routes(cur, auth, t_fcgi, limit):
     # 2. the routes
     body = VAR / "send.json"
     body.write_text(json.dumps({"sender": "+15550001111",
@@ -350,11 +441,10 @@ def run():
             label="one message")
     row("GET /api/messages/{id}/", 64, r["rps"], r["p50_us"] / 1000,
         r["p99_us"] / 1000, r["errors"], t_fcgi)
+    return mid
 
-    # 5 (first half). memory after warm-up
-    master, workers = worker_pids()
-    warm = {p: rss_kib(p) for p in workers}
 
+def scale(cur, key, mid):
     # 3. scale
     cur.execute("SELECT count(*) FROM messages")
     have = cur.fetchone()[0]
@@ -389,6 +479,8 @@ def run():
     row("1M rows loaded by SQL", None, None, None, None, None, None,
         "%.1f s" % load_s)
 
+
+def dispatch_runs(cur):
     # 4. the dispatcher
     cur.execute("""
         WITH m AS (INSERT INTO messages (direction, sender, receiver,
@@ -400,8 +492,7 @@ def run():
     start = time.time()
     dispatch = subprocess.Popen([str(BIN), "dispatch"], env=dict(
         os.environ, **{k: v for k, v in ENV.items()},
-        WADESK_DISPATCH_CONCURRENCY=os.environ.get(
-            "BENCH_DISPATCH_CONCURRENCY", "64")),
+        WADESK_DISPATCH_BATCH=os.environ.get("BENCH_DISPATCH_BATCH", "64")),
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         while count(cur, "outbox") > 0 and time.time() - start < 600:
@@ -411,8 +502,17 @@ def run():
         dispatch.terminate()
         dispatch.wait(timeout=30)
     row("dispatcher: drain %d (simulator)" % DRAIN, None, DRAIN / took,
-        None, None, None, None, "%.1f s, 1 dispatcher" % took)
+        None, None, None, None, "%.1f s, 1 dispatcher, batch %s" % (
+            took, os.environ.get("BENCH_DISPATCH_BATCH", "64")))
+    for n in (1, 2):
+        rate, took = drain_cloud(cur, CLOUD_DRAIN, n)
+        row("dispatcher: drain %d (fake Cloud API)" % CLOUD_DRAIN, None,
+            rate, None, None, None, None,
+            "%.1f s, %d dispatcher(s), concurrency %s" % (
+                took, n, CLOUD_CONCURRENCY))
 
+
+def memory(master, workers, warm):
     # 5. memory after many requests
     done = 0
     t0 = time.time()
@@ -430,6 +530,8 @@ def run():
     row("master RSS", None, None, None, None, None, None,
         "%.1f MiB" % (rss_kib(master) / 1024))
 
+
+def report():
     text = ("# wadesk benchmark\n\n%s, %s s per run, wrk %d threads; "
             "synchronous_commit and fsync on.\n\n" % (
                 machine(), SECONDS, THREADS) + table())
