@@ -236,11 +236,22 @@ dispatch_record(struct db *db, const struct settings *s, struct job *jobs,
     size_t n)
 {
 	size_t	i;
-	int	tries;
+	int	tries, waited = 0;
 
-	for (tries = 0; tries < s->lease_s; tries++) {
-		if (tries > 0)
+	/*
+	 * While the database is down nobody can claim these rows, so keep
+	 * trying until it is back: giving up would send them twice.  Only a
+	 * stop request bounds the wait (by the lease).
+	 */
+	for (tries = 0;; tries++) {
+		if (tries > 0) {
+			if (dispatch_stop && ++waited >= s->lease_s)
+				break;
+			if (tries == 1)
+				log_kv(LOG_WARN, "recording a batch failed; "
+				    "retrying until the database answers", NULL);
 			sleep(1);
+		}
 		if (db_ensure(db) != DB_OK || db_begin(db) != DB_OK)
 			continue;
 		if (dispatch_record_sent(db, jobs, n) == -1) {
@@ -255,8 +266,8 @@ dispatch_record(struct db *db, const struct settings *s, struct job *jobs,
 			return 0;
 		db_rollback(db);
 	}
-	log_kv(LOG_ERROR, "could not record a batch; its rows fall due again "
-	    "when the lease ends", NULL);
+	log_kv(LOG_ERROR, "could not record a batch before stopping; its rows "
+	    "fall due again when the lease ends", NULL);
 	return -1;
 }
 
@@ -272,7 +283,8 @@ dispatch_batch(struct db *db, struct provider *prov, const struct settings *s)
 		[JOB_SENT] = "sent", [JOB_RETRY] = "retry",
 		[JOB_FAILED] = "failed",
 	};
-	int		 i, n;
+	struct job	 tmp;
+	int		 i, k, n, recorded;
 
 	snprintf(limit, sizeof(limit), "%ld", s->batch);
 	snprintf(lease, sizeof(lease), "%ld", s->lease_s);
@@ -292,12 +304,31 @@ dispatch_batch(struct db *db, struct provider *prov, const struct settings *s)
 		jobs[i].receiver = PQgetvalue(res, i, 3);
 		jobs[i].content = PQgetvalue(res, i, 4);
 	}
-	provider_send(prov, jobs, (size_t)n);
+	/*
+	 * A row claimed more often than allowed (its dispatcher died after
+	 * claiming it) fails without another send; the others go out.
+	 */
+	for (i = 0, k = 0; i < n; i++) {
+		if (jobs[i].attempts > s->max_attempts) {
+			provider_job_error(&jobs[i], JOB_FAILED, "gave_up",
+			    "gave up: claimed more often than "
+			    "WADESK_MAX_ATTEMPTS");
+			continue;
+		}
+		if (k != i) {
+			tmp = jobs[k];
+			jobs[k] = jobs[i];
+			jobs[i] = tmp;
+		}
+		k++;
+	}
+	provider_send(prov, jobs, (size_t)k);
 	for (i = 0; i < n; i++)
 		dispatch_give_up(s, &jobs[i]);
-	(void)dispatch_record(db, s, jobs, (size_t)n);
+	recorded = dispatch_record(db, s, jobs, (size_t)n) == 0;
 	for (i = 0; i < n; i++)
-		dispatch_log(&jobs[i], outcomes[jobs[i].result]);
+		dispatch_log(&jobs[i], recorded ? outcomes[jobs[i].result] :
+		    "unrecorded");
 	mem_free(jobs);
 	db_res_free(res);
 	return n;
@@ -352,7 +383,7 @@ dispatch_main(const struct settings *s)
 	struct provider		*prov;
 	struct db		 db;
 	PGresult		*res = NULL;
-	PGconn			*listening = NULL;
+	unsigned long		 listening = 0;
 	time_t			 last_purge = 0;
 	long long		 last_tick = 0, idle_at = 0;
 	int			 idle = 0;
@@ -376,17 +407,24 @@ dispatch_main(const struct settings *s)
 	snprintf(conc, sizeof(conc), "%ld", s->concurrency);
 	log_kv(LOG_INFO, "dispatching", "provider", provider_name(prov),
 	    "#concurrency", conc, NULL);
+	/* A batch must finish well inside its lease, or rows go out twice. */
+	if (s->provider == PROVIDER_CLOUDAPI &&
+	    ((s->batch + s->concurrency - 1) / s->concurrency) *
+	    s->cloudapi_timeout_ms >= s->lease_s * 1000L)
+		log_kv(LOG_WARN, "WADESK_LEASE_S is shorter than a slow batch "
+		    "can take (batch / concurrency x timeout); raise it or "
+		    "messages may be sent twice", NULL);
 	while (!dispatch_stop) {
 		if (db_ensure(&db) != DB_OK) {
-			listening = NULL;
+			listening = 0;
 			dispatch_wait(&db, DISPATCH_SWEEP_MS);
 			continue;
 		}
 		/* A new connection needs its LISTEN again. */
-		if (listening != db.conn) {
+		if (listening != db.generation) {
 			if (dispatch_listen(&db) == -1)
 				continue;
-			listening = db.conn;
+			listening = db.generation;
 		}
 		if ((n = dispatch_batch(&db, prov, s)) > 0) {
 			if (idle && dispatch_mark(&db, STMT_DISPATCH_BUSY,

@@ -90,6 +90,7 @@ db_connect(struct db *db)
 	if (db->failures > 0)
 		log_kv(LOG_INFO, "database connected", NULL);
 	db->failures = 0;
+	db->generation++;
 	return DB_OK;
 fail:
 	db_drop(db);

@@ -7,6 +7,8 @@
  * Reconnect attempts are throttled while the server is down.  Each statement
  * is prepared on the connection the first time it is executed, so a process
  * prepares only what it uses and `migrate` can run before the schema exists.
+ * db->generation changes whenever a new connection is made, so a caller can
+ * redo per-session set-up (LISTEN) after a reconnect.
  *
  * Results: every call that returns a PGresult gives ownership to the caller,
  * who releases it with db_res_free() (NULL is fine).
@@ -34,6 +36,7 @@ struct db {
 	const char *const	*sql;
 	size_t			 nstmts;
 	unsigned char		*prepared;	/* one flag per statement */
+	unsigned long		 generation;	/* +1 on every new connection */
 	struct timespec		 next_try;
 	int			 failures;
 };
