@@ -221,6 +221,51 @@ test_text_round_trip(void **state)
 	buf_cleanup(&out);
 }
 
+static void
+test_writer_elements(void **state)
+{
+	struct buf	b;
+	struct html	h;
+
+	(void)state;
+	buf_init(&b);
+	html_init(&h, &b);
+	html_open(&h, "p");
+	html_attr(&h, "class", "a\"b<c>&'d");
+	html_attr(&h, "title", NULL);
+	html_str(&h, "x<y & \"z\"");
+	html_void(&h, "input");
+	html_attr(&h, "value", "'v'");
+	html_flag(&h, "required");
+	html_open(&h, "em");
+	html_strf(&h, "%d<%s", 1, "2");
+	html_elemc(&h, "span", "c", "<t>");
+	html_close_to(&h, 0);
+	assert_string_equal(b.data, "<p class=\"a&quot;b&lt;c&gt;&amp;&#39;d\">"
+	    "x&lt;y &amp; &quot;z&quot;<input value=\"&#39;v&#39;\" required>"
+	    "<em>1&lt;2<span class=\"c\">&lt;t&gt;</span></em></p>");
+	assert_int_equal(h.depth, 0);
+	/* Closing with nothing open writes nothing; attributes after
+	 * content are dropped, not written into the text. */
+	html_close(&h);
+	buf_reset(&b);
+	html_open(&h, "b");
+	html_str(&h, "t");
+	html_attr(&h, "onclick", "x");
+	html_attrf(&h, "x", "%d", 3);
+	html_close(&h);
+	assert_string_equal(b.data, "<b>t</b>");
+	buf_reset(&b);
+	html_raw(&h, "<!DOCTYPE html>");
+	html_open(&h, "svg");
+	html_attrf(&h, "viewBox", "0 0 %d %d", 10, 20);
+	html_elem(&h, "title", NULL);
+	html_close(&h);
+	assert_string_equal(b.data, "<!DOCTYPE html><svg viewBox=\"0 0 10 20\">"
+	    "<title></title></svg>");
+	buf_cleanup(&b);
+}
+
 int
 main(void)
 {
@@ -231,6 +276,7 @@ main(void)
 		cmocka_unit_test(test_raw),
 		cmocka_unit_test(test_text_large),
 		cmocka_unit_test(test_text_round_trip),
+		cmocka_unit_test(test_writer_elements),
 	};
 
 	/* cmocka reports failures on stderr: keep stdout in step with it. */
