@@ -20,7 +20,6 @@ static void	api_send_plain(struct app *, const struct message_input *);
 static void	api_send_idempotent(struct app *, const char *,
 		    const struct message_input *);
 static void	api_bad_param(struct app *, const char *, const char *);
-static char	*api_like_pattern(struct arena *, const char *);
 static void	api_next_link(struct buf *, const struct query *, long long,
 		    long long);
 
@@ -182,24 +181,6 @@ api_bad_param(struct app *a, const char *field, const char *message)
 	req_error(a->req, 400, "invalid_parameter", message, field);
 }
 
-/* '%' + s with \ % _ escaped + '%', for ILIKE. */
-static char *
-api_like_pattern(struct arena *arena, const char *s)
-{
-	char	*p, *o;
-
-	p = o = arena_alloc(arena, strlen(s) * 2 + 3);
-	*o++ = '%';
-	for (; *s != '\0'; s++) {
-		if (*s == '\\' || *s == '%' || *s == '_')
-			*o++ = '\\';
-		*o++ = *s;
-	}
-	*o++ = '%';
-	*o = '\0';
-	return p;
-}
-
 /* The same filters, with before_id moved to the last row shown. */
 static void
 api_next_link(struct buf *b, const struct query *q, long long limit,
@@ -276,7 +257,7 @@ api_messages_list(struct app *a)
 			    "at most 200 characters");
 			return;
 		}
-		p[3] = api_like_pattern(a->req->arena, v);
+		p[3] = model_message_like(a->req->arena, v);
 	}
 	if ((v = query_get(&q, "before_id")) != NULL && *v != '\0') {
 		if (valid_uint(v, 1, 999999999999999999LL, &before) == -1) {

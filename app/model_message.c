@@ -144,6 +144,23 @@ model_message_check(const char *sender, size_t sender_len,
 	return 0;
 }
 
+char *
+model_message_like(struct arena *arena, const char *s)
+{
+	char	*p, *o;
+
+	p = o = arena_alloc(arena, strlen(s) * 2 + 3);
+	*o++ = '%';
+	for (; *s != '\0'; s++) {
+		if (*s == '\\' || *s == '%' || *s == '_')
+			*o++ = '\\';
+		*o++ = *s;
+	}
+	*o++ = '%';
+	*o = '\0';
+	return p;
+}
+
 enum db_rc
 model_message_send(struct db *db, const struct message_input *in,
     PGresult **res)

@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 #include <libpq-fe.h>
 
+#include "arena.h"
 #include "db.h"
 #include "valid.h"
 
@@ -80,6 +81,11 @@ int	model_message_check_content(const char *, size_t, struct message_err *)
 int	model_message_check(const char *, size_t, const char *, size_t,
 	    const char *, size_t, const char *, struct message_input *,
 	    struct message_err *) __attribute__((warn_unused_result));
+/*
+ * The ILIKE pattern the list statements take for a search text: '%' + s
+ * with \ % _ escaped + '%', allocated from arena.
+ */
+char	*model_message_like(struct arena *, const char *);
 /* Writes the message, its outbox row and its first event; one row back. */
 enum db_rc model_message_send(struct db *, const struct message_input *,
 	    PGresult **) __attribute__((warn_unused_result));

@@ -1,7 +1,12 @@
 #include <string.h>
 
+#include "admin.h"
 #include "api_messages.h"
 #include "ops.h"
+#include "page_conversations.h"
+#include "page_dashboard.h"
+#include "page_login.h"
+#include "page_messages.h"
 #include "routes.h"
 #include "webhook.h"
 
@@ -16,6 +21,24 @@ const struct route_def routes[ROUTE__MAX] = {
 	[ROUTE_MESSAGE] = { "GET", "/api/messages/{id}", api_message_get },
 	[ROUTE_WEBHOOK_VERIFY] = { "GET", "/api/webhook", webhook_verify },
 	[ROUTE_WEBHOOK] = { "POST", "/api/webhook", webhook_receive },
+	[ROUTE_ADMIN_DASHBOARD] = { "GET", "/admin", page_dashboard },
+	[ROUTE_ADMIN_LOGIN_FORM] = { "GET", "/admin/login", page_login_form },
+	[ROUTE_ADMIN_LOGIN] = { "POST", "/admin/login", page_login_submit },
+	[ROUTE_ADMIN_LOGOUT] = { "POST", "/admin/logout", page_logout },
+	[ROUTE_ADMIN_MESSAGES] = { "GET", "/admin/messages",
+	    page_messages_list },
+	[ROUTE_ADMIN_MESSAGE_NEW] = { "GET", "/admin/messages/new",
+	    page_messages_new },
+	[ROUTE_ADMIN_MESSAGE_SEND] = { "POST", "/admin/messages/new",
+	    page_messages_send },
+	[ROUTE_ADMIN_MESSAGE] = { "GET", "/admin/messages/{id}",
+	    page_messages_show },
+	[ROUTE_ADMIN_MESSAGE_RETRY] = { "POST", "/admin/messages/{id}/retry",
+	    page_messages_retry },
+	[ROUTE_ADMIN_CONVERSATIONS] = { "GET", "/admin/conversations",
+	    page_conversations_list },
+	[ROUTE_ADMIN_CONVERSATION] = { "GET", "/admin/conversations/{id}",
+	    page_conversations_show },
 };
 
 #define ROUTE_ID_MAX	18
@@ -89,10 +112,17 @@ routes_dispatch(struct app *a)
 	}
 	if (path_known) {
 		req_header(a->req, "Allow", allow);
-		req_error(a->req, 405, "method_not_allowed",
-		    "this method is not allowed here", NULL);
+		if (admin_is_path(a->req->path))
+			admin_error(a, 405, "Method not allowed",
+			    "This page cannot be used that way.");
+		else
+			req_error(a->req, 405, "method_not_allowed",
+			    "this method is not allowed here", NULL);
 		return;
 	}
 	a->route = "-";
-	req_error(a->req, 404, "not_found", "no such route", NULL);
+	if (admin_is_path(a->req->path))
+		admin_error(a, 404, "Not found", "There is no such page.");
+	else
+		req_error(a->req, 404, "not_found", "no such route", NULL);
 }

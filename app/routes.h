@@ -21,6 +21,17 @@ enum route {
 	ROUTE_MESSAGE,
 	ROUTE_WEBHOOK_VERIFY,
 	ROUTE_WEBHOOK,
+	ROUTE_ADMIN_DASHBOARD,
+	ROUTE_ADMIN_LOGIN_FORM,
+	ROUTE_ADMIN_LOGIN,
+	ROUTE_ADMIN_LOGOUT,
+	ROUTE_ADMIN_MESSAGES,
+	ROUTE_ADMIN_MESSAGE_NEW,
+	ROUTE_ADMIN_MESSAGE_SEND,
+	ROUTE_ADMIN_MESSAGE,
+	ROUTE_ADMIN_MESSAGE_RETRY,
+	ROUTE_ADMIN_CONVERSATIONS,
+	ROUTE_ADMIN_CONVERSATION,
 	ROUTE__MAX
 };
 
@@ -34,7 +45,8 @@ extern const struct route_def routes[ROUTE__MAX];
 
 /*
  * Finds and runs the handler for the request; answers 404 (no such path) or
- * 405 with Allow (path known, method not) itself.
+ * 405 with Allow (path known, method not) itself, as HTML pages under
+ * /admin, else as JSON errors.
  */
 void	routes_dispatch(struct app *);
 /*

@@ -231,6 +231,156 @@ const char *const stmts_sql[STMT__MAX] = {
 	    " FROM outbox WHERE run_at <= now() "
 	    "UNION ALL SELECT 'g', 'wadesk_pending_statuses', '',"
 	    " count(*)::text FROM pending_statuses",
+
+	/*
+	 * Admin login.  THROTTLE: failures of user $1 in the last 5 minutes
+	 * (at most 5 counted) and the seconds until the oldest of them ages
+	 * out.  FAIL records one ($2: client address) and prunes old rows.
+	 */
+	[STMT_ADMIN_USER_GET] =
+	    "SELECT id, password_hash FROM admin_users WHERE username = $1",
+	[STMT_ADMIN_LOGIN_THROTTLE] =
+	    "WITH f AS (SELECT created_at FROM admin_login_failures"
+	    " WHERE username = $1"
+	    " AND created_at > now() - interval '5 minutes'"
+	    " ORDER BY created_at DESC LIMIT 5) "
+	    "SELECT count(*), greatest(1, ceil(extract(epoch FROM"
+	    " min(created_at) + interval '5 minutes' - now())))::bigint FROM f",
+	[STMT_ADMIN_LOGIN_FAIL] =
+	    "WITH d AS (DELETE FROM admin_login_failures"
+	    " WHERE created_at < now() - interval '1 day') "
+	    "INSERT INTO admin_login_failures (username, remote)"
+	    " VALUES ($1, $2)",
+	/*
+	 * A new session ($1 token hash, $2 user id, $3 CSRF token, lifetime
+	 * $6 seconds); the session the browser presented before ($4 hash or
+	 * NULL) is deleted, and user $5's failures are forgotten.
+	 */
+	[STMT_ADMIN_SESSION_NEW] =
+	    "WITH d AS (DELETE FROM admin_sessions WHERE token_hash = $4),"
+	    " f AS (DELETE FROM admin_login_failures WHERE username = $5) "
+	    "INSERT INTO admin_sessions (token_hash, user_id, csrf_token,"
+	    " expires_at) VALUES ($1, $2, $3,"
+	    " now() + make_interval(secs => $6::bigint))",
+	[STMT_ADMIN_SESSION_GET] =
+	    "SELECT s.user_id, u.username, s.csrf_token FROM admin_sessions s"
+	    " JOIN admin_users u ON u.id = s.user_id"
+	    " WHERE s.token_hash = $1 AND s.expires_at > now()",
+	[STMT_ADMIN_SESSION_DELETE] =
+	    "DELETE FROM admin_sessions WHERE token_hash = $1",
+	/*
+	 * Messages per status, each counted up to $1 (an index-only scan of
+	 * messages_status_id that stays quick at any table size); a count of
+	 * $1 means "at least".  Inbound messages are exactly the received.
+	 */
+	[STMT_ADMIN_STATUS_COUNTS] =
+	    "SELECT s.status, (SELECT count(*) FROM (SELECT 1 FROM messages m"
+	    " WHERE m.status = s.status LIMIT $1::bigint) c) "
+	    "FROM unnest(ARRAY['queued', 'sent', 'delivered', 'read', 'failed',"
+	    " 'received']) WITH ORDINALITY AS s(status, n) ORDER BY s.n",
+	/*
+	 * The last 24 hours (UTC), oldest first, one row per hour even when
+	 * empty: hour of day, inbound, outbound, failed.
+	 */
+	[STMT_ADMIN_HOURLY] =
+	    "WITH h AS (SELECT generate_series(date_trunc('hour', now())"
+	    " - interval '23 hours', date_trunc('hour', now()),"
+	    " interval '1 hour') AS hour),"
+	    " c AS (SELECT date_trunc('hour', created_at) AS hour,"
+	    " count(*) FILTER (WHERE direction = 'inbound') AS i,"
+	    " count(*) FILTER (WHERE direction = 'outbound') AS o,"
+	    " count(*) FILTER (WHERE status = 'failed') AS f"
+	    " FROM messages WHERE created_at >= date_trunc('hour', now())"
+	    " - interval '23 hours'"
+	    " AND created_at < date_trunc('hour', now()) + interval '1 hour'"
+	    " GROUP BY 1) "
+	    "SELECT to_char(h.hour AT TIME ZONE 'UTC', 'HH24'),"
+	    " coalesce(c.i, 0), coalesce(c.o, 0), coalesce(c.f, 0)"
+	    " FROM h LEFT JOIN c USING (hour) ORDER BY h.hour",
+	/*
+	 * Conversations: one row per customer number (the sender of inbound,
+	 * the receiver of outbound messages), latest activity first, keyset-
+	 * paginated by the id of their last message.  Bounded work per page:
+	 * only the 2000 newest messages below the cursor $1 (NULL: the top)
+	 * are grouped, and customers with a message at or above the cursor
+	 * were on an earlier page.  Columns: customer, last message's
+	 * direction, content, time, status, id; unread (inbound messages
+	 * newer than the last outbound one, counted up to 100); the latest
+	 * contact name; the window's lowest id and size (for the next
+	 * cursor).  Always one row: a customer of NULL means none.  $2 rows
+	 * at most.
+	 */
+	[STMT_ADMIN_CONVERSATIONS] =
+	    "WITH w AS (SELECT id, CASE WHEN direction = 'inbound' THEN sender"
+	    " ELSE receiver END AS customer FROM messages"
+	    " WHERE ($1::bigint IS NULL OR id < $1) ORDER BY id DESC"
+	    " LIMIT 2000),"
+	    " c AS (SELECT customer, max(id) AS last_id FROM w"
+	    " GROUP BY customer),"
+	    " f AS (SELECT customer, last_id FROM c WHERE $1::bigint IS NULL"
+	    " OR NOT EXISTS (SELECT 1 FROM messages x WHERE x.id >= $1"
+	    " AND ((x.direction = 'inbound' AND x.sender = c.customer)"
+	    " OR (x.direction = 'outbound' AND x.receiver = c.customer)))"
+	    " ORDER BY last_id DESC LIMIT $2::bigint),"
+	    " s AS (SELECT min(id) AS low, count(*) AS n FROM w) "
+	    "SELECT f.customer, m.direction, m.content, " TS("m.created_at") ","
+	    " m.status, m.id,"
+	    " (SELECT count(*) FROM (SELECT 1 FROM messages u"
+	    " WHERE u.direction = 'inbound' AND u.sender = f.customer"
+	    " AND u.id > coalesce((SELECT o.id FROM messages o"
+	    " WHERE o.direction = 'outbound' AND o.receiver = f.customer"
+	    " ORDER BY o.id DESC LIMIT 1), 0) LIMIT 100) z),"
+	    " (SELECT ci.contact_name FROM messages ci"
+	    " WHERE ci.direction = 'inbound' AND ci.sender = f.customer"
+	    " ORDER BY ci.id DESC LIMIT 1),"
+	    " s.low, s.n "
+	    "FROM s LEFT JOIN f ON true LEFT JOIN messages m ON m.id = f.last_id "
+	    "ORDER BY f.last_id DESC NULLS LAST",
+	/*
+	 * The thread with customer $1, newest first, ids below $2 (NULL: the
+	 * newest), $3 rows at most: each direction from its own index.
+	 */
+	[STMT_ADMIN_THREAD] =
+	    "SELECT * FROM ("
+	    "(SELECT " MSG_COLS " FROM messages WHERE direction = 'inbound'"
+	    " AND sender = $1 AND ($2::bigint IS NULL OR id < $2)"
+	    " ORDER BY id DESC LIMIT $3::bigint) UNION ALL "
+	    "(SELECT " MSG_COLS " FROM messages WHERE direction = 'outbound'"
+	    " AND receiver = $1 AND ($2::bigint IS NULL OR id < $2)"
+	    " ORDER BY id DESC LIMIT $3::bigint)) t "
+	    "ORDER BY id DESC LIMIT $3::bigint",
+	/* STMT_MSG_LIST's filters, ids above $5, oldest first. */
+	[STMT_MSG_LIST_NEWER] =
+	    "SELECT " MSG_COLS " FROM messages "
+	    "WHERE ($1::text IS NULL OR status = $1)"
+	    " AND ($2::text IS NULL OR direction = $2)"
+	    " AND ($3::text IS NULL OR sender = $3 OR receiver = $3)"
+	    " AND ($4::text IS NULL OR content ILIKE $4"
+	    " OR sender ILIKE $4 OR receiver ILIKE $4)"
+	    " AND id > $5::bigint "
+	    "ORDER BY id ASC LIMIT $6",
+	/*
+	 * Requeues failed outbound message $1 (admin user $2): status back to
+	 * queued, error and provider id cleared, an outbox row, a 'queued'
+	 * event naming the retry; one row back when it was failed, none
+	 * otherwise.
+	 */
+	[STMT_MSG_RETRY] =
+	    "WITH old AS (SELECT id, provider_message_id FROM messages"
+	    " WHERE id = $1 AND direction = 'outbound' AND status = 'failed'"
+	    " FOR UPDATE),"
+	    " m AS (UPDATE messages SET status = 'queued', error_code = NULL,"
+	    " error_message = NULL, provider_message_id = NULL,"
+	    " updated_at = now() FROM old WHERE messages.id = old.id"
+	    " RETURNING messages.id, old.provider_message_id AS prev),"
+	    " o AS (INSERT INTO outbox (message_id) SELECT id FROM m"
+	    " ON CONFLICT (message_id) DO UPDATE SET run_at = now(),"
+	    " attempts = 0, last_error = NULL),"
+	    " e AS (INSERT INTO message_events (message_id, status, detail)"
+	    " SELECT id, 'queued', jsonb_build_object('retry', 'admin',"
+	    " 'user', $2::text, 'previous_provider_message_id', prev) FROM m),"
+	    " n AS (SELECT pg_notify('wadesk_outbox', '') FROM m) "
+	    "SELECT m.id, (SELECT count(*) FROM n) FROM m",
 };
 
 const char *const stmts_mig_sql[MIG__MAX] = {

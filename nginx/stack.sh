@@ -205,7 +205,13 @@ nginx_start() {
 	    -e "s#@ACCESS_LOG@#$var/log/nginx-access.log#" \
 	    -e "s#@TMP@#$run/nginx-tmp#g" -e "s#@UPSTREAM@#unix:$sock#" \
 	    -e "s#@LISTEN@#127.0.0.1:$http_port#" -e "s#@TOP@#$top#g" \
+	    -e "s#@STATIC@#$run/static#g" \
 	    "$top/nginx/nginx.conf.in" > "$var/nginx.conf"
+	# The admin stylesheet: nginx's workers (nobody) cannot read a
+	# checkout under /root, so they serve a copy from the shared run dir.
+	rm -rf "$run/static"
+	cp -R "$top/app/static" "$run/static"
+	chmod -R a+rX "$run/static"
 	mkdir -p "$var/nginx"
 	/usr/sbin/nginx -p "$var/nginx" -e "$var/log/nginx-error.log" \
 	    -c "$var/nginx.conf" -t -q || die "nginx configuration invalid"

@@ -1,0 +1,487 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "admin.h"
+#include "log.h"
+#include "stmts.h"
+
+#define ADMIN_NEXT_MAX	1024
+
+static const char *const admin_nav_items[ADMIN_NAV__MAX][2] = {
+	[ADMIN_NAV_NONE] = { NULL, NULL },
+	[ADMIN_NAV_DASHBOARD] = { "/admin/", "Dashboard" },
+	[ADMIN_NAV_MESSAGES] = { "/admin/messages/", "Messages" },
+	[ADMIN_NAV_CONVERSATIONS] = { "/admin/conversations/",
+	    "Conversations" },
+};
+
+const char *const admin_statuses[ADMIN_ST__MAX] = {
+	[ADMIN_ST_QUEUED] = "queued",
+	[ADMIN_ST_SENT] = "sent",
+	[ADMIN_ST_DELIVERED] = "delivered",
+	[ADMIN_ST_READ] = "read",
+	[ADMIN_ST_FAILED] = "failed",
+	[ADMIN_ST_RECEIVED] = "received",
+};
+
+static void	admin_send(struct app *, int, const struct buf *);
+static int	admin_hex64(const char *);
+
+int
+admin_is_path(const char *path)
+{
+	return strncmp(path, "/admin", 6) == 0 &&
+	    (path[6] == '\0' || path[6] == '/');
+}
+
+void
+admin_headers(struct app *a)
+{
+	req_header(a->req, "Content-Security-Policy",
+	    "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+	    "script-src 'self'; frame-ancestors 'none'; form-action 'self'; "
+	    "base-uri 'none'");
+	req_header(a->req, "X-Frame-Options", "DENY");
+	req_header(a->req, "Referrer-Policy", "same-origin");
+	req_header(a->req, "Cache-Control", "no-store");
+}
+
+static void
+admin_send(struct app *a, int status, const struct buf *b)
+{
+	admin_headers(a);
+	req_send(a->req, status, "text/html; charset=utf-8", b->data, b->len);
+}
+
+int
+admin_secure(const struct app *a)
+{
+	const char	*v;
+
+	if ((v = req_param(a->req, "REQUEST_SCHEME")) != NULL &&
+	    strcasecmp(v, "https") == 0)
+		return 1;
+	return (v = req_param(a->req, "HTTPS")) != NULL &&
+	    strcasecmp(v, "on") == 0;
+}
+
+const char *
+admin_cookie(const struct app *a, const char *name)
+{
+	const char	*h, *p, *end, *eq;
+	size_t		 n = strlen(name);
+
+	if ((h = req_param(a->req, "HTTP_COOKIE")) == NULL)
+		return NULL;
+	for (p = h; *p != '\0'; p = *end ? end + 1 : end) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if ((end = strchr(p, ';')) == NULL)
+			end = p + strlen(p);
+		eq = memchr(p, '=', (size_t)(end - p));
+		if (eq != NULL && (size_t)(eq - p) == n &&
+		    strncmp(p, name, n) == 0)
+			return arena_strndup(a->req->arena, eq + 1,
+			    (size_t)(end - eq - 1));
+	}
+	return NULL;
+}
+
+/* 1 when s is exactly 64 lowercase hex digits (the shape of our tokens). */
+static int
+admin_hex64(const char *s)
+{
+	size_t	i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return i == 64;
+}
+
+int
+admin_session_find(struct app *a, struct admin_session *s)
+{
+	const char	*tok, *p[1];
+	PGresult	*res = NULL;
+	enum db_rc	 rc;
+	int		 ret = -1;
+
+	memset(s, 0, sizeof(*s));
+	if ((tok = admin_cookie(a, ADMIN_COOKIE)) == NULL || !admin_hex64(tok))
+		return 1;
+	if (db_ensure(a->db) != DB_OK) {
+		admin_db_error(a, DB_UNAVAILABLE);
+		return -1;
+	}
+	crypto_sha256_hex(tok, strlen(tok), s->token_hash);
+	p[0] = s->token_hash;
+	if ((rc = db_exec(a->db, STMT_ADMIN_SESSION_GET, 1, p, &res)) !=
+	    DB_OK) {
+		admin_db_error(a, rc);
+		goto out;
+	}
+	if (PQntuples(res) != 1) {
+		ret = 1;
+		goto out;
+	}
+	s->user_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	s->username = arena_strdup(a->req->arena, PQgetvalue(res, 0, 1));
+	s->csrf = arena_strdup(a->req->arena, PQgetvalue(res, 0, 2));
+	ret = 0;
+out:
+	db_res_free(res);
+	return ret;
+}
+
+int
+admin_session_require(struct app *a, struct admin_session *s)
+{
+	struct buf	 b, next;
+	int		 rc;
+
+	if ((rc = admin_session_find(a, s)) <= 0)
+		return rc;
+	buf_init(&b);
+	buf_init(&next);
+	buf_puts(&b, "/admin/login");
+	if (strcmp(a->req->method, "GET") == 0 ||
+	    strcmp(a->req->method, "HEAD") == 0) {
+		buf_puts(&next, a->req->path);
+		if (a->req->query[0] != '\0') {
+			buf_putc(&next, '?');
+			buf_puts(&next, a->req->query);
+		}
+		if (admin_next_ok(next.data) &&
+		    strcmp(next.data, "/admin/") != 0) {
+			buf_puts(&b, "?next=");
+			query_encode(&b, next.data);
+		}
+	}
+	admin_redirect(a, b.data);
+	buf_cleanup(&next);
+	buf_cleanup(&b);
+	return -1;
+}
+
+int
+admin_form(struct app *a, struct query *q)
+{
+	const char	*ct;
+	size_t		 n = sizeof("application/x-www-form-urlencoded") - 1;
+
+	memset(q, 0, sizeof(*q));
+	/* No body at all is an empty form (its CSRF check fails: 403). */
+	if ((ct = req_param(a->req, "CONTENT_LENGTH")) == NULL || *ct == '\0' ||
+	    strcmp(ct, "0") == 0)
+		return 0;
+	ct = req_param(a->req, "CONTENT_TYPE");
+	if (ct == NULL ||
+	    strncasecmp(ct, "application/x-www-form-urlencoded", n) != 0 ||
+	    (ct[n] != '\0' && ct[n] != ';' && ct[n] != ' ')) {
+		admin_error(a, 415, "Unsupported form",
+		    "This page accepts HTML form submissions only.");
+		return -1;
+	}
+	switch (req_read_body(a->req, REQ_MAX_BODY)) {
+	case REQ_BODY_OK:
+		break;
+	case REQ_BODY_TOO_LARGE:
+		admin_error(a, 413, "Too large",
+		    "The form is larger than 64 KiB.");
+		return -1;
+	default:
+		admin_error(a, 400, "Bad request",
+		    "The form arrived incomplete.");
+		return -1;
+	}
+	query_parse(a->req->arena, a->req->body, q);
+	if (q->invalid) {
+		admin_error(a, 400, "Bad request",
+		    "The form could not be decoded.");
+		return -1;
+	}
+	return 0;
+}
+
+int
+admin_csrf_check(struct app *a, const struct admin_session *s,
+    const struct query *q)
+{
+	if (s->csrf != NULL && crypto_streq(query_get(q, "csrf"), s->csrf))
+		return 0;
+	log_kv(LOG_WARN, "admin CSRF check failed", "path", a->req->path,
+	    NULL);
+	admin_error(a, 403, "Forbidden", "This form has expired or did not "
+	    "come from this site. Go back, reload the page and try again.");
+	return -1;
+}
+
+int
+admin_next_ok(const char *s)
+{
+	size_t	i, n;
+
+	n = strlen(s);
+	if (n > ADMIN_NEXT_MAX || strncmp(s, "/admin/", 7) != 0 ||
+	    strstr(s, "//") != NULL || strstr(s, "/../") != NULL ||
+	    strstr(s, "/./") != NULL ||
+	    (n >= 3 && strcmp(s + n - 3, "/..") == 0))
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f ||
+		    s[i] == '\\')
+			return 0;
+	return 1;
+}
+
+void
+admin_redirect(struct app *a, const char *location)
+{
+	static const char	body[] = "See Other\n";
+
+	admin_headers(a);
+	req_header(a->req, "Location", location);
+	req_send(a->req, 303, "text/plain; charset=utf-8", body,
+	    sizeof(body) - 1);
+}
+
+void
+admin_error(struct app *a, int status, const char *title,
+    const char *message)
+{
+	struct admin_page	p;
+
+	admin_page_begin(&p, a, NULL, title, ADMIN_NAV_NONE);
+	html_open(&p.h, "section");
+	html_attr(&p.h, "class", "error-page");
+	html_elem(&p.h, "h1", title);
+	html_elem(&p.h, "p", message);
+	html_open(&p.h, "p");
+	html_open(&p.h, "a");
+	html_attr(&p.h, "href", "/admin/");
+	html_str(&p.h, "Back to the dashboard");
+	html_close_to(&p.h, 0);
+	admin_page_end(&p, status);
+}
+
+void
+admin_db_error(struct app *a, enum db_rc rc)
+{
+	if (rc == DB_UNAVAILABLE) {
+		req_header(a->req, "Retry-After", "1");
+		admin_error(a, 503, "Database unavailable", "The database "
+		    "cannot be reached right now. Retry in a moment.");
+	} else
+		admin_error(a, 500, "Internal error", "Something went wrong "
+		    "on our side; it has been logged.");
+}
+
+void
+admin_page_begin(struct admin_page *p, struct app *a,
+    const struct admin_session *s, const char *title, enum admin_nav nav)
+{
+	struct html	*h = &p->h;
+	int		 i;
+
+	p->app = a;
+	p->sess = s;
+	buf_init(&p->buf);
+	html_init(h, &p->buf);
+	html_raw(h, "<!DOCTYPE html>\n");
+	html_open(h, "html");
+	html_attr(h, "lang", "en");
+	html_open(h, "head");
+	html_void(h, "meta");
+	html_attr(h, "charset", "utf-8");
+	html_void(h, "meta");
+	html_attr(h, "name", "viewport");
+	html_attr(h, "content", "width=device-width, initial-scale=1");
+	html_open(h, "title");
+	html_str(h, title);
+	html_str(h, " \xc2\xb7 wadesk");
+	html_close(h);
+	html_void(h, "link");
+	html_attr(h, "rel", "stylesheet");
+	html_attr(h, "href", "/admin/static/admin.css");
+	html_void(h, "link");
+	html_attr(h, "rel", "icon");
+	html_attr(h, "href", "data:,");
+	html_close(h);			/* head */
+	html_open(h, "body");
+	html_open(h, "header");
+	html_attr(h, "class", "top");
+	html_open(h, "a");
+	html_attr(h, "class", "brand");
+	html_attr(h, "href", "/admin/");
+	html_str(h, "wadesk");
+	html_close(h);
+	if (s != NULL) {
+		html_open(h, "nav");
+		for (i = ADMIN_NAV_NONE + 1; i < ADMIN_NAV__MAX; i++) {
+			html_open(h, "a");
+			html_attr(h, "href", admin_nav_items[i][0]);
+			if ((int)nav == i)
+				html_attr(h, "aria-current", "page");
+			html_str(h, admin_nav_items[i][1]);
+			html_close(h);
+		}
+		html_close(h);
+		html_open(h, "form");
+		html_attr(h, "class", "logout");
+		html_attr(h, "method", "post");
+		html_attr(h, "action", "/admin/logout");
+		admin_csrf_field(p);
+		html_elemc(h, "span", "user", s->username);
+		html_open(h, "button");
+		html_attr(h, "type", "submit");
+		html_str(h, "Log out");
+		html_close(h);
+		html_close(h);		/* form */
+	}
+	html_close(h);			/* header */
+	html_open(h, "main");
+}
+
+void
+admin_page_end(struct admin_page *p, int status)
+{
+	html_close_to(&p->h, 0);
+	buf_putc(&p->buf, '\n');
+	admin_send(p->app, status, &p->buf);
+	buf_cleanup(&p->buf);
+}
+
+void
+admin_csrf_field(struct admin_page *p)
+{
+	if (p->sess == NULL)
+		return;
+	html_void(&p->h, "input");
+	html_attr(&p->h, "type", "hidden");
+	html_attr(&p->h, "name", "csrf");
+	html_attr(&p->h, "value", p->sess->csrf);
+}
+
+void
+admin_time(struct html *h, const char *ts)
+{
+	char	show[20];
+	size_t	n;
+
+	if (ts == NULL)
+		return;
+	n = strlen(ts) < 19 ? strlen(ts) : 19;
+	memcpy(show, ts, n);
+	show[n] = '\0';
+	if (n > 10 && show[10] == 'T')
+		show[10] = ' ';
+	html_open(h, "time");
+	html_attr(h, "datetime", ts);
+	html_str(h, show);
+	html_close(h);
+}
+
+void
+admin_badge(struct html *h, const char *status)
+{
+	html_open(h, "span");
+	html_attrf(h, "class", "badge badge-%s", status ? status : "none");
+	html_str(h, status ? status : "-");
+	html_close(h);
+}
+
+void
+admin_notice(struct html *h, int error, const char *msg)
+{
+	html_open(h, "p");
+	html_attr(h, "class", error ? "notice error" : "notice");
+	html_attr(h, "role", error ? "alert" : "status");
+	html_str(h, msg);
+	html_close(h);
+}
+
+void
+admin_short(struct html *h, const char *s, size_t max)
+{
+	size_t	i, chars = 0;
+
+	if (s == NULL)
+		return;
+	for (i = 0; s[i] != '\0'; i++) {
+		if (((unsigned char)s[i] & 0xc0) != 0x80 && chars++ == max) {
+			html_strn(h, s, i);
+			html_str(h, "\xe2\x80\xa6");
+			return;
+		}
+	}
+	html_str(h, s);
+}
+
+void
+admin_url(struct buf *b, const char *path, ...)
+{
+	va_list		 ap;
+	const char	*k, *v;
+	int		 first = 1;
+
+	buf_puts(b, path);
+	va_start(ap, path);
+	while ((k = va_arg(ap, const char *)) != NULL) {
+		v = va_arg(ap, const char *);
+		if (v == NULL || *v == '\0')
+			continue;
+		buf_putc(b, first ? '?' : '&');
+		first = 0;
+		buf_puts(b, k);
+		buf_putc(b, '=');
+		query_encode(b, v);
+	}
+	va_end(ap);
+}
+
+int
+admin_counts(struct app *a, long long counts[ADMIN_ST__MAX])
+{
+	char		 cap[24];
+	const char	*p[1];
+	PGresult	*res = NULL;
+	enum db_rc	 rc;
+	int		 i;
+
+	snprintf(cap, sizeof(cap), "%d", ADMIN_COUNT_CAP);
+	p[0] = cap;
+	if ((rc = db_exec(a->db, STMT_ADMIN_STATUS_COUNTS, 1, p, &res)) !=
+	    DB_OK) {
+		admin_db_error(a, rc);
+		return -1;
+	}
+	for (i = 0; i < ADMIN_ST__MAX; i++)
+		counts[i] = i < PQntuples(res) ?
+		    strtoll(PQgetvalue(res, i, 1), NULL, 10) : 0;
+	db_res_free(res);
+	return 0;
+}
+
+void
+admin_count(struct html *h, long long n)
+{
+	char	digits[32], out[48];
+	size_t	i, len, o = 0;
+
+	snprintf(digits, sizeof(digits), "%lld", n < 0 ? 0 : n);
+	len = strlen(digits);
+	for (i = 0; i < len; i++) {
+		if (i > 0 && (len - i) % 3 == 0)
+			out[o++] = ',';
+		out[o++] = digits[i];
+	}
+	if (n >= ADMIN_COUNT_CAP)
+		out[o++] = '+';
+	out[o] = '\0';
+	html_str(h, out);
+}

@@ -1,0 +1,800 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "admin.h"
+#include "log.h"
+#include "model_message.h"
+#include "page_messages.h"
+#include "stmts.h"
+
+#define LIST_LIMIT	50
+#define LIST_SHORT	80	/* code points of content in the list */
+#define SEARCH_MAX	200
+#define ID_MAX		999999999999999999LL
+
+enum send_field {
+	SEND_SENDER,
+	SEND_RECEIVER,
+	SEND_CONTENT,
+	SEND__MAX
+};
+
+static const char *const send_names[SEND__MAX] = {
+	[SEND_SENDER] = "sender",
+	[SEND_RECEIVER] = "receiver",
+	[SEND_CONTENT] = "content",
+};
+
+static const char *const send_labels[SEND__MAX] = {
+	[SEND_SENDER] = "Sender (your number)",
+	[SEND_RECEIVER] = "Receiver",
+	[SEND_CONTENT] = "Message",
+};
+
+/* Values that pass the checks, put in place of a field found wrong so the
+ * checks go on to the next field. */
+static const char *const send_standins[SEND__MAX] = {
+	[SEND_SENDER] = "+10000000",
+	[SEND_RECEIVER] = "+10000000",
+	[SEND_CONTENT] = "x",
+};
+
+struct list_filter {
+	const char	*status;
+	const char	*direction;
+	const char	*q;
+};
+
+static void	list_chips(struct html *, const struct list_filter *,
+		    const long long *);
+static void	list_form(struct html *, const struct list_filter *);
+static void	list_table(struct html *, const PGresult *, int, int, int);
+static void	list_link(struct html *, const struct list_filter *,
+		    const char *, long long, const char *, const char *);
+static void	send_render(struct app *, const struct admin_session *, int,
+		    const char *const *, const char *const *, const char *);
+static char	*send_crlf(struct arena *, const char *, size_t *);
+static void	show_events(struct html *, const PGresult *);
+static void	show_field(struct html *, const char *, const char *);
+static int	show_customer(const struct message *, char *);
+
+static void
+list_chips(struct html *h, const struct list_filter *f, const long long *c)
+{
+	struct buf	url;
+	int		i;
+
+	buf_init(&url);
+	html_open(h, "nav");
+	html_attr(h, "class", "chips");
+	html_attr(h, "aria-label", "Messages per status");
+	admin_url(&url, "/admin/messages/", "direction", f->direction, "q",
+	    f->q, NULL);
+	html_open(h, "a");
+	html_attr(h, "href", url.data);
+	html_attr(h, "class", "chip");
+	if (f->status == NULL)
+		html_attr(h, "aria-current", "true");
+	html_str(h, "all");
+	html_close(h);
+	for (i = 0; i < ADMIN_ST__MAX; i++) {
+		buf_reset(&url);
+		admin_url(&url, "/admin/messages/", "status", admin_statuses[i],
+		    "direction", f->direction, "q", f->q, NULL);
+		html_open(h, "a");
+		html_attr(h, "href", url.data);
+		html_attrf(h, "class", "chip chip-%s", admin_statuses[i]);
+		if (f->status != NULL &&
+		    strcmp(f->status, admin_statuses[i]) == 0)
+			html_attr(h, "aria-current", "true");
+		html_str(h, admin_statuses[i]);
+		html_str(h, " ");
+		html_open(h, "span");
+		html_attr(h, "class", "count");
+		admin_count(h, c[i]);
+		html_close(h);
+		html_close(h);
+	}
+	html_close(h);
+	buf_cleanup(&url);
+}
+
+static void
+list_form(struct html *h, const struct list_filter *f)
+{
+	static const char *const dirs[] = { "inbound", "outbound" };
+	size_t	i;
+
+	html_open(h, "form");
+	html_attr(h, "class", "filters");
+	html_attr(h, "method", "get");
+	html_attr(h, "action", "/admin/messages/");
+	html_attr(h, "role", "search");
+
+	html_open(h, "label");
+	html_str(h, "Status ");
+	html_open(h, "select");
+	html_attr(h, "name", "status");
+	html_attr(h, "id", "filter-status");
+	html_open(h, "option");
+	html_attr(h, "value", "");
+	html_str(h, "any");
+	html_close(h);
+	for (i = 0; i < ADMIN_ST__MAX; i++) {
+		html_open(h, "option");
+		html_attr(h, "value", admin_statuses[i]);
+		if (f->status != NULL &&
+		    strcmp(f->status, admin_statuses[i]) == 0)
+			html_flag(h, "selected");
+		html_str(h, admin_statuses[i]);
+		html_close(h);
+	}
+	html_close(h);
+	html_close(h);
+
+	html_open(h, "label");
+	html_str(h, "Direction ");
+	html_open(h, "select");
+	html_attr(h, "name", "direction");
+	html_attr(h, "id", "filter-direction");
+	html_open(h, "option");
+	html_attr(h, "value", "");
+	html_str(h, "any");
+	html_close(h);
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		html_open(h, "option");
+		html_attr(h, "value", dirs[i]);
+		if (f->direction != NULL && strcmp(f->direction, dirs[i]) == 0)
+			html_flag(h, "selected");
+		html_str(h, dirs[i]);
+		html_close(h);
+	}
+	html_close(h);
+	html_close(h);
+
+	html_open(h, "label");
+	html_attr(h, "class", "grow");
+	html_str(h, "Search ");
+	html_void(h, "input");
+	html_attr(h, "type", "search");
+	html_attr(h, "name", "q");
+	html_attr(h, "id", "filter-q");
+	html_attr(h, "value", f->q ? f->q : "");
+	html_attr(h, "placeholder", "text, sender or receiver");
+	html_attrf(h, "maxlength", "%d", SEARCH_MAX);
+	html_close(h);
+
+	html_open(h, "button");
+	html_attr(h, "type", "submit");
+	html_str(h, "Filter");
+	html_close(h);
+	html_open(h, "a");
+	html_attr(h, "class", "button subtle");
+	html_attr(h, "href", "/admin/messages/");
+	html_str(h, "Clear");
+	html_close(h);
+	html_close(h);
+}
+
+/* Rows [from, to) of res, or in reverse when step is -1. */
+static void
+list_table(struct html *h, const PGresult *res, int from, int to, int step)
+{
+	struct message	m;
+	char		href[48];
+	int		i;
+
+	html_open(h, "div");
+	html_attr(h, "class", "table-wrap");
+	html_open(h, "table");
+	html_attr(h, "class", "list messages");
+	html_open(h, "thead");
+	html_open(h, "tr");
+	html_elem(h, "th", "ID");
+	html_elem(h, "th", "Time (UTC)");
+	html_elem(h, "th", "Direction");
+	html_elem(h, "th", "Sender");
+	html_elem(h, "th", "Receiver");
+	html_elem(h, "th", "Content");
+	html_elem(h, "th", "Status");
+	html_close(h);
+	html_close(h);
+	html_open(h, "tbody");
+	for (i = from; i != to; i += step) {
+		model_message_fill(&m, res, i);
+		snprintf(href, sizeof(href), "/admin/messages/%lld", m.id);
+		html_open(h, "tr");
+		html_open(h, "td");
+		html_attr(h, "class", "num");
+		html_open(h, "a");
+		html_attr(h, "href", href);
+		html_strf(h, "%lld", m.id);
+		html_close(h);
+		html_close(h);
+		html_open(h, "td");
+		html_attr(h, "class", "time");
+		admin_time(h, m.timestamp);
+		html_close(h);
+		html_open(h, "td");
+		html_open(h, "span");
+		html_attrf(h, "class", "dir dir-%s", m.direction);
+		html_str(h, m.direction);
+		html_close(h);
+		html_close(h);
+		html_elemc(h, "td", "phone", m.sender);
+		html_elemc(h, "td", "phone", m.receiver);
+		html_open(h, "td");
+		html_attr(h, "class", "content");
+		html_open(h, "a");
+		html_attr(h, "href", href);
+		admin_short(h, m.content, LIST_SHORT);
+		html_close(h);
+		html_close(h);
+		html_open(h, "td");
+		admin_badge(h, m.status);
+		html_close(h);
+		html_close(h);
+	}
+	html_close(h);
+	html_close(h);
+	html_close(h);
+}
+
+static void
+list_link(struct html *h, const struct list_filter *f, const char *key,
+    long long id, const char *rel, const char *label)
+{
+	struct buf	url;
+	char		num[24];
+
+	snprintf(num, sizeof(num), "%lld", id);
+	buf_init(&url);
+	admin_url(&url, "/admin/messages/", "status", f->status, "direction",
+	    f->direction, "q", f->q, key, num, NULL);
+	html_open(h, "a");
+	html_attr(h, "class", "button");
+	html_attr(h, "rel", rel);
+	html_attr(h, "href", url.data);
+	html_str(h, label);
+	html_close(h);
+	buf_cleanup(&url);
+}
+
+void
+page_messages_list(struct app *a)
+{
+	struct admin_session	 s;
+	struct admin_page	 pg;
+	struct html		*h = &pg.h;
+	struct query		 q;
+	struct list_filter	 f;
+	PGresult		*res = NULL;
+	const char		*p[6] = { NULL, NULL, NULL, NULL, NULL, NULL };
+	const char		*v, *bad = NULL;
+	char			 lim[24];
+	long long		 counts[ADMIN_ST__MAX], before = 0, after = 0;
+	size_t			 chars;
+	int			 n, shown, newer, older;
+	enum db_rc		 rc;
+
+	if (admin_session_require(a, &s) == -1)
+		return;
+	memset(&f, 0, sizeof(f));
+	query_parse(a->req->arena, a->req->query, &q);
+	if (q.invalid)
+		bad = "The address could not be decoded.";
+	if ((v = query_get(&q, "status")) != NULL && *v != '\0') {
+		if (!model_message_status_valid(v))
+			bad = "Unknown status.";
+		f.status = p[0] = v;
+	}
+	if ((v = query_get(&q, "direction")) != NULL && *v != '\0') {
+		if (!model_message_direction_valid(v))
+			bad = "Direction must be inbound or outbound.";
+		f.direction = p[1] = v;
+	}
+	if ((v = query_get(&q, "q")) != NULL && *v != '\0') {
+		if (valid_utf8(v, strlen(v), &chars) == -1 ||
+		    chars > SEARCH_MAX)
+			bad = "The search text must be valid UTF-8, at most "
+			    "200 characters.";
+		else {
+			f.q = v;
+			p[3] = model_message_like(a->req->arena, v);
+		}
+	}
+	if ((v = query_get(&q, "before_id")) != NULL && *v != '\0' &&
+	    valid_uint(v, 1, ID_MAX, &before) == -1)
+		bad = "before_id must be a positive integer.";
+	if ((v = query_get(&q, "after_id")) != NULL && *v != '\0' &&
+	    valid_uint(v, 0, ID_MAX, &after) == -1)
+		bad = "after_id must be a whole number.";
+	if (bad != NULL) {
+		admin_error(a, 400, "Bad request", bad);
+		return;
+	}
+	if (admin_counts(a, counts) == -1)
+		return;
+	snprintf(lim, sizeof(lim), "%d", LIST_LIMIT + 1);
+	p[5] = lim;
+	newer = older = 0;
+	n = 0;
+	if (query_get(&q, "after_id") != NULL && before == 0) {
+		/* Newer: ascending from after_id, shown reversed. */
+		p[4] = query_get(&q, "after_id");
+		if ((rc = db_exec(a->db, STMT_MSG_LIST_NEWER, 6, p, &res)) !=
+		    DB_OK)
+			goto dberr;
+		if ((n = PQntuples(res)) > LIST_LIMIT) {
+			newer = older = 1;
+		} else {
+			/* Back at the top: the first page, full. */
+			db_res_free(res);
+			res = NULL;
+			p[4] = NULL;
+		}
+	}
+	if (res == NULL) {
+		if (before > 0)
+			p[4] = query_get(&q, "before_id");
+		if ((rc = db_exec(a->db, STMT_MSG_LIST, 6, p, &res)) != DB_OK)
+			goto dberr;
+		n = PQntuples(res);
+		newer = before > 0 && n > 0;
+		older = n > LIST_LIMIT;
+	}
+	shown = n > LIST_LIMIT ? LIST_LIMIT : n;
+
+	admin_page_begin(&pg, a, &s, "Messages", ADMIN_NAV_MESSAGES);
+	html_open(h, "div");
+	html_attr(h, "class", "page-head");
+	html_elem(h, "h1", "Messages");
+	html_open(h, "a");
+	html_attr(h, "class", "button primary");
+	html_attr(h, "id", "send-message");
+	html_attr(h, "href", "/admin/messages/new");
+	html_str(h, "Send Message");
+	html_close(h);
+	html_close(h);
+	list_chips(h, &f, counts);
+	list_form(h, &f);
+	if (shown == 0)
+		html_elemc(h, "p", "empty", "No messages match these filters.");
+	else if (p[4] != NULL && before == 0)
+		list_table(h, res, shown - 1, -1, -1);
+	else
+		list_table(h, res, 0, shown, 1);
+	html_open(h, "nav");
+	html_attr(h, "class", "pager");
+	html_attr(h, "aria-label", "Pages");
+	if (shown > 0 && newer)
+		list_link(h, &f, "after_id", strtoll(PQgetvalue(res,
+		    p[4] != NULL && before == 0 ? shown - 1 : 0, MSG_COL_ID),
+		    NULL, 10), "prev", "\xe2\x86\x90 Newer");
+	if (shown > 0 && older)
+		list_link(h, &f, "before_id", strtoll(PQgetvalue(res,
+		    p[4] != NULL && before == 0 ? 0 : shown - 1, MSG_COL_ID),
+		    NULL, 10), "next", "Older \xe2\x86\x92");
+	html_close(h);
+	admin_page_end(&pg, 200);
+	db_res_free(res);
+	return;
+dberr:
+	admin_db_error(a, rc);
+}
+
+/* Turns the CRLF line breaks HTML forms send into LF (arena copy). */
+static char *
+send_crlf(struct arena *arena, const char *s, size_t *len)
+{
+	char	*out, *o;
+
+	out = o = arena_alloc(arena, strlen(s) + 1);
+	for (; *s != '\0'; s++)
+		if (!(s[0] == '\r' && s[1] == '\n'))
+			*o++ = *s;
+	*o = '\0';
+	*len = (size_t)(o - out);
+	return out;
+}
+
+/*
+ * The send form with values (NULL: empty, the sender defaults to the
+ * business number) and per-field errors (NULL: none); back is "conversation"
+ * when the form came from a conversation's reply box.
+ */
+static void
+send_render(struct app *a, const struct admin_session *s, int status,
+    const char *const *vals, const char *const *errs, const char *back)
+{
+	struct admin_page	 p;
+	struct html		*h = &p.h;
+	char			 id[32];
+	const char		*val;
+	int			 i, any = 0;
+
+	for (i = 0; i < SEND__MAX; i++)
+		any |= errs[i] != NULL;
+	admin_page_begin(&p, a, s, "Send Message", ADMIN_NAV_MESSAGES);
+	html_elem(h, "h1", "Send Message");
+	if (any)
+		admin_notice(h, 1, "The message was not sent: please correct "
+		    "the fields marked below.");
+	html_open(h, "form");
+	html_attr(h, "method", "post");
+	html_attr(h, "action", "/admin/messages/new");
+	html_attr(h, "class", "stack send-form");
+	html_attr(h, "novalidate", "");
+	admin_csrf_field(&p);
+	if (back != NULL && strcmp(back, "conversation") == 0) {
+		html_void(h, "input");
+		html_attr(h, "type", "hidden");
+		html_attr(h, "name", "back");
+		html_attr(h, "value", "conversation");
+	}
+	for (i = 0; i < SEND__MAX; i++) {
+		snprintf(id, sizeof(id), "field-%s", send_names[i]);
+		val = vals[i];
+		if (i == SEND_SENDER && val == NULL)
+			val = a->cfg->business_number;
+		html_open(h, "div");
+		html_attr(h, "class", errs[i] ? "field invalid" : "field");
+		html_open(h, "label");
+		html_attr(h, "for", id);
+		html_str(h, send_labels[i]);
+		html_close(h);
+		if (i == SEND_CONTENT) {
+			html_open(h, "textarea");
+			html_attr(h, "rows", "6");
+			html_attrf(h, "maxlength", "%d", MESSAGE_MAX_CHARS);
+		} else {
+			html_void(h, "input");
+			html_attr(h, "type", "tel");
+			html_attr(h, "value", val ? val : "");
+			html_attr(h, "placeholder", "+15550001111");
+			html_attr(h, "autocomplete", "off");
+		}
+		html_attr(h, "id", id);
+		html_attr(h, "name", send_names[i]);
+		if (errs[i] != NULL) {
+			html_attr(h, "aria-invalid", "true");
+			html_attrf(h, "aria-describedby", "%s-error",
+			    send_names[i]);
+		}
+		if (i == SEND_CONTENT) {
+			/* A textarea's first newline is dropped by parsers. */
+			html_str(h, "\n");
+			html_str(h, val ? val : "");
+			html_close(h);
+		}
+		if (errs[i] != NULL) {
+			html_open(h, "p");
+			html_attr(h, "class", "field-error");
+			html_attrf(h, "id", "%s-error", send_names[i]);
+			html_str(h, errs[i]);
+			html_close(h);
+		}
+		if (i == SEND_SENDER && a->cfg->business_number[0] != '\0') {
+			html_open(h, "p");
+			html_attr(h, "class", "hint");
+			html_str(h, "Defaults to the business number ");
+			html_str(h, a->cfg->business_number);
+			html_str(h, ".");
+			html_close(h);
+		}
+		html_close(h);
+	}
+	html_open(h, "div");
+	html_attr(h, "class", "actions");
+	html_open(h, "button");
+	html_attr(h, "type", "submit");
+	html_attr(h, "class", "primary");
+	html_str(h, "Send");
+	html_close(h);
+	html_open(h, "a");
+	html_attr(h, "class", "button subtle");
+	html_attr(h, "href", "/admin/messages/");
+	html_str(h, "Cancel");
+	html_close(h);
+	html_close(h);
+	admin_page_end(&p, status);
+}
+
+void
+page_messages_new(struct app *a)
+{
+	struct admin_session	 s;
+	struct query		 q;
+	const char		*vals[SEND__MAX] = { NULL, NULL, NULL };
+	const char		*errs[SEND__MAX] = { NULL, NULL, NULL };
+
+	if (admin_session_require(a, &s) == -1)
+		return;
+	query_parse(a->req->arena, a->req->query, &q);
+	vals[SEND_RECEIVER] = query_get(&q, "to");
+	send_render(a, &s, 200, vals, errs, NULL);
+}
+
+void
+page_messages_send(struct app *a)
+{
+	struct admin_session	 s;
+	struct query		 f;
+	struct message_input	 in;
+	struct message_err	 err;
+	struct message		 m;
+	struct buf		 loc;
+	PGresult		*res = NULL;
+	const char		*vals[SEND__MAX], *errs[SEND__MAX] = { 0 };
+	const char		*tv[SEND__MAX], *back;
+	size_t			 tl[SEND__MAX];
+	enum db_rc		 rc;
+	int			 i, k, ok = 0;
+
+	if (admin_session_require(a, &s) == -1)
+		return;
+	if (admin_form(a, &f) == -1 || admin_csrf_check(a, &s, &f) == -1)
+		return;
+	back = query_get(&f, "back");
+	for (i = 0; i < SEND__MAX; i++) {
+		vals[i] = query_get(&f, send_names[i]);
+		tl[i] = 0;
+		tv[i] = NULL;
+		if (vals[i] != NULL && i == SEND_CONTENT)
+			tv[i] = vals[i] = send_crlf(a->req->arena, vals[i],
+			    &tl[i]);
+		else if (vals[i] != NULL && *vals[i] != '\0') {
+			tv[i] = vals[i];
+			tl[i] = strlen(vals[i]);
+		}
+	}
+	/* The API's checks; each field found wrong is noted and stood in
+	 * for, so that every wrong field gets its message. */
+	for (k = 0; k <= SEND__MAX; k++) {
+		if (model_message_check(tv[SEND_SENDER], tl[SEND_SENDER],
+		    tv[SEND_RECEIVER], tl[SEND_RECEIVER], tv[SEND_CONTENT],
+		    tl[SEND_CONTENT], a->cfg->business_number, &in,
+		    &err) == 0) {
+			ok = k == 0;
+			break;
+		}
+		for (i = 0; i < SEND__MAX; i++)
+			if (strcmp(err.field, send_names[i]) == 0)
+				break;
+		if (i == SEND__MAX || errs[i] != NULL)
+			break;
+		errs[i] = err.message;
+		tv[i] = send_standins[i];
+		tl[i] = strlen(send_standins[i]);
+	}
+	if (!ok) {
+		send_render(a, &s, 422, vals, errs, back);
+		return;
+	}
+	if ((rc = model_message_send(a->db, &in, &res)) != DB_OK) {
+		admin_db_error(a, rc);
+		return;
+	}
+	model_message_fill(&m, res, 0);
+	buf_init(&loc);
+	if (back != NULL && strcmp(back, "conversation") == 0)
+		buf_printf(&loc, "/admin/conversations/%s?sent=1",
+		    in.receiver + 1);
+	else
+		buf_printf(&loc, "/admin/messages/%lld?sent=1", m.id);
+	log_kv(LOG_INFO, "admin send", "user", s.username, "#message_id",
+	    PQgetvalue(res, 0, MSG_COL_ID), NULL);
+	admin_redirect(a, loc.data);
+	buf_cleanup(&loc);
+	db_res_free(res);
+}
+
+static void
+show_field(struct html *h, const char *label, const char *value)
+{
+	html_elem(h, "dt", label);
+	html_open(h, "dd");
+	if (value != NULL)
+		html_str(h, value);
+	else
+		html_elemc(h, "span", "muted", "\xe2\x80\x94");
+	html_close(h);
+}
+
+static void
+show_events(struct html *h, const PGresult *res)
+{
+	const char	*detail;
+	int		 i;
+
+	html_open(h, "ol");
+	html_attr(h, "class", "timeline");
+	for (i = 0; i < PQntuples(res); i++) {
+		html_open(h, "li");
+		admin_badge(h, PQgetvalue(res, i, 0));
+		html_str(h, " ");
+		admin_time(h, PQgetvalue(res, i, 1));
+		if ((detail = db_get(res, i, 2)) != NULL)
+			html_elemc(h, "code", "detail", detail);
+		html_close(h);
+	}
+	html_close(h);
+}
+
+/* The customer's number without '+' (for the conversation URL): 0 or -1. */
+static int
+show_customer(const struct message *m, char *digits)
+{
+	char		 e164[VALID_PHONE_MAX];
+	const char	*c;
+
+	c = strcmp(m->direction, "inbound") == 0 ? m->sender : m->receiver;
+	if (c == NULL || valid_phone(c, strlen(c), e164) == -1)
+		return -1;
+	memcpy(digits, e164 + 1, VALID_PHONE_MAX - 1);
+	return 0;
+}
+
+void
+page_messages_show(struct app *a)
+{
+	struct admin_session	 s;
+	struct admin_page	 pg;
+	struct html		*h = &pg.h;
+	struct message		 m;
+	struct query		 q;
+	PGresult		*res = NULL, *ev = NULL;
+	const char		*p[1];
+	char			 title[48], digits[VALID_PHONE_MAX], url[64];
+	enum db_rc		 rc;
+
+	if (admin_session_require(a, &s) == -1)
+		return;
+	p[0] = a->args[0];
+	if ((rc = db_exec(a->db, STMT_MSG_GET, 1, p, &res)) != DB_OK ||
+	    (PQntuples(res) == 1 &&
+	    (rc = db_exec(a->db, STMT_MSG_EVENTS, 1, p, &ev)) != DB_OK)) {
+		admin_db_error(a, rc);
+		goto out;
+	}
+	if (PQntuples(res) != 1) {
+		admin_error(a, 404, "Not found", "There is no such message.");
+		goto out;
+	}
+	model_message_fill(&m, res, 0);
+	query_parse(a->req->arena, a->req->query, &q);
+	snprintf(title, sizeof(title), "Message #%lld", m.id);
+	admin_page_begin(&pg, a, &s, title, ADMIN_NAV_MESSAGES);
+	html_open(h, "div");
+	html_attr(h, "class", "page-head");
+	html_open(h, "h1");
+	html_str(h, title);
+	html_str(h, " ");
+	admin_badge(h, m.status);
+	html_close(h);
+	html_open(h, "a");
+	html_attr(h, "class", "button subtle");
+	html_attr(h, "href", "/admin/messages/");
+	html_str(h, "All messages");
+	html_close(h);
+	html_close(h);
+	if (query_get(&q, "sent") != NULL)
+		admin_notice(h, 0, "Message queued for delivery.");
+	else if (query_get(&q, "retried") != NULL)
+		admin_notice(h, 0, "Message requeued for delivery.");
+
+	html_open(h, "section");
+	html_attr(h, "class", "panel");
+	html_open(h, "p");
+	html_attr(h, "class", "message-content");
+	html_str(h, m.content);
+	html_close(h);
+	html_open(h, "dl");
+	html_attr(h, "class", "fields");
+	show_field(h, "Direction", m.direction);
+	show_field(h, "Status", m.status);
+	show_field(h, "Sender", m.sender);
+	show_field(h, "Receiver", m.receiver);
+	show_field(h, "Contact name", m.contact_name);
+	html_elem(h, "dt", "Time (UTC)");
+	html_open(h, "dd");
+	admin_time(h, m.timestamp);
+	html_close(h);
+	show_field(h, "Provider message id", m.provider_message_id);
+	if (m.error_code != NULL || m.error_message != NULL) {
+		html_elem(h, "dt", "Error");
+		html_open(h, "dd");
+		html_attr(h, "class", "error-text");
+		if (m.error_code != NULL) {
+			html_elem(h, "code", m.error_code);
+			html_str(h, " ");
+		}
+		if (m.error_message != NULL)
+			html_str(h, m.error_message);
+		html_close(h);
+	}
+	html_close(h);			/* dl */
+	html_open(h, "div");
+	html_attr(h, "class", "actions");
+	if (strcmp(m.direction, "outbound") == 0 &&
+	    strcmp(m.status, "failed") == 0) {
+		snprintf(url, sizeof(url), "/admin/messages/%lld/retry", m.id);
+		html_open(h, "form");
+		html_attr(h, "method", "post");
+		html_attr(h, "action", url);
+		html_attr(h, "class", "inline");
+		admin_csrf_field(&pg);
+		html_open(h, "button");
+		html_attr(h, "type", "submit");
+		html_attr(h, "class", "primary");
+		html_attr(h, "id", "retry");
+		html_str(h, "Retry");
+		html_close(h);
+		html_close(h);
+	}
+	if (show_customer(&m, digits) == 0) {
+		snprintf(url, sizeof(url), "/admin/conversations/%s", digits);
+		html_open(h, "a");
+		html_attr(h, "class", "button");
+		html_attr(h, "href", url);
+		html_str(h, "Open conversation");
+		html_close(h);
+	}
+	html_close(h);
+	html_close(h);			/* section */
+
+	html_open(h, "section");
+	html_attr(h, "class", "panel");
+	html_elem(h, "h2", "Status history");
+	show_events(h, ev);
+	html_close(h);
+	admin_page_end(&pg, 200);
+out:
+	db_res_free(ev);
+	db_res_free(res);
+}
+
+void
+page_messages_retry(struct app *a)
+{
+	struct admin_session	 s;
+	struct query		 f;
+	PGresult		*res = NULL;
+	const char		*p[2];
+	char			 loc[64];
+	enum db_rc		 rc;
+
+	if (admin_session_require(a, &s) == -1)
+		return;
+	if (admin_form(a, &f) == -1 || admin_csrf_check(a, &s, &f) == -1)
+		return;
+	p[0] = a->args[0];
+	p[1] = s.username;
+	if ((rc = db_exec(a->db, STMT_MSG_RETRY, 2, p, &res)) != DB_OK) {
+		admin_db_error(a, rc);
+		return;
+	}
+	if (PQntuples(res) == 0) {
+		db_res_free(res);
+		if ((rc = db_exec(a->db, STMT_MSG_GET, 1, p, &res)) != DB_OK) {
+			admin_db_error(a, rc);
+			return;
+		}
+		if (PQntuples(res) == 0)
+			admin_error(a, 404, "Not found",
+			    "There is no such message.");
+		else
+			admin_error(a, 409, "Cannot retry", "Only a failed "
+			    "outbound message can be retried; this one is "
+			    "not (any more).");
+		db_res_free(res);
+		return;
+	}
+	db_res_free(res);
+	log_kv(LOG_INFO, "admin retry", "user", s.username, "#message_id",
+	    a->args[0], NULL);
+	snprintf(loc, sizeof(loc), "/admin/messages/%s?retried=1",
+	    a->args[0]);
+	admin_redirect(a, loc);
+}
