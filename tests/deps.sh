@@ -8,6 +8,7 @@ libfcgi-dev libjson-c-dev libpq-dev libsodium-dev libcurl4-openssl-dev
 postgresql postgresql-contrib postgresql-client nginx
 libcmocka-dev valgrind
 python3 python3-pytest python3-requests python3-psycopg2 python3-yaml
+chromium chromium-driver python3-selenium
 docker-compose"
 
 # make bench also needs wrk (pgbench comes with PostgreSQL).

@@ -51,5 +51,11 @@ out=$(WADESK_ENV_FILE="$var/dev.env" $py -m pytest tests/integ -q \
 printf '%s\n' "$out" | tail -60
 count integ "$(printf '%s\n' "$out" | tail -1)" $rc
 
+echo "== browser tests (headless Chromium -> the admin pages)"
+out=$(WADESK_ENV_FILE="$var/dev.env" $py -m pytest tests/browser -q \
+    -p no:cacheprovider 2>&1); rc=$?
+printf '%s\n' "$out" | tail -40
+count browser "$(printf '%s\n' "$out" | tail -1)" $rc
+
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ]
