@@ -61,6 +61,8 @@ cloudapi_result(struct job *j, long status, long retry_after_s,
 	char			 code[32];
 	long			 ecode = 0;
 
+	if (retry_after_s > HTTP_RETRY_AFTER_MAX)
+		retry_after_s = HTTP_RETRY_AFTER_MAX;
 	j->retry_after_ms = retry_after_s >= 0 ? retry_after_s * 1000 : -1;
 	if (status == 0) {
 		provider_job_error(j, JOB_RETRY, "network",

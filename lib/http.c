@@ -42,9 +42,12 @@ http_on_header(char *p, size_t size, size_t n, void *arg)
 		k = len - 12 < sizeof(v) - 1 ? len - 12 : sizeof(v) - 1;
 		memcpy(v, p + 12, k);
 		v[k] = '\0';
+		/* Seconds only (an HTTP date counts as absent), at most a day. */
 		r->retry_after_s = strtol(v, NULL, 10);
 		if (r->retry_after_s < 0)
 			r->retry_after_s = -1;
+		else if (r->retry_after_s > HTTP_RETRY_AFTER_MAX)
+			r->retry_after_s = HTTP_RETRY_AFTER_MAX;
 	}
 	return len;
 }

@@ -14,6 +14,8 @@
 
 #include "buf.h"
 
+#define HTTP_RETRY_AFTER_MAX	86400	/* seconds */
+
 struct http_client;
 
 struct http_req {
@@ -24,7 +26,7 @@ struct http_req {
 	size_t		 body_len;
 	/* out */
 	long		 status;	/* HTTP status; 0 on a transport error */
-	long		 retry_after_s;	/* Retry-After in seconds, or -1 */
+	long		 retry_after_s;	/* Retry-After in seconds (capped), or -1 */
 	struct buf	 resp;		/* response body (http_req_init'd) */
 	char		 error[256];	/* transport error, "" otherwise */
 };

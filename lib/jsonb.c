@@ -7,8 +7,8 @@ static const char *const jsonb_errs[JSONB__MAX] = {
 	[JSONB_OK] = "ok",
 	[JSONB_SYNTAX] = "the body is not valid JSON",
 	[JSONB_NOT_OBJECT] = "the body must be a JSON object",
-	[JSONB_SURROGATE] = "the body contains an unpaired UTF-16 surrogate "
-	    "escape, which is not a character",
+	[JSONB_SURROGATE] = ("the body contains an unpaired UTF-16 surrogate "
+	    "escape, which is not a character"),
 	[JSONB_ENCODING] = "the body is not valid UTF-8",
 };
 
@@ -33,7 +33,7 @@ struct jsonb_scan {
 };
 
 static int	jsonb_value(struct jsonb_scan *);
-static int	jsonb_string(struct jsonb_scan *);
+static int	jsonb_string(struct jsonb_scan *, int);
 static int	jsonb_number(struct jsonb_scan *);
 static int	jsonb_hex4(struct jsonb_scan *, unsigned *);
 static void	jsonb_ws(struct jsonb_scan *);
@@ -85,8 +85,9 @@ jsonb_hex4(struct jsonb_scan *sc, unsigned *out)
 	return 0;
 }
 
+/* A string; in a key (is_key) "\u0000" is refused: json-c cuts keys there. */
 static int
-jsonb_string(struct jsonb_scan *sc)
+jsonb_string(struct jsonb_scan *sc, int is_key)
 {
 	unsigned	u, lo;
 	unsigned char	c;
@@ -105,7 +106,7 @@ jsonb_string(struct jsonb_scan *sc)
 		c = (unsigned char)sc->s[sc->i++];
 		if (strchr("\"\\/bfnrt", c) != NULL && c != '\0')
 			continue;
-		if (c != 'u' || jsonb_hex4(sc, &u) == -1)
+		if (c != 'u' || jsonb_hex4(sc, &u) == -1 || (is_key && u == 0))
 			return -1;
 		if (u >= 0xdc00 && u <= 0xdfff)
 			sc->surrogate = 1;
@@ -173,7 +174,7 @@ jsonb_value(struct jsonb_scan *sc)
 		return -1;
 	switch (sc->s[sc->i]) {
 	case '"':
-		return jsonb_string(sc);
+		return jsonb_string(sc, 0);
 	case 't':
 		return jsonb_lit(sc, "true");
 	case 'f':
@@ -198,7 +199,7 @@ jsonb_value(struct jsonb_scan *sc)
 		}
 		if (open == '{') {
 			if (sc->i >= sc->len || sc->s[sc->i] != '"' ||
-			    jsonb_string(sc) == -1)
+			    jsonb_string(sc, 1) == -1)
 				return -1;
 			jsonb_ws(sc);
 			if (sc->i >= sc->len || sc->s[sc->i++] != ':')

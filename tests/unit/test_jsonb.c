@@ -103,6 +103,9 @@ static const struct parse_case parse_cases[] = {
 	{ LIT("{\"a\":\"\xff\"}"), JSONB_ENCODING },
 	{ LIT("{\"a\":\"ok\xe2\x82\"}"), JSONB_ENCODING },
 	{ LIT("{\"\xff\":1}"), JSONB_ENCODING },
+	/* json-c cuts keys at NUL: a key may not hold one. */
+	{ LIT("{\"a\\u0000b\":1}"), JSONB_SYNTAX },
+	{ LIT("{\"a\":\"x\\u0000y\"}"), JSONB_OK },
 	/* A UTF-16 surrogate escape must be half of a high-low pair. */
 	{ LIT("{\"a\":\"\\ud83d\\ude00\"}"), JSONB_OK },
 	{ LIT("{\"a\":\"\\uD83D\\uDE00\"}"), JSONB_OK },
