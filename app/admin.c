@@ -443,16 +443,17 @@ admin_url(struct buf *b, const char *path, ...)
 	}
 	va_end(ap);
 }
-
 int
-admin_counts(struct app *a, long long counts[ADMIN_ST__MAX])
+admin_counts(struct app *a, struct admin_counts *c)
 {
 	char		 cap[24];
 	const char	*p[1];
 	PGresult	*res = NULL;
 	enum db_rc	 rc;
+	long long	 est;
 	int		 i;
 
+	memset(c, 0, sizeof(*c));
 	snprintf(cap, sizeof(cap), "%d", ADMIN_COUNT_CAP);
 	p[0] = cap;
 	if ((rc = db_exec(a->db, STMT_ADMIN_STATUS_COUNTS, 1, p, &res)) !=
@@ -460,28 +461,44 @@ admin_counts(struct app *a, long long counts[ADMIN_ST__MAX])
 		admin_db_error(a, rc);
 		return -1;
 	}
-	for (i = 0; i < ADMIN_ST__MAX; i++)
-		counts[i] = i < PQntuples(res) ?
-		    strtoll(PQgetvalue(res, i, 1), NULL, 10) : 0;
+	for (i = 0; i < ADMIN_ST__MAX && i < PQntuples(res); i++) {
+		c->n[i] = strtoll(PQgetvalue(res, i, 1), NULL, 10);
+		if (c->n[i] < ADMIN_COUNT_CAP)
+			continue;
+		est = strtoll(PQgetvalue(res, i, 2), NULL, 10);
+		c->n[i] = est > ADMIN_COUNT_CAP ? est : ADMIN_COUNT_CAP;
+		c->approx[i] = 1;
+	}
 	db_res_free(res);
 	return 0;
 }
 
 void
-admin_count(struct html *h, long long n)
+admin_count(struct html *h, long long n, int approx)
 {
-	char	digits[32], out[48];
-	size_t	i, len, o = 0;
+	char		digits[32], out[48];
+	size_t		i, len, o = 0;
+	long long	scale = 1;
 
-	snprintf(digits, sizeof(digits), "%lld", n < 0 ? 0 : n);
+	if (n < 0)
+		n = 0;
+	if (approx) {
+		while (n / scale >= 1000)
+			scale *= 10;
+		n = (n + scale / 2) / scale * scale;
+		out[o++] = '~';
+	}
+	snprintf(digits, sizeof(digits), "%lld", n);
 	len = strlen(digits);
 	for (i = 0; i < len; i++) {
 		if (i > 0 && (len - i) % 3 == 0)
 			out[o++] = ',';
 		out[o++] = digits[i];
 	}
-	if (n >= ADMIN_COUNT_CAP)
-		out[o++] = '+';
 	out[o] = '\0';
+	html_open(h, "span");
+	if (approx)
+		html_attr(h, "title", "an estimate");
 	html_str(h, out);
+	html_close(h);
 }

@@ -50,8 +50,16 @@ enum admin_status {
 	ADMIN_ST__MAX
 };
 
-/* Counts stop at this many (shown as "100,000+"), so pages stay quick. */
-#define ADMIN_COUNT_CAP		100000
+/*
+ * Exact counts stop at this many, so pages stay quick at any table size;
+ * beyond it the planner's estimate (pg_stats) is shown, marked as such.
+ */
+#define ADMIN_COUNT_CAP		10000
+
+struct admin_counts {
+	long long	n[ADMIN_ST__MAX];
+	int		approx[ADMIN_ST__MAX];	/* n is an estimate */
+};
 
 extern const char *const admin_statuses[ADMIN_ST__MAX];
 
@@ -122,12 +130,13 @@ void	admin_badge(struct html *, const char *);
 void	admin_notice(struct html *, int, const char *);
 /* Text cut to at most n code points, with an ellipsis when cut. */
 void	admin_short(struct html *, const char *, size_t);
-/* Messages per status, each up to ADMIN_COUNT_CAP.  -1 after answering
- * 503/500. */
-int	admin_counts(struct app *, long long[ADMIN_ST__MAX])
+/* Messages per status (exact up to ADMIN_COUNT_CAP, else estimated).  -1
+ * after answering 503/500. */
+int	admin_counts(struct app *, struct admin_counts *)
 	    __attribute__((warn_unused_result));
-/* A count with thousands separators, "+" when it reached the cap. */
-void	admin_count(struct html *, long long);
+/* A count with thousands separators; an estimate (approx set) is rounded
+ * to three significant digits and marked with "~". */
+void	admin_count(struct html *, long long, int);
 /* Appends path with the query given as key/value pairs (NULL-terminated;
  * NULL or empty values are left out), percent-encoded, to b. */
 void	admin_url(struct buf *, const char *, ...)

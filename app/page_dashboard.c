@@ -35,7 +35,7 @@ static const char *const dash_series_name[DASH__MAX] = {
 };
 
 static long long	dash_step(long long);
-static void		dash_cards(struct html *, const long long *);
+static void		dash_cards(struct html *, const struct admin_counts *);
 static void		dash_chart(struct html *, const struct dash_hour *);
 static void		dash_table(struct html *, const struct dash_hour *);
 
@@ -57,15 +57,17 @@ dash_step(long long max)
 }
 
 static void
-dash_cards(struct html *h, const long long *c)
+dash_cards(struct html *h, const struct admin_counts *c)
 {
 	struct buf	 url;
 	long long	 out = 0;
-	int		 i;
+	int		 i, approx = 0;
 
 	for (i = 0; i < ADMIN_ST__MAX; i++)
-		if (i != ADMIN_ST_RECEIVED)
-			out += c[i];
+		if (i != ADMIN_ST_RECEIVED) {
+			out += c->n[i];
+			approx |= c->approx[i];
+		}
 	buf_init(&url);
 	html_open(h, "section");
 	html_attr(h, "class", "cards");
@@ -75,7 +77,7 @@ dash_cards(struct html *h, const long long *c)
 	html_attr(h, "href", "/admin/messages/?direction=inbound");
 	html_elemc(h, "span", "card-label", "Inbound");
 	html_open(h, "strong");
-	admin_count(h, c[ADMIN_ST_RECEIVED]);
+	admin_count(h, c->n[ADMIN_ST_RECEIVED], c->approx[ADMIN_ST_RECEIVED]);
 	html_close(h);
 	html_close(h);
 	html_open(h, "a");
@@ -83,7 +85,7 @@ dash_cards(struct html *h, const long long *c)
 	html_attr(h, "href", "/admin/messages/?direction=outbound");
 	html_elemc(h, "span", "card-label", "Outbound");
 	html_open(h, "strong");
-	admin_count(h, out);
+	admin_count(h, out, approx);
 	html_close(h);
 	html_close(h);
 	for (i = 0; i < ADMIN_ST__MAX; i++) {
@@ -100,7 +102,7 @@ dash_cards(struct html *h, const long long *c)
 		admin_badge(h, admin_statuses[i]);
 		html_close(h);
 		html_open(h, "strong");
-		admin_count(h, c[i]);
+		admin_count(h, c->n[i], c->approx[i]);
 		html_close(h);
 		html_close(h);
 	}
@@ -278,14 +280,14 @@ page_dashboard(struct app *a)
 	struct admin_page	 p;
 	struct dash_hour	 hours[DASH_HOURS];
 	struct html		*h = &p.h;
-	long long		 counts[ADMIN_ST__MAX];
+	struct admin_counts	 counts;
 	PGresult		*res = NULL;
 	enum db_rc		 rc;
 	int			 i, k;
 
 	if (admin_session_require(a, &s) == -1)
 		return;
-	if (admin_counts(a, counts) == -1)
+	if (admin_counts(a, &counts) == -1)
 		return;
 	if ((rc = db_exec(a->db, STMT_ADMIN_HOURLY, 0, NULL, &res)) !=
 	    DB_OK) {
@@ -312,7 +314,7 @@ page_dashboard(struct app *a)
 	html_str(h, "Send Message");
 	html_close(h);
 	html_close(h);
-	dash_cards(h, counts);
+	dash_cards(h, &counts);
 	html_open(h, "section");
 	html_attr(h, "class", "panel");
 	html_elem(h, "h2", "Messages per hour, last 24 hours (UTC)");

@@ -47,7 +47,7 @@ struct list_filter {
 };
 
 static void	list_chips(struct html *, const struct list_filter *,
-		    const long long *);
+		    const struct admin_counts *);
 static void	list_form(struct html *, const struct list_filter *);
 static void	list_table(struct html *, const PGresult *, int, int, int);
 static void	list_link(struct html *, const struct list_filter *,
@@ -60,7 +60,8 @@ static void	show_field(struct html *, const char *, const char *);
 static int	show_customer(const struct message *, char *);
 
 static void
-list_chips(struct html *h, const struct list_filter *f, const long long *c)
+list_chips(struct html *h, const struct list_filter *f,
+    const struct admin_counts *c)
 {
 	struct buf	url;
 	int		i;
@@ -92,7 +93,7 @@ list_chips(struct html *h, const struct list_filter *f, const long long *c)
 		html_str(h, " ");
 		html_open(h, "span");
 		html_attr(h, "class", "count");
-		admin_count(h, c[i]);
+		admin_count(h, c->n[i], c->approx[i]);
 		html_close(h);
 		html_close(h);
 	}
@@ -273,7 +274,8 @@ page_messages_list(struct app *a)
 	const char		*p[6] = { NULL, NULL, NULL, NULL, NULL, NULL };
 	const char		*v, *bad = NULL;
 	char			 lim[24];
-	long long		 counts[ADMIN_ST__MAX], before = 0, after = 0;
+	struct admin_counts	 counts;
+	long long		 before = 0, after = 0;
 	size_t			 chars;
 	int			 n, shown, newer, older;
 	enum db_rc		 rc;
@@ -314,7 +316,7 @@ page_messages_list(struct app *a)
 		admin_error(a, 400, "Bad request", bad);
 		return;
 	}
-	if (admin_counts(a, counts) == -1)
+	if (admin_counts(a, &counts) == -1)
 		return;
 	snprintf(lim, sizeof(lim), "%d", LIST_LIMIT + 1);
 	p[5] = lim;
@@ -357,7 +359,7 @@ page_messages_list(struct app *a)
 	html_str(h, "Send Message");
 	html_close(h);
 	html_close(h);
-	list_chips(h, &f, counts);
+	list_chips(h, &f, &counts);
 	list_form(h, &f);
 	if (shown == 0)
 		html_elemc(h, "p", "empty", "No messages match these filters.");

@@ -269,34 +269,58 @@ const char *const stmts_sql[STMT__MAX] = {
 	[STMT_ADMIN_SESSION_DELETE] =
 	    "DELETE FROM admin_sessions WHERE token_hash = $1",
 	/*
-	 * Messages per status, each counted up to $1 (an index-only scan of
-	 * messages_status_id that stays quick at any table size); a count of
-	 * $1 means "at least".  Inbound messages are exactly the received.
+	 * Messages per status: counted up to $1 (an index-only scan of
+	 * messages_status_id that stays quick at any table size; $1 means "at
+	 * least"), and the planner's estimate from the statistics (0 when
+	 * there are none yet).  Inbound messages are exactly the received.
 	 */
 	[STMT_ADMIN_STATUS_COUNTS] =
+	    "WITH e AS (SELECT u.v, u.f FROM pg_stats st, unnest("
+	    "st.most_common_vals::text::text[], st.most_common_freqs)"
+	    " AS u(v, f) WHERE st.schemaname = current_schema()"
+	    " AND st.tablename = 'messages' AND st.attname = 'status'),"
+	    " t AS (SELECT greatest(reltuples, 0) AS n FROM pg_class"
+	    " WHERE oid = 'messages'::regclass) "
 	    "SELECT s.status, (SELECT count(*) FROM (SELECT 1 FROM messages m"
-	    " WHERE m.status = s.status LIMIT $1::bigint) c) "
+	    " WHERE m.status = s.status LIMIT $1::bigint) c),"
+	    " coalesce((SELECT round(e.f * t.n)::bigint FROM e, t"
+	    " WHERE e.v = s.status), 0) "
 	    "FROM unnest(ARRAY['queued', 'sent', 'delivered', 'read', 'failed',"
 	    " 'received']) WITH ORDINALITY AS s(status, n) ORDER BY s.n",
 	/*
 	 * The last 24 hours (UTC), oldest first, one row per hour even when
-	 * empty: hour of day, inbound, outbound, failed.
+	 * empty: hour of day, inbound, outbound, failed.  Hours that ended
+	 * more than two hours before they were counted come from
+	 * message_hourly; the others are counted now (each hour by its own
+	 * range of messages_created) and the finished ones stored.  Cached
+	 * hours older than a week are dropped.
 	 */
 	[STMT_ADMIN_HOURLY] =
 	    "WITH h AS (SELECT generate_series(date_trunc('hour', now())"
 	    " - interval '23 hours', date_trunc('hour', now()),"
 	    " interval '1 hour') AS hour),"
-	    " c AS (SELECT date_trunc('hour', created_at) AS hour,"
-	    " count(*) FILTER (WHERE direction = 'inbound') AS i,"
-	    " count(*) FILTER (WHERE direction = 'outbound') AS o,"
-	    " count(*) FILTER (WHERE status = 'failed') AS f"
-	    " FROM messages WHERE created_at >= date_trunc('hour', now())"
-	    " - interval '23 hours'"
-	    " AND created_at < date_trunc('hour', now()) + interval '1 hour'"
-	    " GROUP BY 1) "
+	    " need AS (SELECT h.hour FROM h LEFT JOIN message_hourly c"
+	    " USING (hour) WHERE c.hour IS NULL"
+	    " OR c.computed_at < c.hour + interval '3 hours'),"
+	    " fresh AS (SELECT need.hour, x.i, x.o, x.f FROM need,"
+	    " LATERAL (SELECT count(*) FILTER (WHERE direction = 'inbound')"
+	    " AS i, count(*) FILTER (WHERE direction = 'outbound') AS o,"
+	    " count(*) FILTER (WHERE status = 'failed') AS f FROM messages"
+	    " WHERE created_at >= need.hour"
+	    " AND created_at < need.hour + interval '1 hour') x),"
+	    " up AS (INSERT INTO message_hourly (hour, inbound, outbound,"
+	    " failed) SELECT hour, i, o, f FROM fresh"
+	    " WHERE hour < date_trunc('hour', now())"
+	    " ON CONFLICT (hour) DO UPDATE SET inbound = EXCLUDED.inbound,"
+	    " outbound = EXCLUDED.outbound, failed = EXCLUDED.failed,"
+	    " computed_at = now()),"
+	    " old AS (DELETE FROM message_hourly"
+	    " WHERE hour < now() - interval '7 days') "
 	    "SELECT to_char(h.hour AT TIME ZONE 'UTC', 'HH24'),"
-	    " coalesce(c.i, 0), coalesce(c.o, 0), coalesce(c.f, 0)"
-	    " FROM h LEFT JOIN c USING (hour) ORDER BY h.hour",
+	    " coalesce(f.i, c.inbound, 0), coalesce(f.o, c.outbound, 0),"
+	    " coalesce(f.f, c.failed, 0)"
+	    " FROM h LEFT JOIN fresh f USING (hour)"
+	    " LEFT JOIN message_hourly c USING (hour) ORDER BY h.hour",
 	/*
 	 * Conversations: one row per customer number (the sender of inbound,
 	 * the receiver of outbound messages), latest activity first, keyset-
