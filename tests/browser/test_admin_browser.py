@@ -203,8 +203,10 @@ def test_06_open_the_conversation_and_reply(browser, base_url, shots):
                                   CUSTOMER.lstrip("+")))
     bubbles = browser.find_elements(By.CSS_SELECTOR, "ol.thread .bubble")
     assert len(bubbles) >= 5
-    assert "in" in bubbles[0].get_attribute("class").split() or any(
-        "help me" in b.text for b in bubbles)
+    # The message just sent is the newest bubble, on our side, as text.
+    assert "From the browser " + TOKEN in bubbles[-1].text
+    assert "<script>alert('pwned')</script>" in bubbles[-1].text
+    assert any("help me" in b.text for b in bubbles)
     inbound = [b for b in bubbles if "in" in b.get_attribute("class").split()]
     outbound = [b for b in bubbles
                 if "out" in b.get_attribute("class").split()]

@@ -11,8 +11,8 @@ import pytest
 
 from admin_support import (CSP, Admin, assert_html, assert_security_headers,
                            csrf_of, escaped)
-from integ_support import (BINARY, json_bytes, unique_phone, unique_token,
-                           wait_until)
+from integ_support import (BINARY, STACK_SH, json_bytes, unique_phone,
+                           unique_token, wait_until)
 
 XSS = "<script>alert(\"x\")</script> & 'quoted' \U0001F600 <img src=x onerror=alert(1)>"
 
@@ -724,6 +724,45 @@ def test_dashboard_has_totals_and_an_svg_chart(admin, send):
     for label in ("Inbound", "Outbound", "failed", "read"):
         assert label in text
     assert 'href="/admin/messages/new"' in text
+
+
+# ------------------------------------------------------------ database down
+
+def _stack_pg(env, action):
+    child = dict(os.environ)
+    child["WADESK_PG_PORT"] = env["WADESK_PG_PORT"]
+    child["WADESK_HTTP_PORT"] = env["WADESK_HTTP_PORT"]
+    return subprocess.run(["sh", str(STACK_SH), "pg", env["WADESK_VAR"],
+                           action], env=child, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_database_outage_gives_an_html_503_then_recovers(env, admin, guest):
+    if not env.get("WADESK_PG_PORT") or not env.get("WADESK_VAR"):
+        pytest.skip("dev.env lacks WADESK_PG_PORT/WADESK_VAR")
+    csrf = admin.csrf()
+    p = _stack_pg(env, "stop")
+    try:
+        assert p.returncode == 0, p.stderr
+        for _ in range(3):          # every worker meets the outage
+            for r in (admin.get("/admin/"), admin.get("/admin/messages/"),
+                      admin.post("/admin/messages/new", data={
+                          "csrf": csrf, "receiver": "+15551234567",
+                          "content": "x"}),
+                      guest.login_post("admin", "whatever")):
+                assert_html(r, 503)
+                assert r.headers["Retry-After"].isdigit()
+                assert "Database unavailable" in r.text
+        # Without a session cookie nothing needs the database.
+        assert guest.get("/admin/messages/").status_code == 303
+        assert_html(guest.get("/admin/login"), 200)
+    finally:
+        p = _stack_pg(env, "start")
+        assert p.returncode == 0, p.stderr
+    assert wait_until(lambda: admin.get("/admin/").status_code == 200
+                      and admin.get("/admin/").status_code == 200
+                      and admin.get("/admin/").status_code == 200, 15,
+                      interval=0.2)
 
 
 # ------------------------------------------------------------ throttling
