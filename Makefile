@@ -44,7 +44,8 @@ UNIT_BIN  = $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 PY        = /usr/bin/python3
 
-.PHONY: all deps run test unit valgrind san bench clean
+.PHONY: all deps run test unit units valgrind valgrind-worker check-all san \
+        sanitize bench clean
 all: $(BUILD)/wadesk
 
 $(BUILD)/wadesk: $(APP_OBJ) $(LIB_OBJ)
@@ -89,6 +90,21 @@ valgrind: $(UNIT_BIN)
 san:
 	$(MAKE) BUILD=build-san SAN=1 all
 
+units: $(UNIT_BIN)
+
+# The worker pool under valgrind while the API suites run (slow).
+valgrind-worker: all
+	@sh tests/valgrind-worker.sh
+
+# Everything, including the slow memory checks.
+check-all: test valgrind valgrind-worker sanitize
+
+# Unit and integration suites against the ASan+UBSan build (build-san).
+sanitize:
+	@sh tests/deps.sh
+	@$(MAKE) --no-print-directory BUILD=build-san SAN=1 all units
+	@sh tests/sanitize.sh
+
 # The local stack in the foreground; Ctrl-C stops it.
 run:
 	@sh tests/deps.sh
@@ -118,4 +134,5 @@ clean:
 FUZZ_SECONDS ?= 60
 .PHONY: fuzz
 fuzz: $(BUILD)/migrations.c $(BUILD)/openapi.c
+	@FUZZ_PKGS=1 sh tests/deps.sh
 	@BUILD=$(BUILD) sh tests/fuzz/run.sh $(FUZZ_SECONDS)

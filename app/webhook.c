@@ -381,7 +381,8 @@ webhook_cloud_status(struct app *a, struct json_object *st,
 		    json_object_get(errors));
 		if (json_object_array_length(errors) > 0) {
 			e0 = json_object_array_get_idx(errors, 0);
-			if (json_object_object_get_ex(e0, "code", &v)) {
+			if (json_object_object_get_ex(e0, "code", &v) &&
+			    v != NULL) {
 				snprintf(code, sizeof(code), "%.30s",
 				    json_object_get_string(v));
 				p[4] = code;

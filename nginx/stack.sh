@@ -25,7 +25,8 @@ cmd=$1
 mkdir -p "$2"
 var=$(cd "$2" && pwd)
 top=$(cd "$(dirname "$0")/.." && pwd)
-bin=$top/build/wadesk
+# WADESK_BIN: another build of the binary (make sanitize uses build-san).
+bin=${WADESK_BIN:-$top/build/wadesk}
 http_port=${WADESK_HTTP_PORT:-8080}
 pg_port=${WADESK_PG_PORT:-54329}
 hash=$(printf '%s' "$var" | sha256sum | cut -c1-12)
@@ -167,7 +168,9 @@ app_start() {
 		. "$var/dev.env"
 		set +a
 		export WADESK_SOCKET_MODE=0666
-		exec "$bin" serve >> "$var/log/wadesk.log" 2>&1
+		# WADESK_SERVE_WRAPPER: e.g. valgrind (tests/valgrind-worker.sh).
+		exec ${WADESK_SERVE_WRAPPER:-} "$bin" serve \
+		    >> "$var/log/wadesk.log" 2>&1
 	) &
 	echo $! > "$var/pids/serve.pid"
 	i=0

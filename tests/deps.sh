@@ -13,6 +13,8 @@ docker-compose"
 
 # make bench also needs wrk (pgbench comes with PostgreSQL).
 [ "${BENCH_PKGS:-0}" = 1 ] && pkgs="wrk"
+# make fuzz needs clang and its libFuzzer runtime.
+[ "${FUZZ_PKGS:-0}" = 1 ] && pkgs="clang libclang-rt-14-dev"
 
 missing=""
 for p in $pkgs; do

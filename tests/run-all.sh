@@ -9,7 +9,9 @@ export WADESK_HTTP_PORT=${WADESK_TEST_HTTP_PORT:-18080}
 export WADESK_PG_PORT=${WADESK_TEST_PG_PORT:-54339}
 # The simulated provider, quick enough for tests to watch a whole lifecycle.
 export WADESK_PROVIDER=simulated WADESK_SIM_DELIVER_MS=300 WADESK_SIM_READ_MS=600
-var=$top/var/test
+# make sanitize runs the same suites against the sanitizer build.
+var=$top/${WADESK_TEST_VAR:-var/test}
+build=${WADESK_TEST_BUILD:-build}
 py=/usr/bin/python3
 passed=0 failed=0 skipped=0
 
@@ -39,7 +41,7 @@ if ! sh nginx/stack.sh start "$var"; then
 fi
 
 echo "== unit tests"
-out=$(sh tests/run-unit.sh build/tests/test_* 2>&1); rc=$?
+out=$(sh tests/run-unit.sh "$build"/tests/test_* 2>&1); rc=$?
 # Only what went wrong, then the count.
 printf '%s\n' "$out" | grep -aE 'FAILED|ERROR|SKIPPED|run-unit:' | head -40
 printf '%s\n' "$out" | tail -1
