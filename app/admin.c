@@ -232,10 +232,16 @@ admin_next_ok(const char *s)
 	    strstr(s, "/./") != NULL ||
 	    (n >= 3 && strcmp(s + n - 3, "/..") == 0))
 		return 0;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f ||
 		    s[i] == '\\')
 			return 0;
+		/* Encoded dots and slashes ("%2e%2e" is ".." to a browser). */
+		if (s[i] == '%' && i + 2 < n &&
+		    ((s[i + 1] == '2' && strchr("eEfF", s[i + 2]) != NULL) ||
+		    (s[i + 1] == '5' && strchr("cC", s[i + 2]) != NULL)))
+			return 0;
+	}
 	return 1;
 }
 

@@ -104,7 +104,8 @@ int	admin_form(struct app *, struct query *)
 int	admin_csrf_check(struct app *, const struct admin_session *,
 	    const struct query *) __attribute__((warn_unused_result));
 /* 1 when s may be a post-login target: a path under /admin/ of this site,
- * without "//", "\", ".." segments or control characters. */
+ * without "//", "\", "." or ".." segments, encoded dots, slashes or
+ * backslashes, or control characters. */
 int	admin_next_ok(const char *);
 /* 303 See Other to a same-site location (a constant or a checked path). */
 void	admin_redirect(struct app *, const char *);

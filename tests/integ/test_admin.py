@@ -10,7 +10,7 @@ from urllib.parse import quote, unquote, urlsplit
 import pytest
 
 from admin_support import (CSP, Admin, assert_html, assert_security_headers,
-                           csrf_of, escaped)
+                           csrf_of, escaped, fcgi)
 from integ_support import (BINARY, STACK_SH, json_bytes, unique_phone,
                            unique_token, wait_until)
 
@@ -102,6 +102,10 @@ def test_login_form_and_login_lands_on_next(env, guest):
     "javascript:alert(1)",
     "/admin//evil.example",
     "/admin/x\r\nSet-Cookie: a=b",
+    "/admin/%2e%2e/api/messages/",
+    "/admin/%2E%2e%2fapi/",
+    "/admin/%5c%5cevil.example/",
+    "/admin/./messages/",
 ])
 def test_login_ignores_a_foreign_next(env, guest, bad_next):
     r = guest.login(env["WADESK_ADMIN_USER"], env["WADESK_ADMIN_PASSWORD"],
@@ -137,11 +141,40 @@ def test_session_token_is_stored_hashed(env, guest, query):
                  (token,))[0][0] == 0
 
 
-def test_secure_cookie_over_https(env, guest):
-    """nginx passes $scheme as REQUEST_SCHEME; the app trusts it for the
-    Secure flag.  Over plain HTTP it must be absent (checked above); here
-    only the code path that reads it is exercised through a header nginx
-    does not forward, which must change nothing."""
+@pytest.mark.parametrize("scheme", [{"REQUEST_SCHEME": "https"},
+                                    {"HTTPS": "on"}])
+def test_secure_cookie_when_nginx_says_https(env, scheme):
+    """nginx passes $scheme as REQUEST_SCHEME (and $https as HTTPS): over
+    HTTPS both cookies carry Secure.  Spoken straight to the FastCGI
+    socket, since the test stack has no TLS."""
+    sock = env.get("WADESK_SOCKET", "")
+    if not sock.startswith("/"):
+        pytest.skip("the stack's FastCGI socket is not a unix socket")
+    base = {"REQUEST_METHOD": "GET", "DOCUMENT_URI": "/admin/login",
+            "QUERY_STRING": "", "REMOTE_ADDR": "127.0.0.1",
+            "REQUEST_ID": "fcgi-" + unique_token()}
+    base.update(scheme)
+    status, headers, body = fcgi(sock, base)
+    assert status == 200
+    cookies = [v for k, v in headers if k == "Set-Cookie"]
+    assert cookies and all("; Secure" in c for c in cookies), cookies
+    login = cookies[0].split(";", 1)[0]
+    form = ("csrf=%s&username=%s&password=%s" % (
+        csrf_of(body.decode()), quote(env["WADESK_ADMIN_USER"]),
+        quote(env["WADESK_ADMIN_PASSWORD"]))).encode()
+    post = dict(base, REQUEST_METHOD="POST", HTTP_COOKIE=login,
+                CONTENT_TYPE="application/x-www-form-urlencoded",
+                CONTENT_LENGTH=str(len(form)))
+    status, headers, _ = fcgi(sock, post, form)
+    assert status == 303, headers
+    session = [v for k, v in headers if k == "Set-Cookie" and
+               v.startswith("wadesk_session=")]
+    assert len(session) == 1 and "; Secure" in session[0], headers
+    assert "HttpOnly" in session[0] and "SameSite=Lax" in session[0]
+
+
+def test_forwarded_proto_header_does_not_make_cookies_secure(env, guest):
+    """Only nginx's own $scheme counts, not a client's header."""
     form = guest.get("/admin/login", headers={"X-Forwarded-Proto": "https"})
     r = guest.post_login({"csrf": csrf_of(form.text),
                           "username": env["WADESK_ADMIN_USER"],
