@@ -12,7 +12,6 @@
 
 #define LIST_DEFAULT	50
 #define LIST_MAX	200
-#define SEARCH_MAX	200
 
 static int	api_field(struct app *, struct json_object *, const char *,
 		    const char **, size_t *);
@@ -215,7 +214,6 @@ api_messages_list(struct app *a)
 	const char		*v;
 	char			 contact[VALID_PHONE_MAX], lim[24];
 	long long		 limit = LIST_DEFAULT, before = 0;
-	size_t			 chars;
 	int			 i, n;
 	enum db_rc		 rc;
 
@@ -251,10 +249,10 @@ api_messages_list(struct app *a)
 		p[2] = contact;
 	}
 	if ((v = query_get(&q, "q")) != NULL && *v != '\0') {
-		if (valid_utf8(v, strlen(v), &chars) == -1 ||
-		    chars > SEARCH_MAX) {
-			api_bad_param(a, "q", "q must be valid UTF-8, "
-			    "at most 200 characters");
+		if (!model_message_search_valid(v)) {
+			api_bad_param(a, "q", "q must be at most 200 "
+			    "characters of UTF-8 text, without control "
+			    "characters");
 			return;
 		}
 		p[3] = model_message_like(a->req->arena, v);

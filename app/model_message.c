@@ -144,6 +144,18 @@ model_message_check(const char *sender, size_t sender_len,
 	return 0;
 }
 
+int
+model_message_search_valid(const char *s)
+{
+	size_t	chars, i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 0;
+	return valid_utf8(s, i, &chars) == 0 && chars >= 1 &&
+	    chars <= MESSAGE_SEARCH_MAX;
+}
+
 char *
 model_message_like(struct arena *arena, const char *s)
 {

@@ -17,6 +17,7 @@
 #include "valid.h"
 
 #define MESSAGE_MAX_CHARS	4096
+#define MESSAGE_SEARCH_MAX	200
 
 /* Column order of MSG_COLS in stmts.c. */
 enum msg_col {
@@ -81,6 +82,11 @@ int	model_message_check_content(const char *, size_t, struct message_err *)
 int	model_message_check(const char *, size_t, const char *, size_t,
 	    const char *, size_t, const char *, struct message_input *,
 	    struct message_err *) __attribute__((warn_unused_result));
+/*
+ * A search text (q): valid UTF-8, 1-200 characters, no control characters
+ * (the search joins fields with U+001F).  1 when acceptable.
+ */
+int	model_message_search_valid(const char *);
 /*
  * The ILIKE pattern the list statements take for a search text: '%' + s
  * with \ % _ escaped + '%', allocated from arena.

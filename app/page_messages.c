@@ -10,7 +10,6 @@
 
 #define LIST_LIMIT	50
 #define LIST_SHORT	80	/* code points of content in the list */
-#define SEARCH_MAX	200
 #define ID_MAX		999999999999999999LL
 
 enum send_field {
@@ -163,7 +162,7 @@ list_form(struct html *h, const struct list_filter *f)
 	html_attr(h, "id", "filter-q");
 	html_attr(h, "value", f->q ? f->q : "");
 	html_attr(h, "placeholder", "text, sender or receiver");
-	html_attrf(h, "maxlength", "%d", SEARCH_MAX);
+	html_attrf(h, "maxlength", "%d", MESSAGE_SEARCH_MAX);
 	html_close(h);
 
 	html_open(h, "button");
@@ -276,7 +275,6 @@ page_messages_list(struct app *a)
 	char			 lim[24];
 	struct admin_counts	 counts;
 	long long		 before = 0, after = 0;
-	size_t			 chars;
 	int			 n, shown, newer, older;
 	enum db_rc		 rc;
 
@@ -297,10 +295,9 @@ page_messages_list(struct app *a)
 		f.direction = p[1] = v;
 	}
 	if ((v = query_get(&q, "q")) != NULL && *v != '\0') {
-		if (valid_utf8(v, strlen(v), &chars) == -1 ||
-		    chars > SEARCH_MAX)
-			bad = "The search text must be valid UTF-8, at most "
-			    "200 characters.";
+		if (!model_message_search_valid(v))
+			bad = "The search text must be at most 200 characters, "
+			    "without control characters.";
 		else {
 			f.q = v;
 			p[3] = model_message_like(a->req->arena, v);

@@ -5,6 +5,13 @@
 	"to_char(" col " AT TIME ZONE 'UTC', " \
 	"'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
 
+/*
+ * What the search (q) matches: content, sender and receiver joined by U+001F,
+ * exactly the expression of the messages_search_trgm index (sql/006).
+ */
+#define MSG_SEARCH \
+	"(content || chr(31) || sender || chr(31) || receiver)"
+
 /* The message columns, in the order of enum msg_col (model_message.h). */
 #define MSG_COLS \
 	"id, direction, sender, receiver, content, " TS("created_at") ", " \
@@ -81,8 +88,7 @@ const char *const stmts_sql[STMT__MAX] = {
 	    "WHERE ($1::text IS NULL OR status = $1)"
 	    " AND ($2::text IS NULL OR direction = $2)"
 	    " AND ($3::text IS NULL OR sender = $3 OR receiver = $3)"
-	    " AND ($4::text IS NULL OR content ILIKE $4"
-	    " OR sender ILIKE $4 OR receiver ILIKE $4)"
+	    " AND ($4::text IS NULL OR " MSG_SEARCH " ILIKE $4)"
 	    " AND ($5::bigint IS NULL OR id < $5) "
 	    "ORDER BY id DESC LIMIT $6",
 
@@ -379,8 +385,7 @@ const char *const stmts_sql[STMT__MAX] = {
 	    "WHERE ($1::text IS NULL OR status = $1)"
 	    " AND ($2::text IS NULL OR direction = $2)"
 	    " AND ($3::text IS NULL OR sender = $3 OR receiver = $3)"
-	    " AND ($4::text IS NULL OR content ILIKE $4"
-	    " OR sender ILIKE $4 OR receiver ILIKE $4)"
+	    " AND ($4::text IS NULL OR " MSG_SEARCH " ILIKE $4)"
 	    " AND id > $5::bigint "
 	    "ORDER BY id ASC LIMIT $6",
 	/*

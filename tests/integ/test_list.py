@@ -305,6 +305,23 @@ def test_q_that_is_not_utf8_is_400(env, qs):
     assert_error(r, 400, "invalid_parameter", "q")
 
 
+@pytest.mark.parametrize("qs", ["q=a%1Fb", "q=%09tab", "q=line%0Abreak",
+                                "q=del%7F"])
+def test_q_with_control_characters_is_400(env, qs):
+    # The search joins content, sender and receiver with U+001F.
+    r = _raw_get(env, "/api/messages/?" + qs)
+    assert_error(r, 400, "invalid_parameter", "q")
+
+
+def test_q_never_matches_across_two_fields(api, send):
+    tok = unique_token()
+    sender = unique_phone()
+    _send(send, sender, unique_phone(), "ends with " + tok)
+    # The end of the content followed by the start of the sender.
+    assert _list(api, q=tok + sender[:4])["data"] == []
+    assert _list(api, q=tok + " " + sender[:4])["data"] == []
+
+
 def test_next_link_keeps_a_q_with_reserved_characters(api, send, base_url):
     q = "R&D=100%% + #1 / %s?" % unique_token()
     ids = [_send(send, unique_phone(), unique_phone(), "%s (%d)" % (q, i))
