@@ -362,6 +362,17 @@ def test_form_posts_must_be_urlencoded(admin, count_rows):
     assert count_rows("messages") == before
 
 
+def test_oversized_form_is_an_html_413(admin, count_rows):
+    before = count_rows("messages")
+    r = admin.post("/admin/messages/new", data={
+        "csrf": admin.csrf(), "sender": "+15550001111",
+        "receiver": "+15551234567", "content": "x" * 70000})
+    assert r.status_code == 413
+    assert r.headers["Content-Type"].startswith("text/html")
+    assert r.headers.get("Content-Security-Policy") == CSP
+    assert count_rows("messages") == before
+
+
 # ------------------------------------------------------------ CSRF
 
 def test_send_without_or_with_wrong_csrf_is_403(admin, count_rows):
