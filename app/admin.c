@@ -224,20 +224,23 @@ admin_csrf_check(struct app *a, const struct admin_session *s,
 int
 admin_next_ok(const char *s)
 {
-	size_t	i, n;
+	size_t	i, n, path;
 
 	n = strlen(s);
-	if (n > ADMIN_NEXT_MAX || strncmp(s, "/admin/", 7) != 0 ||
-	    strstr(s, "//") != NULL || strstr(s, "/../") != NULL ||
-	    strstr(s, "/./") != NULL ||
-	    (n >= 3 && strcmp(s + n - 3, "/..") == 0))
+	if (n > ADMIN_NEXT_MAX || strncmp(s, "/admin/", 7) != 0)
 		return 0;
-	for (i = 0; i < n; i++) {
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f ||
-		    s[i] == '\\')
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 0;
+	/* The path (the query and fragment may hold anything else). */
+	path = strcspn(s, "?#");
+	for (i = 0; i < path; i++) {
+		if (s[i] == '\\' || (s[i] == '/' && (s[i + 1] == '/' ||
+		    (s[i + 1] == '.' && (i + 2 == path || s[i + 2] == '/' ||
+		    (s[i + 2] == '.' && (i + 3 == path || s[i + 3] == '/')))))))
 			return 0;
 		/* Encoded dots and slashes ("%2e%2e" is ".." to a browser). */
-		if (s[i] == '%' && i + 2 < n &&
+		if (s[i] == '%' && i + 2 < path &&
 		    ((s[i + 1] == '2' && strchr("eEfF", s[i + 2]) != NULL) ||
 		    (s[i + 1] == '5' && strchr("cC", s[i + 2]) != NULL)))
 			return 0;

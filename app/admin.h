@@ -103,9 +103,9 @@ int	admin_form(struct app *, struct query *)
  * after answering 403 (missing or wrong: nothing is changed). */
 int	admin_csrf_check(struct app *, const struct admin_session *,
 	    const struct query *) __attribute__((warn_unused_result));
-/* 1 when s may be a post-login target: a path under /admin/ of this site,
- * without "//", "\", "." or ".." segments, encoded dots, slashes or
- * backslashes, or control characters. */
+/* 1 when s may be a post-login target: a path under /admin/ of this site
+ * whose path part has no "//", "\", "." or ".." segment, encoded dot,
+ * slash or backslash, and no control characters anywhere. */
 int	admin_next_ok(const char *);
 /* 303 See Other to a same-site location (a constant or a checked path). */
 void	admin_redirect(struct app *, const char *);

@@ -92,6 +92,18 @@ def test_login_form_and_login_lands_on_next(env, guest):
     assert escaped(env["WADESK_ADMIN_USER"]) in r.text
 
 
+@pytest.mark.parametrize("good_next", [
+    "/admin/messages/?q=http://x.example/a/../b",
+    "/admin/messages/?q=%2e%2e%5c",
+    "/admin/messages/..x/",
+    "/admin/conversations/15551234567",
+])
+def test_login_keeps_a_local_next(env, guest, good_next):
+    r = guest.login(env["WADESK_ADMIN_USER"], env["WADESK_ADMIN_PASSWORD"],
+                    next_=good_next)
+    assert r.headers["Location"] == good_next
+
+
 @pytest.mark.parametrize("bad_next", [
     "https://evil.example/admin/",
     "//evil.example/admin/",
@@ -106,6 +118,9 @@ def test_login_form_and_login_lands_on_next(env, guest):
     "/admin/%2E%2e%2fapi/",
     "/admin/%5c%5cevil.example/",
     "/admin/./messages/",
+    "/admin/messages/..",
+    "/admin/messages/.",
+    "/admin/messages/..?x=1",
 ])
 def test_login_ignores_a_foreign_next(env, guest, bad_next):
     r = guest.login(env["WADESK_ADMIN_USER"], env["WADESK_ADMIN_PASSWORD"],
