@@ -117,7 +117,8 @@ page_conversations_list(struct app *a)
 			html_open(h, "span");
 			html_attr(h, "class", "unread-count");
 			html_attrf(h, "title", "%lld unread", unread);
-			html_strf(h, "%lld%s", unread, unread >= 100 ? "+" : "");
+			html_strf(h, "%lld%s", unread,
+			    unread >= 100 ? "+" : "");
 			html_close(h);
 		}
 		html_close(h);
@@ -272,8 +273,8 @@ page_conversations_show(struct app *a)
 	struct message		 m;
 	PGresult		*res = NULL;
 	const char		*p[3], *v, *sender = NULL, *name = NULL, *ours;
-	char			 customer[VALID_PHONE_MAX], lim[24], e164[
-				    VALID_PHONE_MAX], href[80];
+	char			 customer[VALID_PHONE_MAX];
+	char			 e164[VALID_PHONE_MAX], lim[24], href[80];
 	long long		 before = 0;
 	int			 i, n, more;
 	enum db_rc		 rc;
