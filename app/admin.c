@@ -396,6 +396,21 @@ admin_time(struct html *h, const char *ts)
 }
 
 void
+admin_page_head(struct html *h, const char *title)
+{
+	html_open(h, "div");
+	html_attr(h, "class", "page-head");
+	html_elem(h, "h1", title);
+	html_open(h, "a");
+	html_attr(h, "class", "button primary");
+	html_attr(h, "id", "send-message");
+	html_attr(h, "href", "/admin/messages/new");
+	html_str(h, "Send Message");
+	html_close(h);
+	html_close(h);
+}
+
+void
 admin_badge(struct html *h, const char *status)
 {
 	html_open(h, "span");

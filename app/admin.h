@@ -125,6 +125,11 @@ void	admin_page_end(struct admin_page *, int);
 void	admin_csrf_field(struct admin_page *);
 /* <time datetime="ts">YYYY-MM-DD HH:MM:SS</time> from an RFC 3339 value. */
 void	admin_time(struct html *, const char *);
+/*
+ * The page heading: <h1>title</h1> (escaped) beside the Send Message
+ * button, as on the dashboard, the message list and the conversations.
+ */
+void	admin_page_head(struct html *, const char *);
 /* A status badge: <span class="badge badge-STATUS">STATUS</span>. */
 void	admin_badge(struct html *, const char *);
 /* A notice box (class "notice" or "notice error"). */

@@ -80,15 +80,7 @@ page_conversations_list(struct app *a)
 		next = strtoll(PQgetvalue(res, 0, CONV_COL_LOW), NULL, 10);
 
 	admin_page_begin(&pg, a, &s, "Conversations", ADMIN_NAV_CONVERSATIONS);
-	html_open(h, "div");
-	html_attr(h, "class", "page-head");
-	html_elem(h, "h1", "Conversations");
-	html_open(h, "a");
-	html_attr(h, "class", "button primary");
-	html_attr(h, "href", "/admin/messages/new");
-	html_str(h, "Send Message");
-	html_close(h);
-	html_close(h);
+	admin_page_head(h, "Conversations");
 	if (shown == 0)
 		html_elemc(h, "p", "empty", before ? "No older conversations." :
 		    "No conversations yet.");

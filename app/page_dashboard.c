@@ -305,15 +305,7 @@ page_dashboard(struct app *a)
 	db_res_free(res);
 
 	admin_page_begin(&p, a, &s, "Dashboard", ADMIN_NAV_DASHBOARD);
-	html_open(h, "div");
-	html_attr(h, "class", "page-head");
-	html_elem(h, "h1", "Dashboard");
-	html_open(h, "a");
-	html_attr(h, "class", "button primary");
-	html_attr(h, "href", "/admin/messages/new");
-	html_str(h, "Send Message");
-	html_close(h);
-	html_close(h);
+	admin_page_head(h, "Dashboard");
 	dash_cards(h, &counts);
 	html_open(h, "section");
 	html_attr(h, "class", "panel");

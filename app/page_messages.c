@@ -346,16 +346,7 @@ page_messages_list(struct app *a)
 	shown = n > LIST_LIMIT ? LIST_LIMIT : n;
 
 	admin_page_begin(&pg, a, &s, "Messages", ADMIN_NAV_MESSAGES);
-	html_open(h, "div");
-	html_attr(h, "class", "page-head");
-	html_elem(h, "h1", "Messages");
-	html_open(h, "a");
-	html_attr(h, "class", "button primary");
-	html_attr(h, "id", "send-message");
-	html_attr(h, "href", "/admin/messages/new");
-	html_str(h, "Send Message");
-	html_close(h);
-	html_close(h);
+	admin_page_head(h, "Messages");
 	list_chips(h, &f, &counts);
 	list_form(h, &f);
 	if (shown == 0)
