@@ -664,7 +664,10 @@ def test_client_disconnects_do_not_leak_or_wedge_workers(run):
     print("\ndisconnects: 220 in %.2f s; health checks slowest %.3f s; "
           "RSS kB before %s after %s" % (elapsed, slowest, rss_before,
                                          rss_after))
-    assert max(growth.values()) <= 1024, (
+    # Under AddressSanitizer freed memory sits in its quarantine, so RSS
+    # grows without a leak (LeakSanitizer checks leaks in that run).
+    sanitized = "ASAN_OPTIONS" in os.environ
+    assert sanitized or max(growth.values()) <= 1024, (
         "worker RSS grew by more than 1 MiB over 220 disconnects: %s kB"
         % growth)
 
