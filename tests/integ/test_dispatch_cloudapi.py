@@ -22,8 +22,8 @@ import requests
 
 from fake_cloudapi import (PHONE_NUMBER_ID, TOKEN, VERSION, FakeCloudAPI,
                            Flaky, Gate, Hang, Ok, WebhookPoster, cpu_seconds,
-                           pid_alive, read_pid, server_error,
-                           status_item, tcp_peer_ports, too_many, wa_error)
+                           read_pid, server_error, status_item, stop_pid,
+                           tcp_peer_ports, too_many, wa_error)
 from integ_support import BINARY, ROOT, json_bytes, unique_phone, unique_token
 
 MAX_ATTEMPTS = 3
@@ -34,22 +34,6 @@ FINAL = ("sent", "delivered", "read", "failed")
 
 
 # ------------------------------------------------------------------ fixtures
-
-def _stop(pid, timeout=10.0):
-    """SIGTERM pid and wait for it to exit (SIGKILL after timeout)."""
-    if not pid_alive(pid):
-        return
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + timeout
-    while pid_alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    if pid_alive(pid):
-        os.kill(pid, signal.SIGKILL)
-        time.sleep(0.2)
-
 
 def _restart_stack_dispatcher(env, var_dir):
     child = dict(os.environ)
@@ -101,7 +85,7 @@ def cloud(env, var_dir, base_url):
     logf = None
     try:
         fake.start()
-        _stop(read_pid(pid_file))
+        stop_pid(read_pid(pid_file))
         child = dict(os.environ)
         child.update({k: v for k, v in env.items()
                       if k.startswith("WADESK_")})

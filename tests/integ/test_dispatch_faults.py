@@ -50,7 +50,7 @@ import pytest
 import requests
 
 from fake_cloudapi import (PHONE_NUMBER_ID, TOKEN, VERSION, FakeCloudAPI,
-                           Flaky, Gate, Ok, pid_alive, read_pid,
+                           Flaky, Gate, Ok, pid_alive, read_pid, stop_pid,
                            tcp_peer_ports)
 from integ_support import (BINARY, ROOT, STACK_SH, json_bytes, unique_phone,
                            unique_token)
@@ -126,23 +126,6 @@ class Hold:
 
 
 # ------------------------------------------------------------------ processes
-
-def _stop_pid(pid, timeout=10.0):
-    """SIGTERM pid (not ours: the stack's dispatcher) and wait for it to go
-    (SIGKILL after timeout)."""
-    if not pid_alive(pid):
-        return
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + timeout
-    while pid_alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    if pid_alive(pid):
-        os.kill(pid, signal.SIGKILL)
-        time.sleep(0.2)
-
 
 def _stack_env(env):
     child = dict(os.environ)
@@ -380,7 +363,7 @@ def faults(env, var_dir):
     f = Faults(env, var_dir, fake)
     try:
         fake.start()
-        _stop_pid(read_pid(pid_file))
+        stop_pid(read_pid(pid_file))
         yield f
     finally:
         try:

@@ -8,7 +8,6 @@ database holds can be matched one to one with what the clients were told.
 import os
 import random
 import signal
-import subprocess
 import threading
 import time
 
@@ -16,7 +15,7 @@ import psycopg2
 import pytest
 import requests
 
-from integ_support import STACK_SH, json_bytes, unique_phone, unique_token
+from integ_support import json_bytes, unique_phone, unique_token
 
 from test_resilience import _children, _stack_pg
 

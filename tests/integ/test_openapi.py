@@ -30,6 +30,8 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+
+from integ_support import read_env_file
 import requests
 import yaml
 
@@ -233,23 +235,6 @@ def test_the_validator_rejects_what_it_should():
 
 # ------------------------------------------------------------ fixtures
 
-def _read_env_file(path):
-    values = {}
-    for raw in Path(path).read_text(encoding="utf-8").splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, value = line.split("=", 1)
-        key = key.strip()
-        if key.startswith("export "):
-            key = key[len("export "):].strip()
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        values[key] = value
-    return values
-
-
 @pytest.fixture(scope="session")
 def oa_env(request):
     """conftest.py's env fixture when there is one, else dev.env read here."""
@@ -264,7 +249,7 @@ def oa_env(request):
     if not path.is_file():
         pytest.exit("%s does not exist; start the stack first "
                     "(sh nginx/stack.sh start var/test)" % path, returncode=2)
-    return _read_env_file(path)
+    return read_env_file(path)
 
 
 @pytest.fixture(scope="session")
