@@ -13,9 +13,12 @@
 #define LIST_DEFAULT	50
 #define LIST_MAX	200
 
-static int	api_field(struct app *, struct json_object *, const char *,
-		    const char **, size_t *);
-static void	api_send_plain(struct app *, const struct message_input *);
+static int	api_field(struct json_object *, const char *, const char **,
+		    size_t *, struct app_err *);
+static int	api_send_input(struct app *, struct json_object **,
+		    struct message_input *, struct app_err *);
+static void	api_send_plain(struct app *, const char *,
+		    const struct message_input *);
 static void	api_send_idempotent(struct app *, const char *,
 		    const struct message_input *);
 static void	api_bad_param(struct app *, const char *, const char *);
@@ -23,12 +26,12 @@ static void	api_next_link(struct buf *, const struct query *, long long,
 		    long long);
 
 /*
- * A string field: absent (or null) leaves *s NULL; any other type is refused
- * with 422 and -1.
+ * A string field: absent (or null) leaves *s NULL; any other type is kept in
+ * *e as 422 and -1.
  */
 static int
-api_field(struct app *a, struct json_object *root, const char *key,
-    const char **s, size_t *len)
+api_field(struct json_object *root, const char *key, const char **s,
+    size_t *len, struct app_err *e)
 {
 	char	msg[64];
 
@@ -36,44 +39,67 @@ api_field(struct app *a, struct json_object *root, const char *key,
 	*len = 0;
 	if (jsonb_get_str(root, key, s, len) == JSONB_GET_TYPE) {
 		snprintf(msg, sizeof(msg), "%s must be a string", key);
-		req_error(a->req, 422, "validation_failed", msg, key);
+		app_err_set(e, 422, "validation_failed", msg, key);
 		return -1;
 	}
 	return 0;
 }
 
+/* The body of a send, checked into *in; -1 with the error kept in *e. */
+static int
+api_send_input(struct app *a, struct json_object **root,
+    struct message_input *in, struct app_err *e)
+{
+	struct message_err	 err;
+	const char		*sender, *receiver, *content;
+	size_t			 slen, rlen, clen;
+
+	if (app_parse_json_err(a, root, e) == -1)
+		return -1;
+	if (api_field(*root, "sender", &sender, &slen, e) == -1 ||
+	    api_field(*root, "receiver", &receiver, &rlen, e) == -1 ||
+	    api_field(*root, "content", &content, &clen, e) == -1)
+		return -1;
+	if (model_message_check(sender, slen, receiver, rlen, content, clen,
+	    a->cfg->business_number, in, &err) == -1) {
+		app_err_set(e, 422, "validation_failed", err.message,
+		    err.field);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The common case, a valid body without Idempotency-Key, costs one round
+ * trip: the statement checks the key itself.  Anything else checks the key
+ * first, so a request without a valid key gets 401 whatever its body.
+ */
 void
 api_send_message(struct app *a)
 {
 	struct json_object	*root = NULL;
 	struct message_input	 in;
-	struct message_err	 err;
-	const char		*idem, *sender, *receiver, *content;
-	size_t			 slen, rlen, clen;
+	struct app_err		 err;
+	const char		*idem;
+	char			 hash[CRYPTO_SHA256_HEX];
+	int			 valid;
 
-	if (auth_api_key(a) == -1)
+	if (auth_key_hash(a, hash) == -1)
 		return;
 	idem = req_param(a->req, "HTTP_IDEMPOTENCY_KEY");
-	if (idem != NULL && valid_idem_key(idem) == -1) {
+	valid = api_send_input(a, &root, &in, &err) == 0;
+	if (valid && idem == NULL) {
+		api_send_plain(a, hash, &in);
+		goto out;
+	}
+	if (auth_api_key(a) == -1)
+		goto out;
+	if (idem != NULL && valid_idem_key(idem) == -1)
 		req_error(a->req, 400, "invalid_idempotency_key",
 		    "Idempotency-Key must be 1-255 printable ASCII characters",
 		    NULL);
-		return;
-	}
-	if (app_parse_json(a, &root) == -1)
-		goto out;
-	if (api_field(a, root, "sender", &sender, &slen) == -1 ||
-	    api_field(a, root, "receiver", &receiver, &rlen) == -1 ||
-	    api_field(a, root, "content", &content, &clen) == -1)
-		goto out;
-	if (model_message_check(sender, slen, receiver, rlen, content, clen,
-	    a->cfg->business_number, &in, &err) == -1) {
-		req_error(a->req, 422, "validation_failed", err.message,
-		    err.field);
-		goto out;
-	}
-	if (idem == NULL)
-		api_send_plain(a, &in);
+	else if (!valid)
+		app_err_answer(a, &err);
 	else
 		api_send_idempotent(a, idem, &in);
 out:
@@ -81,15 +107,24 @@ out:
 }
 
 static void
-api_send_plain(struct app *a, const struct message_input *in)
+api_send_plain(struct app *a, const char *key_hash,
+    const struct message_input *in)
 {
 	struct message		 m;
 	struct json_object	*o;
 	PGresult		*res = NULL;
 	enum db_rc		 rc;
 
-	if ((rc = model_message_send(a->db, in, &res)) != DB_OK) {
+	if (auth_db_ready(a) == -1)
+		return;
+	if ((rc = model_message_send_keyed(a->db, in, key_hash, &res)) !=
+	    DB_OK) {
 		app_db_error(a, rc);
+		return;
+	}
+	if (PQntuples(res) != 1) {
+		auth_unauthorized(a);
+		db_res_free(res);
 		return;
 	}
 	model_message_fill(&m, res, 0);

@@ -34,4 +34,25 @@ int	app_read_body(struct app *) __attribute__((warn_unused_result));
 int	app_parse_json(struct app *, struct json_object **)
 	    __attribute__((warn_unused_result));
 
+/*
+ * An error found before it may be answered: a route that must check its
+ * credentials first keeps it, and answers it (app_err_answer) only once the
+ * credentials are known to be good.
+ */
+struct app_err {
+	int		 status;
+	const char	*code;		/* static */
+	const char	*field;		/* static or NULL */
+	char		 message[160];
+};
+
+void	app_err_set(struct app_err *, int, const char *, const char *,
+	    const char *);
+void	app_err_answer(struct app *, const struct app_err *);
+/* app_read_body() and app_parse_json() that keep the error in *e instead. */
+int	app_read_body_err(struct app *, struct app_err *)
+	    __attribute__((warn_unused_result));
+int	app_parse_json_err(struct app *, struct json_object **,
+	    struct app_err *) __attribute__((warn_unused_result));
+
 #endif

@@ -17,14 +17,9 @@ auth_db_ready(struct app *a)
 }
 
 int
-auth_api_key(struct app *a)
+auth_key_hash(struct app *a, char hash[CRYPTO_SHA256_HEX])
 {
 	const char	*h, *key;
-	char		 hash[CRYPTO_SHA256_HEX];
-	const char	*p[1];
-	PGresult	*res = NULL;
-	enum db_rc	 rc;
-	int		 ret = -1;
 
 	h = req_param(a->req, "HTTP_AUTHORIZATION");
 	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
@@ -34,24 +29,46 @@ auth_api_key(struct app *a)
 		key++;
 	if (strlen(key) != AUTH_KEY_LEN)
 		goto unauthorized;
+	crypto_sha256_hex(key, strlen(key), hash);
+	return 0;
+unauthorized:
+	auth_unauthorized(a);
+	return -1;
+}
+
+int
+auth_api_key(struct app *a)
+{
+	char		 hash[CRYPTO_SHA256_HEX];
+	const char	*p[1];
+	PGresult	*res = NULL;
+	enum db_rc	 rc;
+	int		 ret = -1;
+
+	if (auth_key_hash(a, hash) == -1)
+		return -1;
 	if (auth_db_ready(a) == -1)
 		return -1;
-	crypto_sha256_hex(key, strlen(key), hash);
 	p[0] = hash;
 	if ((rc = db_exec(a->db, STMT_APIKEY_AUTH, 1, p, &res)) != DB_OK) {
 		app_db_error(a, rc);
 		goto out;
 	}
-	if (PQntuples(res) != 1)
-		goto unauthorized;
+	if (PQntuples(res) != 1) {
+		auth_unauthorized(a);
+		goto out;
+	}
 	a->api_key_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	ret = 0;
-	goto out;
-unauthorized:
-	req_header(a->req, "WWW-Authenticate", "Bearer");
-	req_error(a->req, 401, "unauthorized",
-	    "a valid API key is required: Authorization: Bearer <key>", NULL);
 out:
 	db_res_free(res);
 	return ret;
+}
+
+void
+auth_unauthorized(struct app *a)
+{
+	req_header(a->req, "WWW-Authenticate", "Bearer");
+	req_error(a->req, 401, "unauthorized",
+	    "a valid API key is required: Authorization: Bearer <key>", NULL);
 }

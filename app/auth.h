@@ -8,6 +8,7 @@
 #define WADESK_AUTH_H
 
 #include "app.h"
+#include "crypto.h"
 
 #define AUTH_KEY_PREFIX	"wdk_"
 #define AUTH_KEY_LEN	(sizeof(AUTH_KEY_PREFIX) - 1 + 64)
@@ -18,6 +19,15 @@
  * unknown or revoked key) or 503 (database unavailable).
  */
 int	auth_api_key(struct app *) __attribute__((warn_unused_result));
+/*
+ * Only the header's form: the hex SHA-256 of a well-formed key into hash, for
+ * a statement that checks it itself (STMT_MSG_SEND_KEYED).  -1 after
+ * answering 401.
+ */
+int	auth_key_hash(struct app *, char hash[CRYPTO_SHA256_HEX])
+	    __attribute__((warn_unused_result));
+/* 401 unauthorized with WWW-Authenticate: Bearer. */
+void	auth_unauthorized(struct app *);
 /* Connects if needed; -1 after answering 503.  For routes without a key. */
 int	auth_db_ready(struct app *) __attribute__((warn_unused_result));
 

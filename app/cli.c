@@ -175,6 +175,7 @@ cli_sql(int argc, char **argv)
 	} named[] = {
 		{ "auth", STMT_APIKEY_AUTH },
 		{ "send", STMT_MSG_SEND },
+		{ "send-keyed", STMT_MSG_SEND_KEYED },
 		{ "inbound", STMT_MSG_INBOUND },
 		{ "status", STMT_STATUS_APPLY },
 		{ "list", STMT_MSG_LIST },

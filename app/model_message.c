@@ -181,3 +181,14 @@ model_message_send(struct db *db, const struct message_input *in,
 
 	return db_exec(db, STMT_MSG_SEND, 3, p, res);
 }
+
+enum db_rc
+model_message_send_keyed(struct db *db, const struct message_input *in,
+    const char *key_hash, PGresult **res)
+{
+	const char	*p[4] = {
+		in->sender, in->receiver, in->content, key_hash
+	};
+
+	return db_exec(db, STMT_MSG_SEND_KEYED, 4, p, res);
+}

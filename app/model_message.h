@@ -95,5 +95,8 @@ char	*model_message_like(struct arena *, const char *);
 /* Writes the message, its outbox row and its first event; one row back. */
 enum db_rc model_message_send(struct db *, const struct message_input *,
 	    PGresult **) __attribute__((warn_unused_result));
+/* The same, only when key_hash is an active API key's: else no row back. */
+enum db_rc model_message_send_keyed(struct db *, const struct message_input *,
+	    const char *, PGresult **) __attribute__((warn_unused_result));
 
 #endif

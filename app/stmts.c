@@ -17,6 +17,14 @@
 	"id, direction, sender, receiver, content, " TS("created_at") ", " \
 	"status, provider_message_id, contact_name, error_code, error_message"
 
+/* What a send writes after the message m: see STMT_MSG_SEND. */
+#define MSG_SEND_REST \
+	" o AS (INSERT INTO outbox (message_id) SELECT id FROM m)," \
+	" n AS (SELECT pg_notify('wadesk_outbox', '') WHERE EXISTS" \
+	" (SELECT 1 FROM dispatcher_idle" \
+	" WHERE seen_at > now() - interval '5 seconds')) " \
+	"SELECT " MSG_COLS " FROM m LEFT JOIN n ON true"
+
 const char *const stmts_sql[STMT__MAX] = {
 	[STMT_READY] = "SELECT 1",
 
@@ -39,20 +47,27 @@ const char *const stmts_sql[STMT__MAX] = {
 	    "RETURNING id",
 
 	/*
-	 * One round trip: the message, its outbox row, its first event, and a
-	 * NOTIFY only when a dispatcher is waiting (see dispatcher_idle).
+	 * One round trip: the message and its outbox row, and a NOTIFY only
+	 * when a dispatcher is waiting (see dispatcher_idle).  The first event
+	 * (queued) is the row itself: see STMT_MSG_EVENTS.
 	 */
 	[STMT_MSG_SEND] =
 	    "WITH m AS ("
 	    " INSERT INTO messages (direction, sender, receiver, content, status)"
 	    " VALUES ('outbound', $1, $2, $3, 'queued') RETURNING *),"
-	    " o AS (INSERT INTO outbox (message_id) SELECT id FROM m),"
-	    " e AS (INSERT INTO message_events (message_id, status, created_at)"
-	    " SELECT id, 'queued', created_at FROM m),"
-	    " n AS (SELECT pg_notify('wadesk_outbox', '') WHERE EXISTS"
-	    " (SELECT 1 FROM dispatcher_idle"
-	    " WHERE seen_at > now() - interval '5 seconds')) "
-	    "SELECT " MSG_COLS " FROM m LEFT JOIN n ON true",
+	    MSG_SEND_REST,
+	/*
+	 * The API's send: the same, written only when $4 is the SHA-256 of an
+	 * active API key, so the key costs no round trip of its own.  No row
+	 * back: the key is unknown or revoked and nothing was written.
+	 */
+	[STMT_MSG_SEND_KEYED] =
+	    "WITH k AS (SELECT 1 FROM api_keys"
+	    " WHERE key_hash = $4 AND revoked_at IS NULL),"
+	    " m AS ("
+	    " INSERT INTO messages (direction, sender, receiver, content, status)"
+	    " SELECT 'outbound', $1, $2, $3, 'queued' FROM k RETURNING *),"
+	    MSG_SEND_REST,
 	/*
 	 * An inbound message; $4 (WhatsApp's id, may be NULL) deduplicates
 	 * re-deliveries: a duplicate returns no row.  $5 is Unix seconds or
@@ -64,9 +79,8 @@ const char *const stmts_sql[STMT__MAX] = {
 	    " provider_message_id, contact_name, created_at)"
 	    " VALUES ('inbound', $1, $2, $3, 'received', $4, $6,"
 	    " COALESCE(to_timestamp($5::bigint), now()))"
-	    " ON CONFLICT (provider_message_id) DO NOTHING RETURNING *),"
-	    " e AS (INSERT INTO message_events (message_id, status, created_at)"
-	    " SELECT id, 'received', now() FROM m) "
+	    " ON CONFLICT (provider_message_id)"
+	    " WHERE provider_message_id IS NOT NULL DO NOTHING RETURNING *) "
 	    "SELECT " MSG_COLS " FROM m",
 	/* The inbound message a re-delivered webhook id already stored. */
 	[STMT_MSG_BY_PROVIDER_ID] =
@@ -74,9 +88,19 @@ const char *const stmts_sql[STMT__MAX] = {
 	    " AND direction = 'inbound'",
 	[STMT_MSG_GET] =
 	    "SELECT " MSG_COLS " FROM messages WHERE id = $1",
+	/*
+	 * The history, oldest first: the message's creation (queued or
+	 * received, from its row: sql/008) and then its recorded events.
+	 */
 	[STMT_MSG_EVENTS] =
-	    "SELECT status, " TS("created_at") ", detail::text "
-	    "FROM message_events WHERE message_id = $1 ORDER BY id",
+	    "SELECT status, " TS("created_at") ", detail::text FROM ("
+	    " SELECT 0::bigint AS seq, CASE direction WHEN 'outbound'"
+	    " THEN 'queued' ELSE 'received' END AS status, created_at,"
+	    " NULL::jsonb AS detail FROM messages WHERE id = $1"
+	    " UNION ALL"
+	    " SELECT id, status, created_at, detail FROM message_events"
+	    " WHERE message_id = $1) h "
+	    "ORDER BY seq",
 	/*
 	 * Newest first, keyset-paginated by id.  NULL parameters disable their
 	 * filter; the connection uses plan_cache_mode=force_custom_plan so

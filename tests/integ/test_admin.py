@@ -489,8 +489,8 @@ def test_send_form_success_lands_on_the_message(admin, query):
                    (mid,))[0][0]
     events = query("SELECT status FROM message_events WHERE message_id = %s "
                    "ORDER BY id", (mid,))
-    assert events[0] == ("queued",)
-    assert outbox == 1 or len(events) > 1
+    # Queued (with its outbox row) or already sent on.
+    assert (outbox == 1 and events == []) or events[:1] == [("sent",)]
     page = admin.get(loc)
     assert_html(page, 200)
     assert "Message queued for delivery" in page.text

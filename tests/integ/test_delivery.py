@@ -157,12 +157,13 @@ def test_many_concurrent_sends_each_reach_read_exactly_once(env, base_url,
         time.sleep(0.2)
     assert counts.get("read") == n, "after 25 s: %s" % counts
 
-    # Every message went through each status exactly once, in order.
+    # Every message went through each status exactly once, in order (the
+    # table holds what followed "queued", which is the message row itself).
     rows = query("SELECT message_id, array_agg(status ORDER BY id) "
                  "FROM message_events WHERE message_id = ANY(%s) "
                  "GROUP BY message_id", (ids,))
     assert len(rows) == n
-    wrong = {mid: seq for mid, seq in rows if list(seq) != LIFECYCLE}
+    wrong = {mid: seq for mid, seq in rows if list(seq) != LIFECYCLE[1:]}
     assert not wrong, "event sequences that are not %s: %s" % (
         LIFECYCLE, dict(list(wrong.items())[:5]))
     assert query("SELECT count(*) FROM outbox WHERE message_id = ANY(%s)",

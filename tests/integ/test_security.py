@@ -137,11 +137,29 @@ def test_a_new_key_works_and_stops_working_when_revoked(make_api_key, anon,
     assert r.status_code == 200
 
 
-def test_unauthenticated_requests_are_401_before_validation(anon):
-    # Even an invalid body gets 401, not a hint about validation.
-    r = anon.post("/api/send-message/", data=b"{not json",
-                  headers={"Content-Type": "application/json"})
-    assert_error(r, 401, "unauthorized")
+@pytest.mark.parametrize("auth", [None, "Bearer " + WRONG_KEY, "revoked"])
+def test_unauthenticated_requests_are_401_before_validation(anon, auth,
+                                                            revoked_key):
+    # Even an invalid body gets 401, not a hint about validation, whether
+    # the key is missing, unknown or revoked.
+    ok = json_bytes({"sender": unique_phone(), "receiver": unique_phone(),
+                     "content": "x"})
+    cases = [
+        (b"{not json", {}),
+        (json_bytes({"sender": "12", "receiver": "x", "content": ""}), {}),
+        (json_bytes({"sender": 1}), {}),
+        (ok, {"Content-Type": "text/plain"}),
+        (ok, {"Idempotency-Key": "k" * 300}),
+        (ok, {"Idempotency-Key": unique_token("idem-")}),
+    ]
+    for body, extra in cases:
+        headers = {"Content-Type": "application/json"}
+        if auth is not None:
+            headers["Authorization"] = ("Bearer " + revoked_key
+                                        if auth == "revoked" else auth)
+        headers.update(extra)
+        r = anon.post("/api/send-message/", data=body, headers=headers)
+        assert_error(r, 401, "unauthorized")
 
 
 # ------------------------------------------------------- webhook signatures
