@@ -5,7 +5,10 @@
 
 CC       ?= cc
 BUILD    ?= build
-PKGS      = json-c libpq libsodium libcurl
+PKGS      = json-c libpq libsodium
+# libcurl: headers only.  lib/http.c loads libcurl.so.4 at run time, so the
+# FastCGI workers do not map it and the ~25 libraries it depends on.
+PKGS_HDR  = libcurl
 CFLAGS_W  = -Wall -Wextra -Werror -Wpedantic -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wmissing-declarations -Wold-style-definition \
             -Wpointer-arith -Wcast-qual -Wwrite-strings -Wformat=2 -Wundef \
@@ -23,7 +26,7 @@ CFLAGS   += -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
             -fno-omit-frame-pointer
 LDFLAGS  += -fsanitize=address,undefined
 endif
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(PKGS_HDR) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS   += $(PKG_CFLAGS)
 LIBS      = -lfcgi $(PKG_LIBS)

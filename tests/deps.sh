@@ -3,6 +3,8 @@
 # those that are missing.  A no-op when everything is present.
 set -eu
 
+# libcurl4-openssl-dev: the header only (the binary does not link libcurl);
+# it brings libcurl4, which `wadesk dispatch` loads at run time.
 pkgs="gcc make pkg-config libc6-dev ca-certificates curl procps openssl
 libfcgi-dev libjson-c-dev libpq-dev libsodium-dev libcurl4-openssl-dev
 postgresql postgresql-contrib postgresql-client nginx

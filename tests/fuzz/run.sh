@@ -37,7 +37,9 @@ CC=${FUZZ_CC:-clang}
 BUILD=${BUILD:-build}
 MAKE=${MAKE:-make}
 OUT=$BUILD/fuzz
-PKGS="json-c libpq libsodium libcurl"
+PKGS="json-c libpq libsodium"
+# libcurl: headers only (lib/http.c loads it at run time, as in the Makefile).
+PKGS_HDR="libcurl"
 
 secs=60
 case ${1-} in
@@ -83,7 +85,7 @@ if [ ! -f "$BUILD/migrations.c" ] || [ ! -f "$BUILD/openapi.c" ]; then
 fi
 
 # shellcheck disable=SC2086
-PKG_CFLAGS=$(pkg-config --cflags $PKGS) || exit 2
+PKG_CFLAGS=$(pkg-config --cflags $PKGS $PKGS_HDR) || exit 2
 # shellcheck disable=SC2086
 PKG_LIBS=$(pkg-config --libs $PKGS) || exit 2
 WARN="-Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes
