@@ -105,6 +105,14 @@ serve_spawn(const char *self, int lfd)
 		_exit(127);
 	if (lfd != 0)
 		close(lfd);
+	/*
+	 * libpq links libldap, which links GnuTLS, whose constructor sets
+	 * itself up at load time in every process; a worker never uses it
+	 * (libldap initialises it itself if it ever needs it).  Skipping that
+	 * keeps about 0.6 MiB out of each worker's RSS.
+	 */
+	if (setenv("GNUTLS_NO_IMPLICIT_INIT", "1", 0) == -1)
+		_exit(127);
 	execv(self, argv);
 	log_kv(LOG_FATAL, "exec failed", "path", self, "cause",
 	    strerror(errno), NULL);
