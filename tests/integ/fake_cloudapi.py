@@ -43,6 +43,7 @@ import random
 import re
 import secrets
 import signal
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -412,9 +413,23 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
 
+    def handle_error(self, request, client_address):
+        # A client that goes away (a dispatcher killed or timing out) is
+        # expected here; anything else is printed as usual.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
 
 class _Handler(BaseHTTPRequestHandler):
+    # Keep-alive (every answer carries its Content-Length), and each answer
+    # leaves in one segment without waiting: with Nagle on and the status
+    # line and the body written separately, the body waited for the
+    # client's delayed ACK, 40 ms per call, which capped a dispatcher at
+    # concurrency / 40 ms (about 600 calls/s at 32).
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    wbufsize = 64 * 1024        # headers and body go out in one write
     fake = None
 
     def log_message(self, fmt, *args):     # quiet
