@@ -18,7 +18,8 @@ static int	cli_name_ok(const char *);
 static int
 cli_connect(struct db *db, const struct settings *s)
 {
-	db_init(db, s->database_url, "-c TimeZone=UTC", stmts_sql, STMT__MAX);
+	db_init(db, s->database_url, "-c TimeZone=UTC", stmts_sql, stmts_replan,
+	    STMT__MAX);
 	if (db_ensure(db) != DB_OK) {
 		fprintf(stderr, "wadesk: cannot connect to the database "
 		    "(WADESK_DATABASE_URL)\n");

@@ -15,7 +15,7 @@ migrate_run(const struct settings *s)
 	int		 ret = -1;
 
 	db_init(&db, s->database_url, "-c TimeZone=UTC -c client_min_messages=warning",
-	    stmts_mig_sql, MIG__MAX);
+	    stmts_mig_sql, NULL, MIG__MAX);
 	if (db_ensure(&db) != DB_OK) {
 		log_kv(LOG_FATAL, "migrate: cannot connect to the database",
 		    NULL);

@@ -38,6 +38,7 @@ static int		serve_listen(const char *);
 static pid_t		serve_spawn(const char *, int);
 static void		serve_reap(struct slot *, long, int);
 static void		worker_on_signal(int);
+static void		worker_finish(FCGX_Request *);
 static void		worker_handle(FCGX_Request *, struct arena *,
 			    struct db *, const struct settings *);
 
@@ -303,6 +304,26 @@ worker_handle(FCGX_Request *fr, struct arena *arena, struct db *db,
 	log_context(NULL, NULL);
 }
 
+/*
+ * Ends the request.  libfcgi's own close shuts the socket down and then
+ * waits for nginx to close its end (so that unread input cannot reset the
+ * connection before nginx has read the answer): a round trip through nginx
+ * during which this worker takes no new request.  Reading what is left of
+ * the request first leaves nothing unread, so the socket is simply closed
+ * (FCGX_Detach skips the wait).
+ */
+static void
+worker_finish(FCGX_Request *fr)
+{
+	char	trash[4096];
+
+	while (FCGX_GetStr(trash, sizeof(trash), fr->in) > 0)
+		;
+	if (FCGX_HasSeenEOF(fr->in) == EOF)
+		FCGX_Detach(fr);
+	FCGX_Finish_r(fr);
+}
+
 int
 serve_worker(const struct settings *s)
 {
@@ -328,7 +349,8 @@ serve_worker(const struct settings *s)
 	}
 	metrics_attach();
 	arena_init(&arena, 64 * 1024);
-	db_init(&db, s->database_url, s->db_options, stmts_sql, STMT__MAX);
+	db_init(&db, s->database_url, s->db_options, stmts_sql, stmts_replan,
+	    STMT__MAX);
 	while (!worker_stop) {
 		if (FCGX_Accept_r(&fr) < 0) {
 			if (worker_stop || errno == EINTR)
@@ -339,7 +361,7 @@ serve_worker(const struct settings *s)
 			continue;
 		}
 		worker_handle(&fr, &arena, &db, s);
-		FCGX_Finish_r(&fr);
+		worker_finish(&fr);
 		arena_reset(&arena);
 	}
 	FCGX_Free(&fr, 1);

@@ -81,11 +81,11 @@ settings_load(struct settings *s, int need, struct cfg_err *err)
 	if ((need & NEED_PROVIDER) && settings_provider(s, err) == -1)
 		return -1;
 	/*
-	 * Every connection: UTC, a bound on any statement, and custom plans so
-	 * the optional-filter list query uses the index that fits its values.
+	 * Every connection: UTC and a bound on any statement.  (Statements
+	 * whose best plan depends on their values are planned per call: see
+	 * stmts_replan.)
 	 */
 	snprintf(s->db_options, sizeof(s->db_options),
-	    "-c statement_timeout=%ld -c TimeZone=UTC "
-	    "-c plan_cache_mode=force_custom_plan", s->statement_timeout_ms);
+	    "-c statement_timeout=%ld -c TimeZone=UTC", s->statement_timeout_ms);
 	return 0;
 }

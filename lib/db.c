@@ -31,12 +31,13 @@ db_strerror(enum db_rc rc)
 
 void
 db_init(struct db *db, const char *url, const char *options,
-    const char *const *sql, size_t nstmts)
+    const char *const *sql, const unsigned char *replan, size_t nstmts)
 {
 	memset(db, 0, sizeof(*db));
 	db->url = url;
 	db->options = options;
 	db->sql = sql;
+	db->replan = replan;
 	db->nstmts = nstmts;
 	db->prepared = mem_calloc(nstmts ? nstmts : 1, 1);
 }
@@ -208,6 +209,11 @@ db_exec(struct db *db, int stmt, int nparams, const char *const *params,
 	if (stmt < 0 || (size_t)stmt >= db->nstmts)
 		return DB_ERROR;
 	snprintf(name, sizeof(name), "s%d", stmt);
+	if (db->replan != NULL && db->replan[stmt]) {
+		res = PQexecParams(db->conn, db->sql[stmt], nparams, NULL,
+		    params, NULL, NULL, 0);
+		goto done;
+	}
 	if (!db->prepared[stmt]) {
 		res = PQprepare(db->conn, name, db->sql[stmt], 0, NULL);
 		if ((rc = db_result(db, res, name)) != DB_OK) {
@@ -218,6 +224,7 @@ db_exec(struct db *db, int stmt, int nparams, const char *const *params,
 		db->prepared[stmt] = 1;
 	}
 	res = PQexecPrepared(db->conn, name, nparams, params, NULL, NULL, 0);
+done:
 	if ((rc = db_result(db, res, name)) != DB_OK) {
 		db_res_free(res);
 		return rc;

@@ -34,6 +34,7 @@ struct db {
 	const char		*url;
 	const char		*options;	/* libpq "options" (-c ...) */
 	const char *const	*sql;
+	const unsigned char	*replan;	/* per statement, or NULL */
 	size_t			 nstmts;
 	unsigned char		*prepared;	/* one flag per statement */
 	unsigned long		 generation;	/* +1 on every new connection */
@@ -41,12 +42,19 @@ struct db {
 	int			 failures;
 };
 
+/*
+ * url, options, the SQL table and its size, and replan: NULL, or one flag per
+ * statement.  A flagged statement is planned on every call with its real
+ * parameters (PQexecParams); the others are prepared once, and PostgreSQL
+ * switches them to a generic plan when that costs no more, so the hot writes
+ * are not planned again on every request.
+ */
 void		db_init(struct db *, const char *, const char *,
-		    const char *const *, size_t);
+		    const char *const *, const unsigned char *, size_t);
 void		db_cleanup(struct db *);
 /* Connected, prepared and idle: DB_OK, else DB_UNAVAILABLE. */
 enum db_rc	db_ensure(struct db *) __attribute__((warn_unused_result));
-/* Runs prepared statement stmt with NUL-terminated text parameters. */
+/* Runs statement stmt with NUL-terminated text parameters. */
 enum db_rc	db_exec(struct db *, int, int, const char *const *,
 		    PGresult **) __attribute__((warn_unused_result));
 /* Runs constant SQL text (no parameters): BEGIN, COMMIT, migrations. */
