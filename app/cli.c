@@ -18,7 +18,7 @@ static int	cli_name_ok(const char *);
 static int
 cli_connect(struct db *db, const struct settings *s)
 {
-	db_init(db, s->database_url, "-c TimeZone=UTC", stmts_sql, stmts_replan,
+	db_init(db, s->database_url, "-c TimeZone=UTC", stmts_sql, stmts_generic,
 	    STMT__MAX);
 	if (db_ensure(db) != DB_OK) {
 		fprintf(stderr, "wadesk: cannot connect to the database "

@@ -403,7 +403,7 @@ dispatch_main(const struct settings *s)
 	host[sizeof(host) - 1] = '\0';
 	snprintf(name, sizeof(name), "%s:%ld", host, (long)getpid());
 	prov = provider_new(s);
-	db_init(&db, s->database_url, s->db_options, stmts_sql, stmts_replan,
+	db_init(&db, s->database_url, s->db_options, stmts_sql, stmts_generic,
 	    STMT__MAX);
 	snprintf(conc, sizeof(conc), "%ld", s->concurrency);
 	log_kv(LOG_INFO, "dispatching", "provider", provider_name(prov),

@@ -349,7 +349,7 @@ serve_worker(const struct settings *s)
 	}
 	metrics_attach();
 	arena_init(&arena, 64 * 1024);
-	db_init(&db, s->database_url, s->db_options, stmts_sql, stmts_replan,
+	db_init(&db, s->database_url, s->db_options, stmts_sql, stmts_generic,
 	    STMT__MAX);
 	while (!worker_stop) {
 		if (FCGX_Accept_r(&fr) < 0) {

@@ -62,7 +62,7 @@ enum mig_stmt {
 };
 
 extern const char *const stmts_sql[STMT__MAX];
-extern const unsigned char stmts_replan[STMT__MAX];
+extern const unsigned char stmts_generic[STMT__MAX];
 extern const char *const stmts_mig_sql[MIG__MAX];
 
 #endif

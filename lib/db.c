@@ -31,13 +31,13 @@ db_strerror(enum db_rc rc)
 
 void
 db_init(struct db *db, const char *url, const char *options,
-    const char *const *sql, const unsigned char *replan, size_t nstmts)
+    const char *const *sql, const unsigned char *generic, size_t nstmts)
 {
 	memset(db, 0, sizeof(*db));
 	db->url = url;
 	db->options = options;
 	db->sql = sql;
-	db->replan = replan;
+	db->generic = generic;
 	db->nstmts = nstmts;
 	db->prepared = mem_calloc(nstmts ? nstmts : 1, 1);
 }
@@ -209,7 +209,7 @@ db_exec(struct db *db, int stmt, int nparams, const char *const *params,
 	if (stmt < 0 || (size_t)stmt >= db->nstmts)
 		return DB_ERROR;
 	snprintf(name, sizeof(name), "s%d", stmt);
-	if (db->replan != NULL && db->replan[stmt]) {
+	if (db->generic != NULL && !db->generic[stmt]) {
 		res = PQexecParams(db->conn, db->sql[stmt], nparams, NULL,
 		    params, NULL, NULL, 0);
 		goto done;

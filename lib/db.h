@@ -34,7 +34,7 @@ struct db {
 	const char		*url;
 	const char		*options;	/* libpq "options" (-c ...) */
 	const char *const	*sql;
-	const unsigned char	*replan;	/* per statement, or NULL */
+	const unsigned char	*generic;	/* per statement, or NULL */
 	size_t			 nstmts;
 	unsigned char		*prepared;	/* one flag per statement */
 	unsigned long		 generation;	/* +1 on every new connection */
@@ -43,11 +43,12 @@ struct db {
 };
 
 /*
- * url, options, the SQL table and its size, and replan: NULL, or one flag per
- * statement.  A flagged statement is planned on every call with its real
- * parameters (PQexecParams); the others are prepared once, and PostgreSQL
- * switches them to a generic plan when that costs no more, so the hot writes
- * are not planned again on every request.
+ * url, options, the SQL table, which statements to prepare, and the table's
+ * size.  generic is NULL (prepare all) or one flag per statement: a flagged
+ * statement is prepared on first use, and PostgreSQL switches it to a
+ * generic plan when that costs no more, so it is not planned again on every
+ * call; the others are planned on every call with their real parameters
+ * (PQexecParams).
  */
 void		db_init(struct db *, const char *, const char *,
 		    const char *const *, const unsigned char *, size_t);
