@@ -54,7 +54,7 @@ enum admin_status {
  * Exact counts stop at this many, so pages stay quick at any table size;
  * beyond it the planner's estimate (pg_stats) is shown, marked as such.
  */
-#define ADMIN_COUNT_CAP		10000
+#define ADMIN_COUNT_CAP		1000
 
 struct admin_counts {
 	long long	n[ADMIN_ST__MAX];

@@ -228,13 +228,13 @@ const char *const stmts_sql[STMT__MAX] = {
 	 * The simulated provider: sent -> delivered after $1 ms, delivered ->
 	 * read $2 ms after the send.  Row locks make concurrent dispatchers
 	 * skip what another one advanced.  The first updated_at bound lets
-	 * the messages_sim_updated index (sql/007) do the work.
+	 * the messages_sim_due index (sql/009) do the work.
 	 */
 	[STMT_SIM_ADVANCE] =
 	    "WITH u AS (UPDATE messages SET updated_at = now(), status ="
 	    " CASE WHEN status = 'sent' THEN 'delivered' ELSE 'read' END"
 	    " WHERE status IN ('sent', 'delivered')"
-	    " AND provider_message_id LIKE 'sim.%'"
+	    " AND left(provider_message_id, 4) = 'sim.'"
 	    " AND updated_at <= now() - least($1::bigint,"
 	    " greatest(0, $2::bigint - $1::bigint)) * interval '1 millisecond'"
 	    " AND ((status = 'sent' AND updated_at <= now() -"

@@ -80,6 +80,10 @@ port = $pg_port
 unix_socket_directories = '$pgdata'
 max_connections = 200
 shared_buffers = 256MB
+# The data fits in memory and the disk is an SSD: a random read costs about
+# what a sequential one does (the default 4 steers searches away from the
+# trigram index).
+random_page_cost = 1.1
 fsync = on
 synchronous_commit = on
 log_min_duration_statement = 1000
