@@ -92,7 +92,7 @@ int	model_message_search_valid(const char *);
  * with \ % _ escaped + '%', allocated from arena.
  */
 char	*model_message_like(struct arena *, const char *);
-/* Writes the message, its outbox row and its first event; one row back. */
+/* Writes the message and its outbox row; one row back. */
 enum db_rc model_message_send(struct db *, const struct message_input *,
 	    PGresult **) __attribute__((warn_unused_result));
 /* The same, only when key_hash is an active API key's: else no row back. */
