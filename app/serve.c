@@ -310,15 +310,18 @@ worker_handle(FCGX_Request *fr, struct arena *arena, struct db *db,
  * connection before nginx has read the answer): a round trip through nginx
  * during which this worker takes no new request.  Reading what is left of
  * the request first leaves nothing unread, so the socket is simply closed
- * (FCGX_Detach skips the wait).
+ * (FCGX_Detach skips the wait).  nginx never sends more than a body of
+ * REQ_MAX_BODY; past twice that, libfcgi's own close deals with the rest.
  */
 static void
 worker_finish(FCGX_Request *fr)
 {
 	char	trash[4096];
+	size_t	left = 2 * REQ_MAX_BODY;
+	int	n;
 
-	while (FCGX_GetStr(trash, sizeof(trash), fr->in) > 0)
-		;
+	while (left > 0 && (n = FCGX_GetStr(trash, sizeof(trash), fr->in)) > 0)
+		left -= (size_t)n < left ? (size_t)n : left;
 	if (FCGX_HasSeenEOF(fr->in) == EOF)
 		FCGX_Detach(fr);
 	FCGX_Finish_r(fr);

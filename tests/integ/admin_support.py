@@ -109,9 +109,9 @@ def fcgi(sock_path, params, body=b""):
         (k.encode(), v.encode()) for k, v in params.items()))
     out = record(1, struct.pack("!HB5x", 1, 0))         # BEGIN_REQUEST
     out += record(4, pairs) + record(4, b"")            # PARAMS
-    if body:
-        out += record(5, body)
-    out += record(5, b"")                               # STDIN
+    for i in range(0, len(body), 65535):                # STDIN
+        out += record(5, body[i:i + 65535])
+    out += record(5, b"")
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.settimeout(TIMEOUT)
     s.connect(sock_path)

@@ -10,6 +10,7 @@ import psycopg2
 import pytest
 import requests
 
+from admin_support import fcgi
 from integ_support import (STACK_SH, assert_error, json_bytes, sign,
                            unique_phone, unique_token, wait_until)
 
@@ -257,3 +258,23 @@ def test_database_outage_gives_503_then_recovers(env, base_url, anon,
             assert cur.fetchone()[0] == 1
     finally:
         conn.close()
+
+
+@pytest.mark.parametrize("kib", [0, 60, 300])
+def test_input_a_route_does_not_read_leaves_the_worker_serving(env, anon,
+                                                                kib):
+    """A worker reads what is left of a request before it closes (or, past
+    twice the largest body nginx sends, leaves it to libfcgi's close): an
+    answer either way, and the pool goes on answering."""
+    sock = env.get("WADESK_SOCKET", "")
+    if not sock.startswith("/"):
+        pytest.skip("the stack's FastCGI socket is not a unix socket")
+    params = {"REQUEST_METHOD": "GET", "DOCUMENT_URI": "/healthz",
+              "QUERY_STRING": "", "REMOTE_ADDR": "127.0.0.1",
+              "CONTENT_LENGTH": str(kib * 1024),
+              "REQUEST_ID": "fcgi-" + unique_token()}
+    status, _, body = fcgi(sock, params, b"x" * (kib * 1024))
+    assert status == 200, body[:200]
+    for _ in range(20):
+        r = anon.get("/healthz")
+        assert r.status_code == 200, r.text
