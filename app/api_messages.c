@@ -92,7 +92,7 @@ api_send_message(struct app *a)
 		api_send_plain(a, hash, &in);
 		goto out;
 	}
-	if (auth_api_key(a) == -1)
+	if (auth_key_lookup(a, hash) == -1)
 		goto out;
 	if (idem != NULL && valid_idem_key(idem) == -1)
 		req_error(a->req, 400, "invalid_idempotency_key",

@@ -39,14 +39,21 @@ unauthorized:
 int
 auth_api_key(struct app *a)
 {
-	char		 hash[CRYPTO_SHA256_HEX];
+	char	hash[CRYPTO_SHA256_HEX];
+
+	if (auth_key_hash(a, hash) == -1)
+		return -1;
+	return auth_key_lookup(a, hash);
+}
+
+int
+auth_key_lookup(struct app *a, const char *hash)
+{
 	const char	*p[1];
 	PGresult	*res = NULL;
 	enum db_rc	 rc;
 	int		 ret = -1;
 
-	if (auth_key_hash(a, hash) == -1)
-		return -1;
 	if (auth_db_ready(a) == -1)
 		return -1;
 	p[0] = hash;

@@ -26,6 +26,9 @@ int	auth_api_key(struct app *) __attribute__((warn_unused_result));
  */
 int	auth_key_hash(struct app *, char hash[CRYPTO_SHA256_HEX])
 	    __attribute__((warn_unused_result));
+/* auth_api_key() for a hash from auth_key_hash(). */
+int	auth_key_lookup(struct app *, const char *)
+	    __attribute__((warn_unused_result));
 /* 401 unauthorized with WWW-Authenticate: Bearer. */
 void	auth_unauthorized(struct app *);
 /* Connects if needed; -1 after answering 503.  For routes without a key. */

@@ -317,11 +317,12 @@ static void
 worker_finish(FCGX_Request *fr)
 {
 	char	trash[4096];
-	size_t	left = 2 * REQ_MAX_BODY;
+	size_t	read = 0;
 	int	n;
 
-	while (left > 0 && (n = FCGX_GetStr(trash, sizeof(trash), fr->in)) > 0)
-		left -= (size_t)n < left ? (size_t)n : left;
+	while (read < 2 * REQ_MAX_BODY &&
+	    (n = FCGX_GetStr(trash, sizeof(trash), fr->in)) > 0)
+		read += (size_t)n;
 	if (FCGX_HasSeenEOF(fr->in) == EOF)
 		FCGX_Detach(fr);
 	FCGX_Finish_r(fr);

@@ -20,6 +20,7 @@ static const char *const db_errs[DB__MAX] = {
 static enum db_rc	db_connect(struct db *);
 static void		db_drop(struct db *);
 static enum db_rc	db_result(struct db *, PGresult *, const char *);
+static enum db_rc	db_prepare(struct db *, int, const char *);
 static int		db_alive(struct db *);
 static int		db_due(const struct timespec *);
 
@@ -195,6 +196,23 @@ db_result(struct db *db, PGresult *res, const char *what)
 	return rc;
 }
 
+/* Prepares statement stmt as name on this connection, once. */
+static enum db_rc
+db_prepare(struct db *db, int stmt, const char *name)
+{
+	PGresult	*res;
+	enum db_rc	 rc;
+
+	if (db->prepared[stmt])
+		return DB_OK;
+	res = PQprepare(db->conn, name, db->sql[stmt], 0, NULL);
+	rc = db_result(db, res, name);
+	db_res_free(res);
+	if (rc == DB_OK)
+		db->prepared[stmt] = 1;
+	return rc;
+}
+
 enum db_rc
 db_exec(struct db *db, int stmt, int nparams, const char *const *params,
     PGresult **out)
@@ -209,22 +227,14 @@ db_exec(struct db *db, int stmt, int nparams, const char *const *params,
 	if (stmt < 0 || (size_t)stmt >= db->nstmts)
 		return DB_ERROR;
 	snprintf(name, sizeof(name), "s%d", stmt);
-	if (db->generic != NULL && !db->generic[stmt]) {
+	if (db->generic != NULL && !db->generic[stmt])
 		res = PQexecParams(db->conn, db->sql[stmt], nparams, NULL,
 		    params, NULL, NULL, 0);
-		goto done;
-	}
-	if (!db->prepared[stmt]) {
-		res = PQprepare(db->conn, name, db->sql[stmt], 0, NULL);
-		if ((rc = db_result(db, res, name)) != DB_OK) {
-			db_res_free(res);
-			return rc;
-		}
-		db_res_free(res);
-		db->prepared[stmt] = 1;
-	}
-	res = PQexecPrepared(db->conn, name, nparams, params, NULL, NULL, 0);
-done:
+	else if ((rc = db_prepare(db, stmt, name)) != DB_OK)
+		return rc;
+	else
+		res = PQexecPrepared(db->conn, name, nparams, params, NULL,
+		    NULL, 0);
 	if ((rc = db_result(db, res, name)) != DB_OK) {
 		db_res_free(res);
 		return rc;

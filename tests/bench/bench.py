@@ -21,7 +21,6 @@ import json
 import os
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 import time
@@ -32,6 +31,8 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT / "tests" / "integ"))
+from admin_support import Admin  # noqa: E402  (the tests' admin client)
 VAR = ROOT / "var" / "bench"
 BIN = ROOT / "build" / "wadesk"
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
@@ -273,17 +274,9 @@ def timed_gets(session, path, n=200):
 
 
 def admin_session():
-    """A logged-in session of the admin pages (form token, then POST)."""
-    s = requests.Session()
-    url = ENV["WADESK_URL"]
-    form = s.get(url + "/admin/login", timeout=30)
-    token = re.search(r'name="csrf" value="([0-9a-f]+)"', form.text)
-    r = s.post(url + "/admin/login", allow_redirects=False, timeout=30,
-               data={"csrf": token.group(1) if token else "",
-                     "username": ENV["WADESK_ADMIN_USER"],
-                     "password": ENV["WADESK_ADMIN_PASSWORD"]})
-    if r.status_code != 303:
-        loud.append("admin login: HTTP %d" % r.status_code)
+    """A logged-in session of the admin pages, as the tests log in."""
+    s = Admin(ENV["WADESK_URL"])
+    s.login(ENV["WADESK_ADMIN_USER"], ENV["WADESK_ADMIN_PASSWORD"])
     return s
 
 
