@@ -346,10 +346,7 @@ admin_page_begin(struct admin_page *p, struct app *a,
 		html_attr(h, "action", "/admin/logout");
 		admin_csrf_field(p);
 		html_elemc(h, "span", "user", s->username);
-		html_open(h, "button");
-		html_attr(h, "type", "submit");
-		html_str(h, "Log out");
-		html_close(h);
+		admin_submit(h, NULL, "Log out");
 		html_close(h);		/* form */
 	}
 	html_close(h);			/* header */
@@ -368,12 +365,28 @@ admin_page_end(struct admin_page *p, int status)
 void
 admin_csrf_field(struct admin_page *p)
 {
-	if (p->sess == NULL)
-		return;
-	html_void(&p->h, "input");
-	html_attr(&p->h, "type", "hidden");
-	html_attr(&p->h, "name", "csrf");
-	html_attr(&p->h, "value", p->sess->csrf);
+	if (p->sess != NULL)
+		admin_hidden(&p->h, "csrf", p->sess->csrf);
+}
+
+void
+admin_hidden(struct html *h, const char *name, const char *value)
+{
+	html_void(h, "input");
+	html_attr(h, "type", "hidden");
+	html_attr(h, "name", name);
+	html_attr(h, "value", value);
+}
+
+void
+admin_submit(struct html *h, const char *cls, const char *label)
+{
+	html_open(h, "button");
+	html_attr(h, "type", "submit");
+	if (cls != NULL)
+		html_attr(h, "class", cls);
+	html_str(h, label);
+	html_close(h);
 }
 
 void

@@ -123,6 +123,10 @@ void	admin_page_begin(struct admin_page *, struct app *,
 void	admin_page_end(struct admin_page *, int);
 /* The hidden CSRF input of a POST form. */
 void	admin_csrf_field(struct admin_page *);
+/* <input type="hidden" name value>. */
+void	admin_hidden(struct html *, const char *, const char *);
+/* <button type="submit" class=cls>label</button>; cls may be NULL. */
+void	admin_submit(struct html *, const char *, const char *);
 /* <time datetime="ts">YYYY-MM-DD HH:MM:SS</time> from an RFC 3339 value. */
 void	admin_time(struct html *, const char *);
 /*

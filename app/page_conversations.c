@@ -221,20 +221,10 @@ conv_reply(struct admin_page *p, const char *customer, const char *sender)
 	html_attr(h, "method", "post");
 	html_attr(h, "action", "/admin/messages/new");
 	admin_csrf_field(p);
-	html_void(h, "input");
-	html_attr(h, "type", "hidden");
-	html_attr(h, "name", "back");
-	html_attr(h, "value", "conversation");
-	html_void(h, "input");
-	html_attr(h, "type", "hidden");
-	html_attr(h, "name", "receiver");
-	html_attr(h, "value", customer);
-	if (sender != NULL) {
-		html_void(h, "input");
-		html_attr(h, "type", "hidden");
-		html_attr(h, "name", "sender");
-		html_attr(h, "value", sender);
-	}
+	admin_hidden(h, "back", "conversation");
+	admin_hidden(h, "receiver", customer);
+	if (sender != NULL)
+		admin_hidden(h, "sender", sender);
 	html_open(h, "label");
 	html_attr(h, "for", "reply-content");
 	html_attr(h, "class", "visually-hidden");
@@ -247,11 +237,7 @@ conv_reply(struct admin_page *p, const char *customer, const char *sender)
 	html_attr(h, "placeholder", "Write a reply\xe2\x80\xa6");
 	html_flag(h, "required");
 	html_close(h);
-	html_open(h, "button");
-	html_attr(h, "type", "submit");
-	html_attr(h, "class", "primary");
-	html_str(h, "Send");
-	html_close(h);
+	admin_submit(h, "primary", "Send");
 	html_close(h);
 }
 

@@ -88,16 +88,9 @@ login_render(struct app *a, int status, const char *error,
 	html_attr(h, "method", "post");
 	html_attr(h, "action", "/admin/login");
 	html_attr(h, "class", "stack");
-	html_void(h, "input");
-	html_attr(h, "type", "hidden");
-	html_attr(h, "name", "csrf");
-	html_attr(h, "value", tok);
-	if (next != NULL && admin_next_ok(next)) {
-		html_void(h, "input");
-		html_attr(h, "type", "hidden");
-		html_attr(h, "name", "next");
-		html_attr(h, "value", next);
-	}
+	admin_hidden(h, "csrf", tok);
+	if (next != NULL && admin_next_ok(next))
+		admin_hidden(h, "next", next);
 	html_open(h, "label");
 	html_attr(h, "for", "username");
 	html_str(h, "Username");
@@ -119,11 +112,7 @@ login_render(struct app *a, int status, const char *error,
 	html_attr(h, "type", "password");
 	html_attr(h, "autocomplete", "current-password");
 	html_flag(h, "required");
-	html_open(h, "button");
-	html_attr(h, "type", "submit");
-	html_attr(h, "class", "primary");
-	html_str(h, "Log in");
-	html_close(h);
+	admin_submit(h, "primary", "Log in");
 	admin_page_end(&p, status);
 }
 

@@ -165,10 +165,7 @@ list_form(struct html *h, const struct list_filter *f)
 	html_attrf(h, "maxlength", "%d", MESSAGE_SEARCH_MAX);
 	html_close(h);
 
-	html_open(h, "button");
-	html_attr(h, "type", "submit");
-	html_str(h, "Filter");
-	html_close(h);
+	admin_submit(h, NULL, "Filter");
 	html_open(h, "a");
 	html_attr(h, "class", "button subtle");
 	html_attr(h, "href", "/admin/messages/");
@@ -417,12 +414,8 @@ send_render(struct app *a, const struct admin_session *s, int status,
 	html_attr(h, "class", "stack send-form");
 	html_attr(h, "novalidate", "");
 	admin_csrf_field(&p);
-	if (back != NULL && strcmp(back, "conversation") == 0) {
-		html_void(h, "input");
-		html_attr(h, "type", "hidden");
-		html_attr(h, "name", "back");
-		html_attr(h, "value", "conversation");
-	}
+	if (back != NULL && strcmp(back, "conversation") == 0)
+		admin_hidden(h, "back", "conversation");
 	for (i = 0; i < SEND__MAX; i++) {
 		snprintf(id, sizeof(id), "field-%s", send_names[i]);
 		val = vals[i];
@@ -477,11 +470,7 @@ send_render(struct app *a, const struct admin_session *s, int status,
 	}
 	html_open(h, "div");
 	html_attr(h, "class", "actions");
-	html_open(h, "button");
-	html_attr(h, "type", "submit");
-	html_attr(h, "class", "primary");
-	html_str(h, "Send");
-	html_close(h);
+	admin_submit(h, "primary", "Send");
 	html_open(h, "a");
 	html_attr(h, "class", "button subtle");
 	html_attr(h, "href", "/admin/messages/");
