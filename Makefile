@@ -40,10 +40,14 @@ APP_SRC   = app/main.c app/app.c app/settings.c app/serve.c app/routes.c app/stm
             app/page_messages.c app/page_conversations.c \
             $(BUILD)/migrations.c $(BUILD)/openapi.c
 UNIT_TESTS = valid jsonb crypto html cfg query buf
+# Unit tests of app/ functions: linked with every app object but main.o.
+APP_UNIT_TESTS = routes
 
 LIB_OBJ   = $(LIB_SRC:%.c=$(BUILD)/%.o)
 APP_OBJ   = $(patsubst %.c,$(BUILD)/%.o,$(patsubst $(BUILD)/%,%,$(APP_SRC)))
-UNIT_BIN  = $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
+UNIT_BIN  = $(UNIT_TESTS:%=$(BUILD)/tests/test_%) \
+            $(APP_UNIT_TESTS:%=$(BUILD)/tests/test_%)
+APP_LINK_OBJ = $(filter-out $(BUILD)/app/main.o,$(APP_OBJ))
 
 PY        = /usr/bin/python3
 
@@ -75,6 +79,12 @@ $(BUILD)/%.o: %.c
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(LIB_OBJ) $(LDFLAGS) $(LIBS) -lcmocka
+
+$(APP_UNIT_TESTS:%=$(BUILD)/tests/test_%): $(BUILD)/tests/test_%: \
+    tests/unit/test_%.c $(APP_LINK_OBJ) $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(APP_LINK_OBJ) $(LIB_OBJ) $(LDFLAGS) \
+	    $(LIBS) -lcmocka
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
