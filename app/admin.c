@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sodium.h>
 
 #include "admin.h"
 #include "log.h"
@@ -18,17 +19,7 @@ static const char *const admin_nav_items[ADMIN_NAV__MAX][2] = {
 	    "Conversations" },
 };
 
-const char *const admin_statuses[ADMIN_ST__MAX] = {
-	[ADMIN_ST_QUEUED] = "queued",
-	[ADMIN_ST_SENT] = "sent",
-	[ADMIN_ST_DELIVERED] = "delivered",
-	[ADMIN_ST_READ] = "read",
-	[ADMIN_ST_FAILED] = "failed",
-	[ADMIN_ST_RECEIVED] = "received",
-};
-
 static void	admin_send(struct app *, int, const struct buf *);
-static int	admin_hex64(const char *);
 
 int
 admin_is_path(const char *path)
@@ -72,10 +63,15 @@ const char *
 admin_cookie(const struct app *a, const char *name)
 {
 	const char	*h, *p, *end, *eq;
-	size_t		 n = strlen(name);
+	char		 full[64];
+	size_t		 n;
 
 	if ((h = req_param(a->req, "HTTP_COOKIE")) == NULL)
 		return NULL;
+	snprintf(full, sizeof(full), "%s%s", admin_secure(a) ?
+	    ADMIN_COOKIE_SECURE : "", name);
+	name = full;
+	n = strlen(name);
 	for (p = h; *p != '\0'; p = *end ? end + 1 : end) {
 		while (*p == ' ' || *p == '\t')
 			p++;
@@ -90,62 +86,69 @@ admin_cookie(const struct app *a, const char *name)
 	return NULL;
 }
 
-/* 1 when s is exactly 64 lowercase hex digits (the shape of our tokens). */
-static int
-admin_hex64(const char *s)
+int
+admin_token_ok(const char *s)
 {
-	size_t	i;
+	unsigned char	 bin[ADMIN_TOKEN_BYTES];
+	const char	*end;
+	size_t		 n, i;
 
+	if (s == NULL || strlen(s) != ADMIN_TOKEN_HEX - 1)
+		return 0;
+	/* Our tokens are lowercase; sodium_hex2bin takes either case. */
 	for (i = 0; s[i] != '\0'; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') ||
-		    (s[i] >= 'a' && s[i] <= 'f')))
+		if (s[i] >= 'A' && s[i] <= 'F')
 			return 0;
-	return i == 64;
+	return sodium_hex2bin(bin, sizeof(bin), s, ADMIN_TOKEN_HEX - 1, NULL,
+	    &n, &end) == 0 && n == sizeof(bin) && *end == '\0';
 }
 
 int
-admin_session_find(struct app *a, struct admin_session *s)
+admin_session_find(struct app *a)
 {
-	const char	*tok, *p[1];
-	PGresult	*res = NULL;
-	enum db_rc	 rc;
-	int		 ret = -1;
+	struct admin_session	*s = &a->sess_buf;
+	const char		*tok, *p[1];
+	PGresult		*res = NULL;
+	enum db_rc		 rc;
+	int			 ret = -1;
 
+	a->sess = NULL;
 	memset(s, 0, sizeof(*s));
-	if ((tok = admin_cookie(a, ADMIN_COOKIE)) == NULL || !admin_hex64(tok))
-		return 1;
+	if ((tok = admin_cookie(a, ADMIN_COOKIE)) == NULL ||
+	    !admin_token_ok(tok))
+		return 0;
 	if (db_ensure(a->db) != DB_OK) {
-		admin_db_error(a, DB_UNAVAILABLE);
+		app_fail(a, APP_FAIL_DB_UNAVAILABLE, NULL);
 		return -1;
 	}
 	crypto_sha256_hex(tok, strlen(tok), s->token_hash);
 	p[0] = s->token_hash;
 	if ((rc = db_exec(a->db, STMT_ADMIN_SESSION_GET, 1, p, &res)) !=
 	    DB_OK) {
-		admin_db_error(a, rc);
+		app_db_error(a, rc);
 		goto out;
 	}
-	if (PQntuples(res) != 1) {
-		ret = 1;
+	ret = 0;
+	if (PQntuples(res) != 1)
 		goto out;
-	}
 	s->user_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	s->username = arena_strdup(a->req->arena, PQgetvalue(res, 0, 1));
 	s->csrf = arena_strdup(a->req->arena, PQgetvalue(res, 0, 2));
-	ret = 0;
+	a->sess = s;
 out:
 	db_res_free(res);
 	return ret;
 }
 
 int
-admin_session_require(struct app *a, struct admin_session *s)
+admin_session_require(struct app *a)
 {
 	struct buf	 b, next;
-	int		 rc;
 
-	if ((rc = admin_session_find(a, s)) <= 0)
-		return rc;
+	if (admin_session_find(a) == -1)
+		return -1;
+	if (a->sess != NULL)
+		return 0;
 	buf_init(&b);
 	buf_init(&next);
 	buf_puts(&b, "/admin/login");
@@ -169,55 +172,54 @@ admin_session_require(struct app *a, struct admin_session *s)
 }
 
 int
-admin_form(struct app *a, struct query *q)
+admin_form(struct app *a)
 {
-	const char	*ct;
-	size_t		 n = sizeof("application/x-www-form-urlencoded") - 1;
+	struct query	*q = &a->form;
+	const char	*cl;
 
 	memset(q, 0, sizeof(*q));
 	/* No body at all is an empty form (its CSRF check fails: 403). */
-	if ((ct = req_param(a->req, "CONTENT_LENGTH")) == NULL || *ct == '\0' ||
-	    strcmp(ct, "0") == 0)
+	if ((cl = req_param(a->req, "CONTENT_LENGTH")) == NULL || *cl == '\0' ||
+	    strcmp(cl, "0") == 0)
 		return 0;
-	ct = req_param(a->req, "CONTENT_TYPE");
-	if (ct == NULL ||
-	    strncasecmp(ct, "application/x-www-form-urlencoded", n) != 0 ||
-	    (ct[n] != '\0' && ct[n] != ';' && ct[n] != ' ')) {
-		admin_error(a, 415, "Unsupported form",
-		    "This page accepts HTML form submissions only.");
+	if (!req_content_type_is(a->req,
+	    "application/x-www-form-urlencoded")) {
+		app_fail(a, APP_FAIL_NOT_FORM, NULL);
 		return -1;
 	}
-	switch (req_read_body(a->req, REQ_MAX_BODY)) {
-	case REQ_BODY_OK:
-		break;
-	case REQ_BODY_TOO_LARGE:
-		admin_error(a, 413, "Too large",
-		    "The form is larger than 64 KiB.");
+	if (app_read_body(a) == -1)
 		return -1;
-	default:
-		admin_error(a, 400, "Bad request",
-		    "The form arrived incomplete.");
-		return -1;
-	}
 	query_parse(a->req->arena, a->req->body, q);
 	if (q->invalid) {
-		admin_error(a, 400, "Bad request",
-		    "The form could not be decoded.");
+		app_fail(a, APP_FAIL_BAD_FORM, NULL);
 		return -1;
 	}
 	return 0;
 }
 
 int
-admin_csrf_check(struct app *a, const struct admin_session *s,
-    const struct query *q)
+admin_csrf_check(struct app *a)
 {
-	if (s->csrf != NULL && crypto_streq(query_get(q, "csrf"), s->csrf))
+	if (a->sess != NULL && a->sess->csrf != NULL &&
+	    crypto_streq(query_get(&a->form, "csrf"), a->sess->csrf))
 		return 0;
 	log_kv(LOG_WARN, "admin CSRF check failed", "path", a->req->path,
 	    NULL);
-	admin_error(a, 403, "Forbidden", "This form has expired or did not "
-	    "come from this site. Go back, reload the page and try again.");
+	app_fail(a, APP_FAIL_CSRF, NULL);
+	return -1;
+}
+
+int
+admin_login_csrf_check(struct app *a)
+{
+	const char	*tok;
+
+	tok = admin_cookie(a, ADMIN_LOGIN_COOKIE);
+	if (admin_token_ok(tok) &&
+	    crypto_streq(query_get(&a->form, "csrf"), tok))
+		return 0;
+	log_kv(LOG_WARN, "admin login form without a valid token", NULL);
+	app_fail(a, APP_FAIL_LOGIN_CSRF, NULL);
 	return -1;
 }
 
@@ -263,9 +265,12 @@ void
 admin_error(struct app *a, int status, const char *title,
     const char *message)
 {
-	struct admin_page	p;
+	struct admin_page		 p;
+	const struct admin_session	*sess = a->sess;
 
-	admin_page_begin(&p, a, NULL, title, ADMIN_NAV_NONE);
+	/* An error page shows no user: it may answer a failed session. */
+	a->sess = NULL;
+	admin_page_begin(&p, a, title, ADMIN_NAV_NONE);
 	html_open(&p.h, "section");
 	html_attr(&p.h, "class", "error-page");
 	html_elem(&p.h, "h1", title);
@@ -276,26 +281,16 @@ admin_error(struct app *a, int status, const char *title,
 	html_str(&p.h, "Back to the dashboard");
 	html_close_to(&p.h, 0);
 	admin_page_end(&p, status);
+	a->sess = sess;
 }
 
 void
-admin_db_error(struct app *a, enum db_rc rc)
+admin_page_begin(struct admin_page *p, struct app *a, const char *title,
+    enum admin_nav nav)
 {
-	if (rc == DB_UNAVAILABLE) {
-		req_header(a->req, "Retry-After", "1");
-		admin_error(a, 503, "Database unavailable", "The database "
-		    "cannot be reached right now. Retry in a moment.");
-	} else
-		admin_error(a, 500, "Internal error", "Something went wrong "
-		    "on our side; it has been logged.");
-}
-
-void
-admin_page_begin(struct admin_page *p, struct app *a,
-    const struct admin_session *s, const char *title, enum admin_nav nav)
-{
-	struct html	*h = &p->h;
-	int		 i;
+	const struct admin_session	*s = a->sess;
+	struct html			*h = &p->h;
+	int				 i;
 
 	p->app = a;
 	p->sess = s;
@@ -484,7 +479,8 @@ int
 admin_counts(struct app *a, struct admin_counts *c)
 {
 	char		 cap[24];
-	const char	*p[1];
+	const char	*p[2];
+	struct buf	 st;
 	PGresult	*res = NULL;
 	enum db_rc	 rc;
 	long long	 est;
@@ -492,13 +488,17 @@ admin_counts(struct app *a, struct admin_counts *c)
 
 	memset(c, 0, sizeof(*c));
 	snprintf(cap, sizeof(cap), "%d", ADMIN_COUNT_CAP);
+	buf_init(&st);
+	model_message_status_array(&st);
 	p[0] = cap;
-	if ((rc = db_exec(a->db, STMT_ADMIN_STATUS_COUNTS, 1, p, &res)) !=
-	    DB_OK) {
-		admin_db_error(a, rc);
+	p[1] = st.data;
+	rc = db_exec(a->db, STMT_ADMIN_STATUS_COUNTS, 2, p, &res);
+	buf_cleanup(&st);
+	if (rc != DB_OK) {
+		app_db_error(a, rc);
 		return -1;
 	}
-	for (i = 0; i < ADMIN_ST__MAX && i < PQntuples(res); i++) {
+	for (i = 0; i < MSG_ST__MAX && i < PQntuples(res); i++) {
 		c->n[i] = strtoll(PQgetvalue(res, i, 1), NULL, 10);
 		if (c->n[i] < ADMIN_COUNT_CAP)
 			continue;

@@ -5,7 +5,8 @@
  *
  * Sessions: the cookie carries a random 256-bit token (64 hex digits); only
  * its SHA-256 is stored, with an expiry.  Each session has its own CSRF
- * token, carried by every POST form and compared in constant time.
+ * token, carried by every POST form and compared in constant time.  The
+ * route table decides which pages need a session, a form and its token.
  *
  * Every answer under /admin/ is HTML and goes out with admin_headers().
  * Strings a session or a page hands out live in the request arena.
@@ -16,20 +17,16 @@
 #include "app.h"
 #include "crypto.h"
 #include "html.h"
+#include "model_message.h"
 #include "query.h"
 
+/* Cookie names; over HTTPS they carry the __Host- prefix. */
+#define ADMIN_COOKIE_SECURE	"__Host-"
 #define ADMIN_COOKIE		"wadesk_session"
 #define ADMIN_LOGIN_COOKIE	"wadesk_login"	/* login form's CSRF token */
 #define ADMIN_SESSION_S		43200		/* 12 hours */
 #define ADMIN_TOKEN_BYTES	32
 #define ADMIN_TOKEN_HEX		(ADMIN_TOKEN_BYTES * 2 + 1)
-
-struct admin_session {
-	long long	 user_id;
-	const char	*username;
-	const char	*csrf;
-	char		 token_hash[CRYPTO_SHA256_HEX];
-};
 
 enum admin_nav {
 	ADMIN_NAV_NONE,
@@ -39,29 +36,17 @@ enum admin_nav {
 	ADMIN_NAV__MAX
 };
 
-/* Message statuses in display order (the order of STMT_ADMIN_STATUS_COUNTS). */
-enum admin_status {
-	ADMIN_ST_QUEUED,
-	ADMIN_ST_SENT,
-	ADMIN_ST_DELIVERED,
-	ADMIN_ST_READ,
-	ADMIN_ST_FAILED,
-	ADMIN_ST_RECEIVED,
-	ADMIN_ST__MAX
-};
-
 /*
  * Exact counts stop at this many, so pages stay quick at any table size;
  * beyond it the planner's estimate (pg_stats) is shown, marked as such.
  */
 #define ADMIN_COUNT_CAP		1000
 
+/* Messages per status, in the order of enum msg_status. */
 struct admin_counts {
-	long long	n[ADMIN_ST__MAX];
-	int		approx[ADMIN_ST__MAX];	/* n is an estimate */
+	long long	n[MSG_ST__MAX];
+	int		approx[MSG_ST__MAX];	/* n is an estimate */
 };
-
-extern const char *const admin_statuses[ADMIN_ST__MAX];
 
 /* A page being written: admin_page_begin() ... admin_page_end(). */
 struct admin_page {
@@ -78,31 +63,32 @@ int	admin_is_path(const char *);
 void	admin_headers(struct app *);
 /* 1 when the request came over HTTPS (nginx's $scheme / $https). */
 int	admin_secure(const struct app *);
-/* The value of cookie name (arena copy), or NULL. */
+/* The value of cookie name (arena copy; "__Host-" + name over HTTPS), or
+ * NULL. */
 const char *admin_cookie(const struct app *, const char *);
 /*
- * Finds the session the request's cookie names.  0 with *s filled, 1 when
- * there is none (no cookie, unknown or expired), -1 after answering 503 or
- * 500 (database).
+ * 1 when s has the shape of our tokens (ADMIN_TOKEN_BYTES as lowercase
+ * hex), checked with sodium_hex2bin.
  */
-int	admin_session_find(struct app *, struct admin_session *)
-	    __attribute__((warn_unused_result));
+int	admin_token_ok(const char *);
 /*
- * As admin_session_find(), but without a session it answers 303 to
- * /admin/login?next=<this path> (GET) and returns -1.
+ * The route steps (routes.h).  admin_session_find() sets a->sess to the
+ * session the request's cookie names (NULL when none: no cookie, unknown
+ * or expired); admin_session_require() answers 303 to /admin/login (with
+ * ?next=<this path> for a GET) when there is none.  admin_form() reads an
+ * application/x-www-form-urlencoded body into a->form (no body: an empty
+ * form); admin_csrf_check() compares the form's "csrf" with the session's
+ * token, admin_login_csrf_check() with the login form's cookie, both in
+ * constant time.  Each returns 0, or -1 after answering (503/500, 303, 415,
+ * 413, 400, 403: nothing is changed).
  */
-int	admin_session_require(struct app *, struct admin_session *)
+int	admin_session_find(struct app *) __attribute__((warn_unused_result));
+int	admin_session_require(struct app *)
 	    __attribute__((warn_unused_result));
-/*
- * Reads an application/x-www-form-urlencoded body into q.  -1 after
- * answering 415 (another type), 413 (over 64 KiB) or 400 (undecodable).
- */
-int	admin_form(struct app *, struct query *)
+int	admin_form(struct app *) __attribute__((warn_unused_result));
+int	admin_csrf_check(struct app *) __attribute__((warn_unused_result));
+int	admin_login_csrf_check(struct app *)
 	    __attribute__((warn_unused_result));
-/* The form's "csrf" against the session's token, in constant time; -1
- * after answering 403 (missing or wrong: nothing is changed). */
-int	admin_csrf_check(struct app *, const struct admin_session *,
-	    const struct query *) __attribute__((warn_unused_result));
 /* 1 when s may be a post-login target: a path under /admin/ of this site
  * whose path part has no "//", "\", "." or ".." segment, encoded dot,
  * slash or backslash, and no control characters anywhere. */
@@ -111,13 +97,11 @@ int	admin_next_ok(const char *);
 void	admin_redirect(struct app *, const char *);
 /* A whole HTML error page with this status, title and message. */
 void	admin_error(struct app *, int, const char *, const char *);
-/* 503 with Retry-After for DB_UNAVAILABLE, else 500. */
-void	admin_db_error(struct app *, enum db_rc);
 
 /* Starts a page: doctype, head, the top bar (with the user and a logout
- * form when sess is set), <main>.  title is text (escaped). */
-void	admin_page_begin(struct admin_page *, struct app *,
-	    const struct admin_session *, const char *, enum admin_nav);
+ * form when a->sess is set), <main>.  title is text (escaped). */
+void	admin_page_begin(struct admin_page *, struct app *, const char *,
+	    enum admin_nav);
 /* Closes the page, sends it with status and the security headers, and
  * frees it. */
 void	admin_page_end(struct admin_page *, int);

@@ -1,25 +1,115 @@
 #include <stdio.h>
 
+#include "admin.h"
 #include "app.h"
 #include "db.h"
 #include "jsonb.h"
 
+struct app_fail_def {
+	int		 status;
+	const char	*code;
+	const char	*message;	/* JSON */
+	const char	*title;		/* HTML */
+	const char	*text;		/* HTML */
+};
+
+static const struct app_fail_def app_fails[APP_FAIL__MAX] = {
+	[APP_FAIL_DB_UNAVAILABLE] = { 503, "database_unavailable",
+	    "the database is unavailable; retry shortly",
+	    "Database unavailable",
+	    "The database cannot be reached right now. Retry in a moment." },
+	[APP_FAIL_DB_BUSY] = { 503, "database_unavailable",
+	    "the database is busy; retry shortly",
+	    "Database busy", "The database is busy. Retry in a moment." },
+	[APP_FAIL_SEARCH_TIMEOUT] = { 503, "database_unavailable",
+	    "the search took too long; retry, or search for something more "
+	    "specific", "Search too slow", "The search took too long. Retry, "
+	    "or search for something more specific." },
+	[APP_FAIL_CONFLICT] = { 409, "conflict",
+	    "this conflicts with an existing record", "Conflict",
+	    "This conflicts with an existing record." },
+	[APP_FAIL_INTERNAL] = { 500, "internal_error",
+	    "an internal error occurred", "Internal error",
+	    "Something went wrong on our side; it has been logged." },
+	[APP_FAIL_UNAUTHORIZED] = { 401, "unauthorized",
+	    "a valid API key is required: Authorization: Bearer <key>",
+	    "Log in", "You need to log in." },
+	[APP_FAIL_BAD_SIGNATURE] = { 401, "unauthorized",
+	    "X-Hub-Signature-256 is missing or does not match the body",
+	    "Unauthorized", "The signature does not match." },
+	[APP_FAIL_CSRF] = { 403, "forbidden", "the CSRF token is missing or "
+	    "wrong", "Forbidden", "This form has expired or did not come "
+	    "from this site. Go back, reload the page and try again." },
+	[APP_FAIL_LOGIN_CSRF] = { 403, "forbidden", "the login form's token "
+	    "is missing or wrong", "Forbidden", "This login form has expired "
+	    "or did not come from this site. Reload the login page and try "
+	    "again." },
+	[APP_FAIL_NOT_JSON] = { 415, "unsupported_media_type",
+	    "Content-Type must be application/json", "Unsupported form",
+	    "This page accepts HTML form submissions only." },
+	[APP_FAIL_NOT_FORM] = { 415, "unsupported_media_type",
+	    "Content-Type must be application/x-www-form-urlencoded",
+	    "Unsupported form",
+	    "This page accepts HTML form submissions only." },
+	[APP_FAIL_TOO_LARGE] = { 413, "payload_too_large",
+	    "the body must be at most 64 KiB", "Too large",
+	    "The form is larger than 64 KiB." },
+	[APP_FAIL_BODY_SHORT] = { 400, "invalid_json",
+	    "the body is shorter than its Content-Length", "Bad request",
+	    "The form arrived incomplete." },
+	[APP_FAIL_BAD_JSON] = { 400, "invalid_json",
+	    "the body must be one JSON object", "Bad request",
+	    "The request could not be decoded." },
+	[APP_FAIL_BAD_FORM] = { 400, "invalid_parameter",
+	    "the form could not be decoded", "Bad request",
+	    "The form could not be decoded." },
+	[APP_FAIL_NOT_FOUND] = { 404, "not_found", "no such route",
+	    "Not found", "There is no such page." },
+	[APP_FAIL_METHOD] = { 405, "method_not_allowed",
+	    "this method is not allowed here", "Method not allowed",
+	    "This page cannot be used that way." },
+	[APP_FAIL_BUSY] = { 429, "rate_limited",
+	    "too many requests of this kind at once; retry shortly",
+	    "Too many attempts", "Too many logins are being checked right "
+	    "now. Try again in a few seconds." },
+};
+
 void
-app_db_unavailable(struct app *a)
+app_fail(struct app *a, enum app_fail f, const char *message)
 {
-	req_header(a->req, "Retry-After", "1");
-	req_error(a->req, 503, "database_unavailable",
-	    "the database is unavailable; retry shortly", NULL);
+	const struct app_fail_def	*d = &app_fails[f];
+
+	if (d->status == 503 || d->status == 429)
+		req_header(a->req, "Retry-After", "1");
+	if (f == APP_FAIL_UNAUTHORIZED)
+		req_header(a->req, "WWW-Authenticate", "Bearer");
+	if (a->html)
+		admin_error(a, d->status, d->title, d->text);
+	else
+		req_error(a->req, d->status, d->code,
+		    message != NULL ? message : d->message, NULL);
 }
 
 void
-app_db_error(struct app *a, int rc)
+app_db_error(struct app *a, enum db_rc rc)
 {
-	if (rc == DB_UNAVAILABLE)
-		app_db_unavailable(a);
-	else
-		req_error(a->req, 500, "internal_error",
-		    "an internal error occurred", NULL);
+	switch (rc) {
+	case DB_UNAVAILABLE:
+		app_fail(a, APP_FAIL_DB_UNAVAILABLE, NULL);
+		break;
+	case DB_RETRY:
+		app_fail(a, APP_FAIL_DB_BUSY, NULL);
+		break;
+	case DB_TIMEOUT:
+		app_fail(a, APP_FAIL_SEARCH_TIMEOUT, NULL);
+		break;
+	case DB_CONFLICT:
+		app_fail(a, APP_FAIL_CONFLICT, NULL);
+		break;
+	default:
+		app_fail(a, APP_FAIL_INTERNAL, NULL);
+		break;
+	}
 }
 
 void
@@ -38,30 +128,27 @@ app_err_answer(struct app *a, const struct app_err *e)
 	req_error(a->req, e->status, e->code, e->message, e->field);
 }
 
-int
-app_read_body_err(struct app *a, struct app_err *e)
+/* The body's read as a failure kind, or APP_FAIL__MAX when it was read. */
+static enum app_fail
+app_body(struct app *a)
 {
 	switch (req_read_body(a->req, REQ_MAX_BODY)) {
 	case REQ_BODY_OK:
-		return 0;
+		return APP_FAIL__MAX;
 	case REQ_BODY_TOO_LARGE:
-		app_err_set(e, 413, "payload_too_large",
-		    "the body must be at most 64 KiB", NULL);
-		return -1;
+		return APP_FAIL_TOO_LARGE;
 	default:
-		app_err_set(e, 400, "invalid_json",
-		    "the body is shorter than its Content-Length", NULL);
-		return -1;
+		return APP_FAIL_BODY_SHORT;
 	}
 }
 
 int
 app_read_body(struct app *a)
 {
-	struct app_err	e;
+	enum app_fail	f;
 
-	if (app_read_body_err(a, &e) == -1) {
-		app_err_answer(a, &e);
+	if ((f = app_body(a)) != APP_FAIL__MAX) {
+		app_fail(a, f, NULL);
 		return -1;
 	}
 	return 0;
@@ -71,16 +158,20 @@ int
 app_parse_json_err(struct app *a, struct json_object **root,
     struct app_err *e)
 {
-	enum jsonb_err	je;
+	const struct app_fail_def	*d;
+	enum app_fail			 f = APP_FAIL__MAX;
+	enum jsonb_err			 je;
 
 	*root = NULL;
-	if (!req_is_json(a->req)) {
-		app_err_set(e, 415, "unsupported_media_type",
-		    "Content-Type must be application/json", NULL);
+	if (!req_content_type_is(a->req, "application/json"))
+		f = APP_FAIL_NOT_JSON;
+	else if (a->req->body == NULL)
+		f = app_body(a);
+	if (f != APP_FAIL__MAX) {
+		d = &app_fails[f];
+		app_err_set(e, d->status, d->code, d->message, NULL);
 		return -1;
 	}
-	if (app_read_body_err(a, e) == -1)
-		return -1;
 	if ((je = jsonb_parse(a->req->body, a->req->body_len, root)) !=
 	    JSONB_OK) {
 		app_err_set(e, 400, "invalid_json", jsonb_strerror(je), NULL);
@@ -99,4 +190,11 @@ app_parse_json(struct app *a, struct json_object **root)
 		return -1;
 	}
 	return 0;
+}
+
+const char *
+app_business_number(const struct app *a)
+{
+	return a->cfg->business_number[0] != '\0' ?
+	    a->cfg->business_number : "Me";
 }

@@ -7,16 +7,6 @@
 #include "stmts.h"
 
 int
-auth_db_ready(struct app *a)
-{
-	if (db_ensure(a->db) != DB_OK) {
-		app_db_unavailable(a);
-		return -1;
-	}
-	return 0;
-}
-
-int
 auth_key_hash(struct app *a, char hash[CRYPTO_SHA256_HEX])
 {
 	const char	*h, *key;
@@ -32,18 +22,8 @@ auth_key_hash(struct app *a, char hash[CRYPTO_SHA256_HEX])
 	crypto_sha256_hex(key, strlen(key), hash);
 	return 0;
 unauthorized:
-	auth_unauthorized(a);
+	app_fail(a, APP_FAIL_UNAUTHORIZED, NULL);
 	return -1;
-}
-
-int
-auth_api_key(struct app *a)
-{
-	char	hash[CRYPTO_SHA256_HEX];
-
-	if (auth_key_hash(a, hash) == -1)
-		return -1;
-	return auth_key_lookup(a, hash);
 }
 
 int
@@ -54,15 +34,13 @@ auth_key_lookup(struct app *a, const char *hash)
 	enum db_rc	 rc;
 	int		 ret = -1;
 
-	if (auth_db_ready(a) == -1)
-		return -1;
 	p[0] = hash;
 	if ((rc = db_exec(a->db, STMT_APIKEY_AUTH, 1, p, &res)) != DB_OK) {
 		app_db_error(a, rc);
 		goto out;
 	}
 	if (PQntuples(res) != 1) {
-		auth_unauthorized(a);
+		app_fail(a, APP_FAIL_UNAUTHORIZED, NULL);
 		goto out;
 	}
 	a->api_key_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
@@ -70,12 +48,4 @@ auth_key_lookup(struct app *a, const char *hash)
 out:
 	db_res_free(res);
 	return ret;
-}
-
-void
-auth_unauthorized(struct app *a)
-{
-	req_header(a->req, "WWW-Authenticate", "Bearer");
-	req_error(a->req, 401, "unauthorized",
-	    "a valid API key is required: Authorization: Bearer <key>", NULL);
 }

@@ -2,6 +2,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -9,6 +11,7 @@
 #include "routes.h"
 
 #define METRICS_CLASSES	5	/* 1xx..5xx */
+#define METRICS_HASH_SLOTS	64
 
 static const double metrics_bounds_ms[] = {
 	1, 2.5, 5, 10, 25, 50, 100, 250, 1000, 5000
@@ -22,9 +25,11 @@ struct metrics_shm {
 	uint64_t	sum_us;
 	uint64_t	worker_exits;
 	uint64_t	worker_crashes;
+	int32_t		hashing[METRICS_HASH_SLOTS];	/* pid or 0 */
 };
 
 static struct metrics_shm	*shm;
+static int			 hash_slot = -1;	/* ours, or -1 */
 
 static void	metrics_add(uint64_t *, uint64_t);
 
@@ -71,6 +76,41 @@ metrics_attach(void)
 	if (p != MAP_FAILED)
 		shm = p;
 	close(fd);
+}
+
+int
+metrics_hash_enter(int max)
+{
+	int32_t	 pid = (int32_t)getpid(), cur;
+	int	 i;
+
+	if (shm == NULL)
+		return 0;
+	if (max > METRICS_HASH_SLOTS)
+		max = METRICS_HASH_SLOTS;
+	for (i = 0; i < max; i++) {
+		cur = __atomic_load_n(&shm->hashing[i], __ATOMIC_ACQUIRE);
+		/* A slot held by a worker that died (killed mid-hash). */
+		if (cur != 0 && kill((pid_t)cur, 0) == -1 && errno == ESRCH &&
+		    __atomic_compare_exchange_n(&shm->hashing[i], &cur, 0, 0,
+		    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			cur = 0;
+		if (cur == 0 && __atomic_compare_exchange_n(&shm->hashing[i],
+		    &cur, pid, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+			hash_slot = i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+void
+metrics_hash_leave(void)
+{
+	if (shm == NULL || hash_slot < 0)
+		return;
+	__atomic_store_n(&shm->hashing[hash_slot], 0, __ATOMIC_RELEASE);
+	hash_slot = -1;
 }
 
 void

@@ -3,7 +3,8 @@
  *
  * The master creates one shared memory segment (memfd) before forking; its
  * descriptor survives the workers' exec and is named in WADESK_METRICS_FD.
- * Workers add to it with atomic operations; nothing is locked.  When the
+ * Workers add to it with atomic operations; nothing is locked.  It also
+ * holds the slots that cap concurrent password hashes per host.  When the
  * segment is absent (a worker started by hand) the calls do nothing.
  */
 #ifndef WADESK_METRICS_H
@@ -19,6 +20,13 @@ void	metrics_attach(void);
 void	metrics_request(int, int, double);
 /* Master: a worker exited; crashed when it died of a signal or too young. */
 void	metrics_worker_exit(int);
+/*
+ * Password hashes running at once on this host, at most max: 0 with a slot
+ * taken (give it back with metrics_hash_leave()), -1 when all are busy.  A
+ * slot whose worker died is taken back.  Without the segment: always 0.
+ */
+int	metrics_hash_enter(int) __attribute__((warn_unused_result));
+void	metrics_hash_leave(void);
 /* Appends the counters in Prometheus text format. */
 void	metrics_render(struct buf *);
 

@@ -4,11 +4,41 @@
 #include "model_message.h"
 #include "stmts.h"
 
-static const char *const message_statuses[] = {
-	"queued", "sent", "delivered", "read", "failed", "received", NULL
+const char *const message_statuses[MSG_ST__MAX] = {
+	[MSG_ST_QUEUED] = "queued",
+	[MSG_ST_SENT] = "sent",
+	[MSG_ST_DELIVERED] = "delivered",
+	[MSG_ST_READ] = "read",
+	[MSG_ST_FAILED] = "failed",
+	[MSG_ST_RECEIVED] = "received",
 };
 
+const char *const message_fields[MSG_F__MAX] = {
+	[MSG_F_SENDER] = "sender",
+	[MSG_F_RECEIVER] = "receiver",
+	[MSG_F_CONTENT] = "content",
+};
+
+/*
+ * One validator per field (kcgi's kvalid): the raw value (NULL: absent)
+ * into in; NULL when right, else the message for the client.
+ */
+typedef const char *(*message_validator)(const char *, size_t, const char *,
+    struct message_input *);
+
 static struct json_object	*model_json_str(const char *);
+static const char	*model_valid_sender(const char *, size_t, const char *,
+			    struct message_input *);
+static const char	*model_valid_receiver(const char *, size_t,
+			    const char *, struct message_input *);
+static const char	*model_valid_content(const char *, size_t,
+			    const char *, struct message_input *);
+
+static const message_validator message_validators[MSG_F__MAX] = {
+	[MSG_F_SENDER] = model_valid_sender,
+	[MSG_F_RECEIVER] = model_valid_receiver,
+	[MSG_F_CONTENT] = model_valid_content,
+};
 
 void
 model_message_fill(struct message *m, const PGresult *res, int row)
@@ -65,10 +95,16 @@ model_message_status_valid(const char *s)
 {
 	size_t	i;
 
-	for (i = 0; message_statuses[i] != NULL; i++)
+	for (i = 0; i < MSG_ST__MAX; i++)
 		if (strcmp(s, message_statuses[i]) == 0)
 			return 1;
 	return 0;
+}
+
+void
+model_message_status_array(struct buf *b)
+{
+	db_array(b, message_statuses, MSG_ST__MAX);
 }
 
 int
@@ -103,45 +139,78 @@ model_message_check_content(const char *content, size_t len,
 	return 0;
 }
 
+static const char *
+model_valid_sender(const char *v, size_t len, const char *default_sender,
+    struct message_input *in)
+{
+	if (v == NULL) {
+		if (default_sender == NULL || default_sender[0] == '\0')
+			return "sender is required";
+		memcpy(in->sender, default_sender, VALID_PHONE_MAX);
+		return NULL;
+	}
+	if (valid_phone(v, len, in->sender) == -1)
+		return "sender must be " MESSAGE_PHONE_RULE;
+	return NULL;
+}
+
+static const char *
+model_valid_receiver(const char *v, size_t len, const char *default_sender,
+    struct message_input *in)
+{
+	(void)default_sender;
+	if (v == NULL)
+		return "receiver is required";
+	if (valid_phone(v, len, in->receiver) == -1)
+		return "receiver must be " MESSAGE_PHONE_RULE;
+	return NULL;
+}
+
+static const char *
+model_valid_content(const char *v, size_t len, const char *default_sender,
+    struct message_input *in)
+{
+	struct message_err	err;
+
+	(void)default_sender;
+	if (v == NULL)
+		return "content is required";
+	if (model_message_check_content(v, len, &err) == -1)
+		return err.message;
+	in->content = v;
+	return NULL;
+}
+
 int
-model_message_check(const char *sender, size_t sender_len,
-    const char *receiver, size_t receiver_len, const char *content,
-    size_t content_len, const char *default_sender, struct message_input *in,
+model_message_validate(const struct message_raw *raw,
+    const char *default_sender, struct message_input *in,
+    const char *errs[MSG_F__MAX])
+{
+	int	f, n = 0;
+
+	memset(in, 0, sizeof(*in));
+	for (f = 0; f < MSG_F__MAX; f++)
+		if ((errs[f] = message_validators[f](raw->v[f], raw->len[f],
+		    default_sender, in)) != NULL)
+			n++;
+	return n;
+}
+
+int
+model_message_check(const struct message_raw *raw,
+    const char *default_sender, struct message_input *in,
     struct message_err *err)
 {
-	if (sender == NULL) {
-		if (default_sender == NULL || default_sender[0] == '\0') {
-			err->field = "sender";
-			err->message = "sender is required";
-			return -1;
-		}
-		memcpy(in->sender, default_sender, VALID_PHONE_MAX);
-	} else if (valid_phone(sender, sender_len, in->sender) == -1) {
-		err->field = "sender";
-		err->message = "sender must be a phone number: optional +, "
-		    "then 7-15 digits, the first not 0";
-		return -1;
-	}
-	if (receiver == NULL) {
-		err->field = "receiver";
-		err->message = "receiver is required";
-		return -1;
-	}
-	if (valid_phone(receiver, receiver_len, in->receiver) == -1) {
-		err->field = "receiver";
-		err->message = "receiver must be a phone number: optional +, "
-		    "then 7-15 digits, the first not 0";
-		return -1;
-	}
-	if (content == NULL) {
-		err->field = "content";
-		err->message = "content is required";
-		return -1;
-	}
-	if (model_message_check_content(content, content_len, err) == -1)
-		return -1;
-	in->content = content;
-	return 0;
+	const char	*errs[MSG_F__MAX];
+	int		 f;
+
+	if (model_message_validate(raw, default_sender, in, errs) == 0)
+		return 0;
+	for (f = 0; errs[f] == NULL; f++)
+		continue;
+	err->field = message_fields[f];
+	err->message = errs[f];
+	return -1;
 }
 
 int
@@ -152,8 +221,8 @@ model_message_search_valid(const char *s)
 	for (i = 0; s[i] != '\0'; i++)
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
 			return 0;
-	return valid_utf8(s, i, &chars) == 0 && chars >= 1 &&
-	    chars <= MESSAGE_SEARCH_MAX;
+	return valid_utf8(s, i, &chars) == 0 &&
+	    chars >= MESSAGE_SEARCH_MIN && chars <= MESSAGE_SEARCH_MAX;
 }
 
 char *
@@ -171,6 +240,39 @@ model_message_like(struct arena *arena, const char *s)
 	*o++ = '%';
 	*o = '\0';
 	return p;
+}
+
+enum db_rc
+model_message_list(struct db *db, int stmt, const char *const p[6],
+    PGresult **res)
+{
+	const char	*t[1] = { MESSAGE_SEARCH_TIMEOUT };
+	PGresult	*set = NULL;
+	enum db_rc	 rc;
+
+	*res = NULL;
+	if (p[3] == NULL)
+		return db_exec(db, stmt, 6, p, res);
+	if ((rc = db_begin(db)) != DB_OK)
+		return rc;
+	if ((rc = db_exec(db, STMT_LOCAL_TIMEOUT, 1, t, &set)) != DB_OK ||
+	    (rc = db_exec(db, stmt, 6, p, res)) != DB_OK ||
+	    (rc = db_commit(db)) != DB_OK) {
+		db_rollback(db);
+		db_res_free(*res);
+		*res = NULL;
+	}
+	db_res_free(set);
+	return rc;
+}
+
+void
+model_message_status_names(struct buf *b)
+{
+	int	i;
+
+	for (i = 0; i < MSG_ST__MAX; i++)
+		buf_printf(b, "%s%s", i > 0 ? ", " : "", message_statuses[i]);
 }
 
 enum db_rc

@@ -13,11 +13,39 @@
 #include <libpq-fe.h>
 
 #include "arena.h"
+#include "buf.h"
 #include "db.h"
 #include "valid.h"
 
 #define MESSAGE_MAX_CHARS	4096
+#define MESSAGE_SEARCH_MIN	3	/* shorter texts match too much */
 #define MESSAGE_SEARCH_MAX	200
+/* What a phone number must be, for every message that refuses one. */
+#define MESSAGE_PHONE_RULE	"a phone number: optional +, then 7-15 " \
+				"digits, the first not 0"
+
+/* Message statuses, in display order (also the admin's counts' order). */
+enum msg_status {
+	MSG_ST_QUEUED,
+	MSG_ST_SENT,
+	MSG_ST_DELIVERED,
+	MSG_ST_READ,
+	MSG_ST_FAILED,
+	MSG_ST_RECEIVED,
+	MSG_ST__MAX
+};
+
+extern const char *const message_statuses[MSG_ST__MAX];
+
+/* The fields of an outbound message a client fills in. */
+enum msg_field {
+	MSG_F_SENDER,
+	MSG_F_RECEIVER,
+	MSG_F_CONTENT,
+	MSG_F__MAX
+};
+
+extern const char *const message_fields[MSG_F__MAX];
 
 /* Column order of MSG_COLS in stmts.c. */
 enum msg_col {
@@ -62,11 +90,22 @@ struct message_err {
 	const char	*message;
 };
 
+/* The raw fields of a send (NULL: absent); they may hold NUL bytes. */
+struct message_raw {
+	const char	*v[MSG_F__MAX];
+	size_t		 len[MSG_F__MAX];
+};
+
 void	model_message_fill(struct message *, const PGresult *, int);
 /* A new JSON object (caller puts it) in the API's message shape. */
 struct json_object *model_message_json(const struct message *);
 /* 1 when s is a known status / direction name. */
 int	model_message_status_valid(const char *);
+/*
+ * The message statuses as a PostgreSQL array literal, in display order, for
+ * statements that list every status.
+ */
+void	model_message_status_array(struct buf *);
 int	model_message_direction_valid(const char *);
 /*
  * Checks content: 1-4096 code points of valid UTF-8 without NUL.  0 or -1
@@ -75,15 +114,23 @@ int	model_message_direction_valid(const char *);
 int	model_message_check_content(const char *, size_t, struct message_err *)
 	    __attribute__((warn_unused_result));
 /*
- * Checks and normalises an outbound message.  sender may be NULL when
- * default_sender (the business number, "" when unset) is set.  The raw
- * strings may contain NUL bytes (lengths are given).  0 or -1 with err.
+ * Checks every field of an outbound message, each with its own validator,
+ * into in.  sender may be absent when default_sender (the business number,
+ * "" when unset) is set.  Returns the number of wrong fields; errs[f] is
+ * the message for field f, or NULL when it is right.
  */
-int	model_message_check(const char *, size_t, const char *, size_t,
-	    const char *, size_t, const char *, struct message_input *,
-	    struct message_err *) __attribute__((warn_unused_result));
+int	model_message_validate(const struct message_raw *, const char *,
+	    struct message_input *, const char *[MSG_F__MAX])
+	    __attribute__((warn_unused_result));
 /*
- * A search text (q): valid UTF-8, 1-200 characters, no control characters
+ * model_message_validate() for a client that takes one error: 0, or -1
+ * with the first wrong field (in enum order) in err.
+ */
+int	model_message_check(const struct message_raw *, const char *,
+	    struct message_input *, struct message_err *)
+	    __attribute__((warn_unused_result));
+/*
+ * A search text (q): valid UTF-8, 3-200 characters, no control characters
  * (the search joins fields with U+001F).  1 when acceptable.
  */
 int	model_message_search_valid(const char *);
@@ -92,6 +139,17 @@ int	model_message_search_valid(const char *);
  * with \ % _ escaped + '%', allocated from arena.
  */
 char	*model_message_like(struct arena *, const char *);
+/*
+ * Runs a list statement (STMT_MSG_LIST or STMT_MSG_LIST_NEWER) with its six
+ * parameters.  A search (p[3] set) runs in a transaction of its own with
+ * statement_timeout MESSAGE_SEARCH_TIMEOUT, so one slow search ends early
+ * (DB_TIMEOUT) instead of holding a worker for the general timeout.
+ */
+#define MESSAGE_SEARCH_TIMEOUT	"3s"
+enum db_rc model_message_list(struct db *, int, const char *const[6],
+	    PGresult **) __attribute__((warn_unused_result));
+/* "queued, sent, ..." into b: the statuses for an error message. */
+void	model_message_status_names(struct buf *);
 /* Writes the message and its outbox row; one row back. */
 enum db_rc model_message_send(struct db *, const struct message_input *,
 	    PGresult **) __attribute__((warn_unused_result));

@@ -1,6 +1,5 @@
 #include <string.h>
 
-#include "auth.h"
 #include "metrics.h"
 #include "ops.h"
 #include "stmts.h"
@@ -22,10 +21,8 @@ ops_readyz(struct app *a)
 	PGresult		*res = NULL;
 	enum db_rc		 rc;
 
-	if (auth_db_ready(a) == -1)
-		return;
 	if ((rc = db_exec(a->db, STMT_READY, 0, NULL, &res)) != DB_OK) {
-		app_db_unavailable(a);
+		app_fail(a, APP_FAIL_DB_UNAVAILABLE, NULL);
 		return;
 	}
 	db_res_free(res);
@@ -41,6 +38,7 @@ ops_metrics(struct app *a)
 
 	buf_init(&b);
 	metrics_render(&b);
+	/* No ROUTE_DB: a scrape reports the database down instead of 503. */
 	up = db_ensure(a->db) == DB_OK &&
 	    db_exec(a->db, STMT_METRICS, 0, NULL, &res) == DB_OK;
 	buf_printf(&b, "# HELP wadesk_database_up Whether this worker reached "

@@ -11,7 +11,6 @@
 #define CONV_SHORT	90	/* code points of the last message shown */
 #define CONV_WINDOW	2000	/* the statement's window of messages */
 #define THREAD_LIMIT	100
-#define ID_MAX		999999999999999999LL
 
 /* Columns of STMT_ADMIN_CONVERSATIONS. */
 enum conv_col {
@@ -36,7 +35,6 @@ static void		 conv_reply(struct admin_page *, const char *,
 void
 page_conversations_list(struct app *a)
 {
-	struct admin_session	 s;
 	struct admin_page	 pg;
 	struct html		*h = &pg.h;
 	struct query		 q;
@@ -47,12 +45,10 @@ page_conversations_list(struct app *a)
 	int			 i, n, shown;
 	enum db_rc		 rc;
 
-	if (admin_session_require(a, &s) == -1)
-		return;
 	query_parse(a->req->arena, a->req->query, &q);
 	p[0] = NULL;
 	if ((v = query_get(&q, "before_id")) != NULL && *v != '\0') {
-		if (valid_uint(v, 1, ID_MAX, &before) == -1) {
+		if (valid_uint(v, 1, APP_ID_MAX, &before) == -1) {
 			admin_error(a, 400, "Bad request",
 			    "before_id must be a positive integer.");
 			return;
@@ -63,7 +59,7 @@ page_conversations_list(struct app *a)
 	p[1] = lim;
 	if ((rc = db_exec(a->db, STMT_ADMIN_CONVERSATIONS, 2, p, &res)) !=
 	    DB_OK) {
-		admin_db_error(a, rc);
+		app_db_error(a, rc);
 		return;
 	}
 	n = PQntuples(res);
@@ -79,7 +75,7 @@ page_conversations_list(struct app *a)
 	    CONV_COL_WINDOW), NULL, 10) >= CONV_WINDOW)
 		next = strtoll(PQgetvalue(res, 0, CONV_COL_LOW), NULL, 10);
 
-	admin_page_begin(&pg, a, &s, "Conversations", ADMIN_NAV_CONVERSATIONS);
+	admin_page_begin(&pg, a, "Conversations", ADMIN_NAV_CONVERSATIONS);
 	admin_page_head(h, "Conversations");
 	if (shown == 0)
 		html_elemc(h, "p", "empty", before ? "No older conversations." :
@@ -155,19 +151,19 @@ page_conversations_list(struct app *a)
 static const char *
 conv_ticks(const char *status, const char **title)
 {
-	static const char *const t[ADMIN_ST__MAX][2] = {
-		[ADMIN_ST_QUEUED] = { "\xe2\x80\xa6", "queued" },
-		[ADMIN_ST_SENT] = { "\xe2\x9c\x93", "sent" },
-		[ADMIN_ST_DELIVERED] = { "\xe2\x9c\x93\xe2\x9c\x93",
+	static const char *const t[MSG_ST__MAX][2] = {
+		[MSG_ST_QUEUED] = { "\xe2\x80\xa6", "queued" },
+		[MSG_ST_SENT] = { "\xe2\x9c\x93", "sent" },
+		[MSG_ST_DELIVERED] = { "\xe2\x9c\x93\xe2\x9c\x93",
 		    "delivered" },
-		[ADMIN_ST_READ] = { "\xe2\x9c\x93\xe2\x9c\x93", "read" },
-		[ADMIN_ST_FAILED] = { "!", "failed" },
-		[ADMIN_ST_RECEIVED] = { "", "received" },
+		[MSG_ST_READ] = { "\xe2\x9c\x93\xe2\x9c\x93", "read" },
+		[MSG_ST_FAILED] = { "!", "failed" },
+		[MSG_ST_RECEIVED] = { "", "received" },
 	};
 	int	i;
 
-	for (i = 0; i < ADMIN_ST__MAX; i++)
-		if (strcmp(status, admin_statuses[i]) == 0) {
+	for (i = 0; i < MSG_ST__MAX; i++)
+		if (strcmp(status, message_statuses[i]) == 0) {
 			*title = t[i][1];
 			return t[i][0];
 		}
@@ -244,7 +240,6 @@ conv_reply(struct admin_page *p, const char *customer, const char *sender)
 void
 page_conversations_show(struct app *a)
 {
-	struct admin_session	 s;
 	struct admin_page	 pg;
 	struct html		*h = &pg.h;
 	struct query		 q;
@@ -257,8 +252,6 @@ page_conversations_show(struct app *a)
 	int			 i, n, more;
 	enum db_rc		 rc;
 
-	if (admin_session_require(a, &s) == -1)
-		return;
 	if (valid_phone(a->args[0], strlen(a->args[0]), customer) == -1) {
 		admin_error(a, 404, "Not found",
 		    "That is not a phone number.");
@@ -267,7 +260,7 @@ page_conversations_show(struct app *a)
 	query_parse(a->req->arena, a->req->query, &q);
 	p[1] = NULL;
 	if ((v = query_get(&q, "before_id")) != NULL && *v != '\0') {
-		if (valid_uint(v, 1, ID_MAX, &before) == -1) {
+		if (valid_uint(v, 1, APP_ID_MAX, &before) == -1) {
 			admin_error(a, 400, "Bad request",
 			    "before_id must be a positive integer.");
 			return;
@@ -278,7 +271,7 @@ page_conversations_show(struct app *a)
 	snprintf(lim, sizeof(lim), "%d", THREAD_LIMIT + 1);
 	p[2] = lim;
 	if ((rc = db_exec(a->db, STMT_ADMIN_THREAD, 3, p, &res)) != DB_OK) {
-		admin_db_error(a, rc);
+		app_db_error(a, rc);
 		return;
 	}
 	n = PQntuples(res);
@@ -302,7 +295,7 @@ page_conversations_show(struct app *a)
 			sender = arena_strdup(a->req->arena, e164);
 	}
 
-	admin_page_begin(&pg, a, &s, customer, ADMIN_NAV_CONVERSATIONS);
+	admin_page_begin(&pg, a, customer, ADMIN_NAV_CONVERSATIONS);
 	html_open(h, "div");
 	html_attr(h, "class", "page-head");
 	html_open(h, "h1");

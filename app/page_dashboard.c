@@ -63,8 +63,8 @@ dash_cards(struct html *h, const struct admin_counts *c)
 	long long	 out = 0;
 	int		 i, approx = 0;
 
-	for (i = 0; i < ADMIN_ST__MAX; i++)
-		if (i != ADMIN_ST_RECEIVED) {
+	for (i = 0; i < MSG_ST__MAX; i++)
+		if (i != MSG_ST_RECEIVED) {
 			out += c->n[i];
 			approx |= c->approx[i];
 		}
@@ -77,7 +77,7 @@ dash_cards(struct html *h, const struct admin_counts *c)
 	html_attr(h, "href", "/admin/messages/?direction=inbound");
 	html_elemc(h, "span", "card-label", "Inbound");
 	html_open(h, "strong");
-	admin_count(h, c->n[ADMIN_ST_RECEIVED], c->approx[ADMIN_ST_RECEIVED]);
+	admin_count(h, c->n[MSG_ST_RECEIVED], c->approx[MSG_ST_RECEIVED]);
 	html_close(h);
 	html_close(h);
 	html_open(h, "a");
@@ -88,18 +88,18 @@ dash_cards(struct html *h, const struct admin_counts *c)
 	admin_count(h, out, approx);
 	html_close(h);
 	html_close(h);
-	for (i = 0; i < ADMIN_ST__MAX; i++) {
-		if (i == ADMIN_ST_RECEIVED)
+	for (i = 0; i < MSG_ST__MAX; i++) {
+		if (i == MSG_ST_RECEIVED)
 			continue;
 		buf_reset(&url);
 		admin_url(&url, "/admin/messages/", "status",
-		    admin_statuses[i], NULL);
+		    message_statuses[i], NULL);
 		html_open(h, "a");
-		html_attrf(h, "class", "card card-%s", admin_statuses[i]);
+		html_attrf(h, "class", "card card-%s", message_statuses[i]);
 		html_attr(h, "href", url.data);
 		html_open(h, "span");
 		html_attr(h, "class", "card-label");
-		admin_badge(h, admin_statuses[i]);
+		admin_badge(h, message_statuses[i]);
 		html_close(h);
 		html_open(h, "strong");
 		admin_count(h, c->n[i], c->approx[i]);
@@ -276,7 +276,6 @@ dash_table(struct html *h, const struct dash_hour *hours)
 void
 page_dashboard(struct app *a)
 {
-	struct admin_session	 s;
 	struct admin_page	 p;
 	struct dash_hour	 hours[DASH_HOURS];
 	struct html		*h = &p.h;
@@ -285,13 +284,11 @@ page_dashboard(struct app *a)
 	enum db_rc		 rc;
 	int			 i, k;
 
-	if (admin_session_require(a, &s) == -1)
-		return;
 	if (admin_counts(a, &counts) == -1)
 		return;
 	if ((rc = db_exec(a->db, STMT_ADMIN_HOURLY, 0, NULL, &res)) !=
 	    DB_OK) {
-		admin_db_error(a, rc);
+		app_db_error(a, rc);
 		return;
 	}
 	memset(hours, 0, sizeof(hours));
@@ -304,7 +301,7 @@ page_dashboard(struct app *a)
 	}
 	db_res_free(res);
 
-	admin_page_begin(&p, a, &s, "Dashboard", ADMIN_NAV_DASHBOARD);
+	admin_page_begin(&p, a, "Dashboard", ADMIN_NAV_DASHBOARD);
 	admin_page_head(h, "Dashboard");
 	dash_cards(h, &counts);
 	html_open(h, "section");

@@ -2,9 +2,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include "admin.h"
 #include "log.h"
+#include "metrics.h"
 #include "page_login.h"
 #include "stmts.h"
 
@@ -15,7 +19,11 @@ static const char	*login_token(struct app *);
 static void		 login_render(struct app *, int, const char *,
 			    const char *, const char *);
 static void		 login_cookie(struct app *, const char *,
-			    const char *, const char *, long);
+			    const char *, long);
+static void		 login_address(const char *, char[INET6_ADDRSTRLEN]);
+static int		 login_hash_cap(void);
+static int		 login_throttle(struct app *, const char *,
+			    const char *, const char *, char[24]);
 static int		 login_verify(const char *, const char *);
 
 /* The login form's token: the browser's wadesk_login cookie, or a new one
@@ -25,35 +33,36 @@ login_token(struct app *a)
 {
 	const char	*tok;
 	char		*fresh;
-	size_t		 i;
 
-	if ((tok = admin_cookie(a, ADMIN_LOGIN_COOKIE)) != NULL &&
-	    strlen(tok) == ADMIN_TOKEN_HEX - 1) {
-		for (i = 0; tok[i] != '\0'; i++)
-			if (strchr("0123456789abcdef", tok[i]) == NULL)
-				break;
-		if (tok[i] == '\0')
-			return tok;
-	}
+	if (admin_token_ok(tok = admin_cookie(a, ADMIN_LOGIN_COOKIE)))
+		return tok;
 	fresh = arena_alloc(a->req->arena, ADMIN_TOKEN_HEX);
 	crypto_token_hex(fresh, ADMIN_TOKEN_BYTES);
 	return fresh;
 }
 
-/* Set-Cookie name=value with our flags; max_age < 0: a browser session. */
+/*
+ * Set-Cookie name=value with our flags; max_age < 0: a browser session.
+ * Over HTTPS the cookie is Secure and named with the __Host- prefix (which
+ * requires Path=/), so no other host or plain-HTTP page can set it.
+ */
 static void
 login_cookie(struct app *a, const char *name, const char *value,
-    const char *path, long max_age)
+    long max_age)
 {
 	struct buf	b;
+	const char	*path;
 
+	path = strcmp(name, ADMIN_COOKIE) == 0 ? "/admin" : "/admin/login";
 	buf_init(&b);
-	buf_printf(&b, "%s=%s; Path=%s; HttpOnly; SameSite=Lax", name, value,
-	    path);
+	if (admin_secure(a))
+		buf_printf(&b, "%s%s=%s; Path=/; Secure", ADMIN_COOKIE_SECURE,
+		    name, value);
+	else
+		buf_printf(&b, "%s=%s; Path=%s", name, value, path);
+	buf_puts(&b, "; HttpOnly; SameSite=Lax");
 	if (max_age >= 0)
 		buf_printf(&b, "; Max-Age=%ld", max_age);
-	if (admin_secure(a))
-		buf_puts(&b, "; Secure");
 	req_header(a->req, "Set-Cookie", b.data);
 	buf_cleanup(&b);
 }
@@ -72,8 +81,8 @@ login_render(struct app *a, int status, const char *error,
 	const char		*tok;
 
 	tok = login_token(a);
-	login_cookie(a, ADMIN_LOGIN_COOKIE, tok, "/admin/login", -1);
-	admin_page_begin(&p, a, NULL, "Log in", ADMIN_NAV_NONE);
+	login_cookie(a, ADMIN_LOGIN_COOKIE, tok, -1);
+	admin_page_begin(&p, a, "Log in", ADMIN_NAV_NONE);
 	html_open(h, "section");
 	html_attr(h, "class", "login");
 	html_elem(h, "h1", "Log in");
@@ -119,21 +128,46 @@ login_render(struct app *a, int status, const char *error,
 void
 page_login_form(struct app *a)
 {
-	struct admin_session	 s;
-	struct query		 q;
-	const char		*next;
-	int			 rc;
+	struct query	 q;
+	const char	*next;
 
 	query_parse(a->req->arena, a->req->query, &q);
 	next = query_get(&q, "next");
-	if ((rc = admin_session_find(a, &s)) == -1)
-		return;
-	if (rc == 0) {
+	if (a->sess != NULL) {
 		admin_redirect(a, next != NULL && admin_next_ok(next) ?
 		    next : "/admin/");
 		return;
 	}
 	login_render(a, 200, NULL, NULL, next);
+}
+
+/*
+ * The client address a login is counted under: an IPv6 address by its /64
+ * (one customer's whole prefix), anything else as it is.
+ */
+static void
+login_address(const char *remote, char out[INET6_ADDRSTRLEN])
+{
+	struct in6_addr	 in6;
+
+	if (remote != NULL && strchr(remote, ':') != NULL &&
+	    inet_pton(AF_INET6, remote, &in6) == 1) {
+		memset(&in6.s6_addr[8], 0, 8);
+		if (inet_ntop(AF_INET6, &in6, out, INET6_ADDRSTRLEN) != NULL) {
+			strncat(out, "/64", INET6_ADDRSTRLEN - strlen(out) - 1);
+			return;
+		}
+	}
+	snprintf(out, INET6_ADDRSTRLEN, "%s", remote != NULL ? remote : "-");
+}
+
+/* Password hashes at once per host: one per CPU. */
+static int
+login_hash_cap(void)
+{
+	long	n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > 64 ? 64 : (int)n;
 }
 
 /*
@@ -155,34 +189,84 @@ login_verify(const char *stored, const char *pw)
 	return -1;
 }
 
+/*
+ * Records the attempt, then counts: -1 after answering 429 (too many
+ * failures, or too many hashes at once) or 503/500, else 0 with the
+ * attempt's row id in attempt.
+ */
+static int
+login_throttle(struct app *a, const char *user, const char *addr,
+    const char *next, char attempt[24])
+{
+	const char	*p[2] = { user, addr };
+	PGresult	*res = NULL;
+	enum db_rc	 rc;
+	long long	 pair, all, wait_s;
+	char		 wait[24], msg[128];
+
+	if ((rc = db_exec(a->db, STMT_ADMIN_LOGIN_ATTEMPT, 2, p, &res)) !=
+	    DB_OK)
+		goto dberr;
+	snprintf(attempt, 24, "%s", PQgetvalue(res, 0, 0));
+	db_res_free(res);
+	if ((rc = db_exec(a->db, STMT_ADMIN_LOGIN_THROTTLE, 2, p, &res)) !=
+	    DB_OK)
+		goto dberr;
+	pair = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	all = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	wait_s = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+	db_res_free(res);
+	res = NULL;
+	/* This attempt is counted: more than the limit means over it. */
+	if (pair > ADMIN_LOGIN_MAX_FAILS || all > ADMIN_LOGIN_MAX_USER_FAILS) {
+		log_kv(LOG_WARN, "admin login refused: too many failures",
+		    "user", user, NULL);
+		snprintf(wait, sizeof(wait), "%lld", wait_s);
+		snprintf(msg, sizeof(msg), "Too many failed attempts for this "
+		    "user. Try again in %lld seconds.", wait_s);
+		goto refuse;
+	}
+	if (metrics_hash_enter(login_hash_cap()) == -1) {
+		log_kv(LOG_WARN, "admin login refused: too many at once",
+		    "user", user, NULL);
+		snprintf(wait, sizeof(wait), "1");
+		snprintf(msg, sizeof(msg), "Too many logins are being checked "
+		    "right now. Try again in a moment.");
+		goto refuse;
+	}
+	return 0;
+refuse:
+	p[0] = attempt;
+	if ((rc = db_exec(a->db, STMT_ADMIN_LOGIN_FORGET, 1, p, &res)) !=
+	    DB_OK)
+		goto dberr;
+	db_res_free(res);
+	req_header(a->req, "Retry-After", wait);
+	login_render(a, 429, msg, user, next);
+	return -1;
+dberr:
+	db_res_free(res);
+	app_db_error(a, rc);
+	return -1;
+}
+
 void
 page_login_submit(struct app *a)
 {
-	struct query	 f;
-	const char	*user, *pw, *next, *tok, *old, *p[6];
+	const char	*user, *pw, *next, *old, *p[7];
 	char		 token[ADMIN_TOKEN_HEX], csrf[ADMIN_TOKEN_HEX];
 	char		 hash[CRYPTO_SHA256_HEX], oldhash[CRYPTO_SHA256_HEX];
-	char		 uid[24], life[24], msg[128];
+	char		 uid[24], life[24], attempt[24];
+	char		 addr[INET6_ADDRSTRLEN];
 	PGresult	*res = NULL;
 	size_t		 chars;
 	enum db_rc	 rc;
-	long long	 fails, wait_s;
+	int		 ok;
 
-	if (admin_form(a, &f) == -1)
-		return;
-	user = query_get(&f, "username");
-	pw = query_get(&f, "password");
-	next = query_get(&f, "next");
-	tok = admin_cookie(a, ADMIN_LOGIN_COOKIE);
-	if (tok == NULL || strlen(tok) != ADMIN_TOKEN_HEX - 1 ||
-	    !crypto_streq(query_get(&f, "csrf"), tok)) {
-		log_kv(LOG_WARN, "admin login form without a valid token",
-		    NULL);
-		admin_error(a, 403, "Forbidden", "This login form has expired "
-		    "or did not come from this site. Reload the login page "
-		    "and try again.");
-		return;
-	}
+	token[0] = '\0';
+	user = query_get(&a->form, "username");
+	pw = query_get(&a->form, "password");
+	next = query_get(&a->form, "next");
 	if (user == NULL || pw == NULL || *user == '\0' || *pw == '\0') {
 		login_render(a, 422, "Enter your username and password.",
 		    user, next);
@@ -195,39 +279,19 @@ page_login_submit(struct app *a)
 		login_render(a, 401, "Wrong username or password.", NULL, next);
 		return;
 	}
-	if (db_ensure(a->db) != DB_OK) {
-		admin_db_error(a, DB_UNAVAILABLE);
+	login_address(a->req->remote, addr);
+	if (login_throttle(a, user, addr, next, attempt) == -1)
 		return;
-	}
 	p[0] = user;
-	if ((rc = db_exec(a->db, STMT_ADMIN_LOGIN_THROTTLE, 1, p, &res)) !=
-	    DB_OK)
+	rc = db_exec(a->db, STMT_ADMIN_USER_GET, 1, p, &res);
+	ok = rc == DB_OK && login_verify(PQntuples(res) == 1 ?
+	    PQgetvalue(res, 0, 1) : NULL, pw) == 0;
+	metrics_hash_leave();
+	if (rc != DB_OK)
 		goto dberr;
-	fails = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	wait_s = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
-	db_res_free(res);
-	res = NULL;
-	if (fails >= ADMIN_LOGIN_MAX_FAILS) {
-		log_kv(LOG_WARN, "admin login refused: too many failures",
-		    "user", user, NULL);
-		snprintf(uid, sizeof(uid), "%lld", wait_s);
-		req_header(a->req, "Retry-After", uid);
-		snprintf(msg, sizeof(msg), "Too many failed attempts for this "
-		    "user. Try again in %lld seconds.", wait_s);
-		login_render(a, 429, msg, user, next);
-		return;
-	}
-	if ((rc = db_exec(a->db, STMT_ADMIN_USER_GET, 1, p, &res)) != DB_OK)
-		goto dberr;
-	if (login_verify(PQntuples(res) == 1 ? PQgetvalue(res, 0, 1) : NULL,
-	    pw) == -1) {
-		db_res_free(res);
-		res = NULL;
+	if (!ok) {
+		/* The attempt's row stays: it is the failure. */
 		log_kv(LOG_WARN, "admin login failed", "user", user, NULL);
-		p[1] = a->req->remote;
-		if ((rc = db_exec(a->db, STMT_ADMIN_LOGIN_FAIL, 2, p, &res)) !=
-		    DB_OK)
-			goto dberr;
 		login_render(a, 401, "Wrong username or password.", user,
 		    next);
 		goto out;
@@ -249,16 +313,17 @@ page_login_submit(struct app *a)
 	p[3] = old != NULL ? oldhash : NULL;
 	p[4] = user;
 	p[5] = life;
-	if ((rc = db_exec(a->db, STMT_ADMIN_SESSION_NEW, 6, p, &res)) != DB_OK)
+	p[6] = addr;
+	if ((rc = db_exec(a->db, STMT_ADMIN_SESSION_NEW, 7, p, &res)) != DB_OK)
 		goto dberr;
 	log_kv(LOG_INFO, "admin login", "user", user, NULL);
-	login_cookie(a, ADMIN_COOKIE, token, "/admin", ADMIN_SESSION_S);
-	login_cookie(a, ADMIN_LOGIN_COOKIE, "", "/admin/login", 0);
+	login_cookie(a, ADMIN_COOKIE, token, ADMIN_SESSION_S);
+	login_cookie(a, ADMIN_LOGIN_COOKIE, "", 0);
 	admin_redirect(a, next != NULL && admin_next_ok(next) ? next :
 	    "/admin/");
 	goto out;
 dberr:
-	admin_db_error(a, rc);
+	app_db_error(a, rc);
 out:
 	sodium_memzero(token, sizeof(token));
 	db_res_free(res);
@@ -267,29 +332,18 @@ out:
 void
 page_logout(struct app *a)
 {
-	struct admin_session	 s;
-	struct query		 f;
-	const char		*p[1];
-	PGresult		*res = NULL;
-	enum db_rc		 rc;
-	int			 found;
+	const char	*p[1];
+	PGresult	*res = NULL;
+	enum db_rc	 rc;
 
-	if ((found = admin_session_find(a, &s)) == -1)
-		return;
-	if (found == 1) {
-		admin_redirect(a, "/admin/login");
-		return;
-	}
-	if (admin_form(a, &f) == -1 || admin_csrf_check(a, &s, &f) == -1)
-		return;
-	p[0] = s.token_hash;
+	p[0] = a->sess->token_hash;
 	if ((rc = db_exec(a->db, STMT_ADMIN_SESSION_DELETE, 1, p, &res)) !=
 	    DB_OK) {
-		admin_db_error(a, rc);
+		app_db_error(a, rc);
 		return;
 	}
 	db_res_free(res);
-	log_kv(LOG_INFO, "admin logout", "user", s.username, NULL);
-	login_cookie(a, ADMIN_COOKIE, "", "/admin", 0);
+	log_kv(LOG_INFO, "admin logout", "user", a->sess->username, NULL);
+	login_cookie(a, ADMIN_COOKIE, "", 0);
 	admin_redirect(a, "/admin/login?out=1");
 }

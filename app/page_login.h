@@ -6,17 +6,22 @@
  * new session (a new random token; the one the browser had is deleted),
  * sets the session cookie and answers 303 to ?next= when it is a path
  * under /admin/, else to /admin/.  Failures are logged with the user name
- * (never the password), recorded, and answered 401 with the form again;
- * after ADMIN_LOGIN_MAX_FAILS failures of one user within five minutes,
- * that user's logins are refused with 429 and Retry-After until the oldest
- * failure is five minutes old.  nginx limits the rate per client address.
+ * (never the password), recorded, and answered 401 with the form again.
+ * Each attempt is recorded before it is counted, so parallel guesses count
+ * each other: after ADMIN_LOGIN_MAX_FAILS failures of one user from one
+ * address (an IPv6 address by its /64) within five minutes, or
+ * ADMIN_LOGIN_MAX_USER_FAILS of one user from anywhere, logins are refused
+ * with 429 and Retry-After.  Password hashes (argon2id, 64 MiB each) run
+ * at most one per CPU at once on a host; a login beyond that gets 429.
+ * nginx limits the rate per client address and in all.
  */
 #ifndef WADESK_PAGE_LOGIN_H
 #define WADESK_PAGE_LOGIN_H
 
 #include "app.h"
 
-#define ADMIN_LOGIN_MAX_FAILS	5
+#define ADMIN_LOGIN_MAX_FAILS		5
+#define ADMIN_LOGIN_MAX_USER_FAILS	50
 
 /* GET: the form (303 to next when already logged in). */
 void	page_login_form(struct app *);

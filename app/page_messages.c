@@ -10,33 +10,12 @@
 
 #define LIST_LIMIT	50
 #define LIST_SHORT	80	/* code points of content in the list */
-#define ID_MAX		999999999999999999LL
 
-enum send_field {
-	SEND_SENDER,
-	SEND_RECEIVER,
-	SEND_CONTENT,
-	SEND__MAX
-};
-
-static const char *const send_names[SEND__MAX] = {
-	[SEND_SENDER] = "sender",
-	[SEND_RECEIVER] = "receiver",
-	[SEND_CONTENT] = "content",
-};
-
-static const char *const send_labels[SEND__MAX] = {
-	[SEND_SENDER] = "Sender (your number)",
-	[SEND_RECEIVER] = "Receiver",
-	[SEND_CONTENT] = "Message",
-};
-
-/* Values that pass the checks, put in place of a field found wrong so the
- * checks go on to the next field. */
-static const char *const send_standins[SEND__MAX] = {
-	[SEND_SENDER] = "+10000000",
-	[SEND_RECEIVER] = "+10000000",
-	[SEND_CONTENT] = "x",
+/* The send form's labels, by enum msg_field (the names are the API's). */
+static const char *const send_labels[MSG_F__MAX] = {
+	[MSG_F_SENDER] = "Sender (your number)",
+	[MSG_F_RECEIVER] = "Receiver",
+	[MSG_F_CONTENT] = "Message",
 };
 
 struct list_filter {
@@ -51,8 +30,8 @@ static void	list_form(struct html *, const struct list_filter *);
 static void	list_table(struct html *, const PGresult *, int, int, int);
 static void	list_link(struct html *, const struct list_filter *,
 		    const char *, long long, const char *, const char *);
-static void	send_render(struct app *, const struct admin_session *, int,
-		    const char *const *, const char *const *, const char *);
+static void	send_render(struct app *, int, const char *const *,
+		    const char *const *, const char *);
 static char	*send_crlf(struct arena *, const char *, size_t *);
 static void	show_events(struct html *, const PGresult *);
 static void	show_field(struct html *, const char *, const char *);
@@ -78,17 +57,17 @@ list_chips(struct html *h, const struct list_filter *f,
 		html_attr(h, "aria-current", "true");
 	html_str(h, "all");
 	html_close(h);
-	for (i = 0; i < ADMIN_ST__MAX; i++) {
+	for (i = 0; i < MSG_ST__MAX; i++) {
 		buf_reset(&url);
-		admin_url(&url, "/admin/messages/", "status", admin_statuses[i],
+		admin_url(&url, "/admin/messages/", "status", message_statuses[i],
 		    "direction", f->direction, "q", f->q, NULL);
 		html_open(h, "a");
 		html_attr(h, "href", url.data);
-		html_attrf(h, "class", "chip chip-%s", admin_statuses[i]);
+		html_attrf(h, "class", "chip chip-%s", message_statuses[i]);
 		if (f->status != NULL &&
-		    strcmp(f->status, admin_statuses[i]) == 0)
+		    strcmp(f->status, message_statuses[i]) == 0)
 			html_attr(h, "aria-current", "true");
-		html_str(h, admin_statuses[i]);
+		html_str(h, message_statuses[i]);
 		html_str(h, " ");
 		html_open(h, "span");
 		html_attr(h, "class", "count");
@@ -121,13 +100,13 @@ list_form(struct html *h, const struct list_filter *f)
 	html_attr(h, "value", "");
 	html_str(h, "any");
 	html_close(h);
-	for (i = 0; i < ADMIN_ST__MAX; i++) {
+	for (i = 0; i < MSG_ST__MAX; i++) {
 		html_open(h, "option");
-		html_attr(h, "value", admin_statuses[i]);
+		html_attr(h, "value", message_statuses[i]);
 		if (f->status != NULL &&
-		    strcmp(f->status, admin_statuses[i]) == 0)
+		    strcmp(f->status, message_statuses[i]) == 0)
 			html_flag(h, "selected");
-		html_str(h, admin_statuses[i]);
+		html_str(h, message_statuses[i]);
 		html_close(h);
 	}
 	html_close(h);
@@ -261,7 +240,6 @@ list_link(struct html *h, const struct list_filter *f, const char *key,
 void
 page_messages_list(struct app *a)
 {
-	struct admin_session	 s;
 	struct admin_page	 pg;
 	struct html		*h = &pg.h;
 	struct query		 q;
@@ -275,8 +253,6 @@ page_messages_list(struct app *a)
 	int			 n, shown, newer, older;
 	enum db_rc		 rc;
 
-	if (admin_session_require(a, &s) == -1)
-		return;
 	memset(&f, 0, sizeof(f));
 	query_parse(a->req->arena, a->req->query, &q);
 	if (q.invalid)
@@ -293,7 +269,7 @@ page_messages_list(struct app *a)
 	}
 	if ((v = query_get(&q, "q")) != NULL && *v != '\0') {
 		if (!model_message_search_valid(v))
-			bad = "The search text must be at most 200 characters, "
+			bad = "The search text must be 3 to 200 characters, "
 			    "without control characters.";
 		else {
 			f.q = v;
@@ -301,10 +277,10 @@ page_messages_list(struct app *a)
 		}
 	}
 	if ((v = query_get(&q, "before_id")) != NULL && *v != '\0' &&
-	    valid_uint(v, 1, ID_MAX, &before) == -1)
+	    valid_uint(v, 1, APP_ID_MAX, &before) == -1)
 		bad = "before_id must be a positive integer.";
 	if ((v = query_get(&q, "after_id")) != NULL && *v != '\0' &&
-	    valid_uint(v, 0, ID_MAX, &after) == -1)
+	    valid_uint(v, 0, APP_ID_MAX, &after) == -1)
 		bad = "after_id must be a whole number.";
 	if (bad != NULL) {
 		admin_error(a, 400, "Bad request", bad);
@@ -319,8 +295,8 @@ page_messages_list(struct app *a)
 	if (query_get(&q, "after_id") != NULL && before == 0) {
 		/* Newer: ascending from after_id, shown reversed. */
 		p[4] = query_get(&q, "after_id");
-		if ((rc = db_exec(a->db, STMT_MSG_LIST_NEWER, 6, p, &res)) !=
-		    DB_OK)
+		if ((rc = model_message_list(a->db, STMT_MSG_LIST_NEWER, p,
+		    &res)) != DB_OK)
 			goto dberr;
 		if ((n = PQntuples(res)) > LIST_LIMIT) {
 			newer = older = 1;
@@ -334,7 +310,8 @@ page_messages_list(struct app *a)
 	if (res == NULL) {
 		if (before > 0)
 			p[4] = query_get(&q, "before_id");
-		if ((rc = db_exec(a->db, STMT_MSG_LIST, 6, p, &res)) != DB_OK)
+		if ((rc = model_message_list(a->db, STMT_MSG_LIST, p, &res)) !=
+		    DB_OK)
 			goto dberr;
 		n = PQntuples(res);
 		newer = before > 0 && n > 0;
@@ -342,7 +319,7 @@ page_messages_list(struct app *a)
 	}
 	shown = n > LIST_LIMIT ? LIST_LIMIT : n;
 
-	admin_page_begin(&pg, a, &s, "Messages", ADMIN_NAV_MESSAGES);
+	admin_page_begin(&pg, a, "Messages", ADMIN_NAV_MESSAGES);
 	admin_page_head(h, "Messages");
 	list_chips(h, &f, &counts);
 	list_form(h, &f);
@@ -368,7 +345,7 @@ page_messages_list(struct app *a)
 	db_res_free(res);
 	return;
 dberr:
-	admin_db_error(a, rc);
+	app_db_error(a, rc);
 }
 
 /* Turns the CRLF line breaks HTML forms send into LF (arena copy). */
@@ -392,8 +369,8 @@ send_crlf(struct arena *arena, const char *s, size_t *len)
  * when the form came from a conversation's reply box.
  */
 static void
-send_render(struct app *a, const struct admin_session *s, int status,
-    const char *const *vals, const char *const *errs, const char *back)
+send_render(struct app *a, int status, const char *const *vals,
+    const char *const *errs, const char *back)
 {
 	struct admin_page	 p;
 	struct html		*h = &p.h;
@@ -401,9 +378,9 @@ send_render(struct app *a, const struct admin_session *s, int status,
 	const char		*val;
 	int			 i, any = 0;
 
-	for (i = 0; i < SEND__MAX; i++)
+	for (i = 0; i < MSG_F__MAX; i++)
 		any |= errs[i] != NULL;
-	admin_page_begin(&p, a, s, "Send Message", ADMIN_NAV_MESSAGES);
+	admin_page_begin(&p, a, "Send Message", ADMIN_NAV_MESSAGES);
 	html_elem(h, "h1", "Send Message");
 	if (any)
 		admin_notice(h, 1, "The message was not sent: please correct "
@@ -416,10 +393,10 @@ send_render(struct app *a, const struct admin_session *s, int status,
 	admin_csrf_field(&p);
 	if (back != NULL && strcmp(back, "conversation") == 0)
 		admin_hidden(h, "back", "conversation");
-	for (i = 0; i < SEND__MAX; i++) {
-		snprintf(id, sizeof(id), "field-%s", send_names[i]);
+	for (i = 0; i < MSG_F__MAX; i++) {
+		snprintf(id, sizeof(id), "field-%s", message_fields[i]);
 		val = vals[i];
-		if (i == SEND_SENDER && val == NULL)
+		if (i == MSG_F_SENDER && val == NULL)
 			val = a->cfg->business_number;
 		html_open(h, "div");
 		html_attr(h, "class", errs[i] ? "field invalid" : "field");
@@ -427,7 +404,7 @@ send_render(struct app *a, const struct admin_session *s, int status,
 		html_attr(h, "for", id);
 		html_str(h, send_labels[i]);
 		html_close(h);
-		if (i == SEND_CONTENT) {
+		if (i == MSG_F_CONTENT) {
 			html_open(h, "textarea");
 			html_attr(h, "rows", "6");
 			html_attrf(h, "maxlength", "%d", MESSAGE_MAX_CHARS);
@@ -439,13 +416,13 @@ send_render(struct app *a, const struct admin_session *s, int status,
 			html_attr(h, "autocomplete", "off");
 		}
 		html_attr(h, "id", id);
-		html_attr(h, "name", send_names[i]);
+		html_attr(h, "name", message_fields[i]);
 		if (errs[i] != NULL) {
 			html_attr(h, "aria-invalid", "true");
 			html_attrf(h, "aria-describedby", "%s-error",
-			    send_names[i]);
+			    message_fields[i]);
 		}
-		if (i == SEND_CONTENT) {
+		if (i == MSG_F_CONTENT) {
 			/* A textarea's first newline is dropped by parsers. */
 			html_str(h, "\n");
 			html_str(h, val ? val : "");
@@ -454,11 +431,11 @@ send_render(struct app *a, const struct admin_session *s, int status,
 		if (errs[i] != NULL) {
 			html_open(h, "p");
 			html_attr(h, "class", "field-error");
-			html_attrf(h, "id", "%s-error", send_names[i]);
+			html_attrf(h, "id", "%s-error", message_fields[i]);
 			html_str(h, errs[i]);
 			html_close(h);
 		}
-		if (i == SEND_SENDER && a->cfg->business_number[0] != '\0') {
+		if (i == MSG_F_SENDER && a->cfg->business_number[0] != '\0') {
 			html_open(h, "p");
 			html_attr(h, "class", "hint");
 			html_str(h, "Defaults to the business number ");
@@ -483,76 +460,48 @@ send_render(struct app *a, const struct admin_session *s, int status,
 void
 page_messages_new(struct app *a)
 {
-	struct admin_session	 s;
 	struct query		 q;
-	const char		*vals[SEND__MAX] = { NULL, NULL, NULL };
-	const char		*errs[SEND__MAX] = { NULL, NULL, NULL };
+	const char		*vals[MSG_F__MAX] = { NULL, NULL, NULL };
+	const char		*errs[MSG_F__MAX] = { NULL, NULL, NULL };
 
-	if (admin_session_require(a, &s) == -1)
-		return;
 	query_parse(a->req->arena, a->req->query, &q);
-	vals[SEND_RECEIVER] = query_get(&q, "to");
-	send_render(a, &s, 200, vals, errs, NULL);
+	vals[MSG_F_RECEIVER] = query_get(&q, "to");
+	send_render(a, 200, vals, errs, NULL);
 }
 
 void
 page_messages_send(struct app *a)
 {
-	struct admin_session	 s;
-	struct query		 f;
+	struct message_raw	 raw;
 	struct message_input	 in;
-	struct message_err	 err;
 	struct message		 m;
 	struct buf		 loc;
 	PGresult		*res = NULL;
-	const char		*vals[SEND__MAX], *errs[SEND__MAX] = { 0 };
-	const char		*tv[SEND__MAX], *back;
-	size_t			 tl[SEND__MAX];
+	const char		*vals[MSG_F__MAX], *errs[MSG_F__MAX], *back;
 	enum db_rc		 rc;
-	int			 i, k, ok = 0;
+	int			 f;
 
-	if (admin_session_require(a, &s) == -1)
-		return;
-	if (admin_form(a, &f) == -1 || admin_csrf_check(a, &s, &f) == -1)
-		return;
-	back = query_get(&f, "back");
-	for (i = 0; i < SEND__MAX; i++) {
-		vals[i] = query_get(&f, send_names[i]);
-		tl[i] = 0;
-		tv[i] = NULL;
-		if (vals[i] != NULL && i == SEND_CONTENT)
-			tv[i] = vals[i] = send_crlf(a->req->arena, vals[i],
-			    &tl[i]);
-		else if (vals[i] != NULL && *vals[i] != '\0') {
-			tv[i] = vals[i];
-			tl[i] = strlen(vals[i]);
+	back = query_get(&a->form, "back");
+	for (f = 0; f < MSG_F__MAX; f++) {
+		vals[f] = query_get(&a->form, message_fields[f]);
+		raw.v[f] = NULL;
+		raw.len[f] = 0;
+		if (vals[f] != NULL && f == MSG_F_CONTENT)
+			raw.v[f] = vals[f] = send_crlf(a->req->arena, vals[f],
+			    &raw.len[f]);
+		else if (vals[f] != NULL && *vals[f] != '\0') {
+			raw.v[f] = vals[f];
+			raw.len[f] = strlen(vals[f]);
 		}
 	}
-	/* The API's checks; each field found wrong is noted and stood in
-	 * for, so that every wrong field gets its message. */
-	for (k = 0; k <= SEND__MAX; k++) {
-		if (model_message_check(tv[SEND_SENDER], tl[SEND_SENDER],
-		    tv[SEND_RECEIVER], tl[SEND_RECEIVER], tv[SEND_CONTENT],
-		    tl[SEND_CONTENT], a->cfg->business_number, &in,
-		    &err) == 0) {
-			ok = k == 0;
-			break;
-		}
-		for (i = 0; i < SEND__MAX; i++)
-			if (strcmp(err.field, send_names[i]) == 0)
-				break;
-		if (i == SEND__MAX || errs[i] != NULL)
-			break;
-		errs[i] = err.message;
-		tv[i] = send_standins[i];
-		tl[i] = strlen(send_standins[i]);
-	}
-	if (!ok) {
-		send_render(a, &s, 422, vals, errs, back);
+	/* Every wrong field gets its message at once. */
+	if (model_message_validate(&raw, a->cfg->business_number, &in,
+	    errs) > 0) {
+		send_render(a, 422, vals, errs, back);
 		return;
 	}
 	if ((rc = model_message_send(a->db, &in, &res)) != DB_OK) {
-		admin_db_error(a, rc);
+		app_db_error(a, rc);
 		return;
 	}
 	model_message_fill(&m, res, 0);
@@ -562,8 +511,8 @@ page_messages_send(struct app *a)
 		    in.receiver + 1);
 	else
 		buf_printf(&loc, "/admin/messages/%lld?sent=1", m.id);
-	log_kv(LOG_INFO, "admin send", "user", s.username, "#message_id",
-	    PQgetvalue(res, 0, MSG_COL_ID), NULL);
+	log_kv(LOG_INFO, "admin send", "user", a->sess->username,
+	    "#message_id", PQgetvalue(res, 0, MSG_COL_ID), NULL);
 	admin_redirect(a, loc.data);
 	buf_cleanup(&loc);
 	db_res_free(res);
@@ -618,7 +567,6 @@ show_customer(const struct message *m, char *digits)
 void
 page_messages_show(struct app *a)
 {
-	struct admin_session	 s;
 	struct admin_page	 pg;
 	struct html		*h = &pg.h;
 	struct message		 m;
@@ -628,13 +576,11 @@ page_messages_show(struct app *a)
 	char			 title[48], digits[VALID_PHONE_MAX], url[64];
 	enum db_rc		 rc;
 
-	if (admin_session_require(a, &s) == -1)
-		return;
 	p[0] = a->args[0];
 	if ((rc = db_exec(a->db, STMT_MSG_GET, 1, p, &res)) != DB_OK ||
 	    (PQntuples(res) == 1 &&
 	    (rc = db_exec(a->db, STMT_MSG_EVENTS, 1, p, &ev)) != DB_OK)) {
-		admin_db_error(a, rc);
+		app_db_error(a, rc);
 		goto out;
 	}
 	if (PQntuples(res) != 1) {
@@ -644,7 +590,7 @@ page_messages_show(struct app *a)
 	model_message_fill(&m, res, 0);
 	query_parse(a->req->arena, a->req->query, &q);
 	snprintf(title, sizeof(title), "Message #%lld", m.id);
-	admin_page_begin(&pg, a, &s, title, ADMIN_NAV_MESSAGES);
+	admin_page_begin(&pg, a, title, ADMIN_NAV_MESSAGES);
 	html_open(h, "div");
 	html_attr(h, "class", "page-head");
 	html_open(h, "h1");
@@ -737,27 +683,21 @@ out:
 void
 page_messages_retry(struct app *a)
 {
-	struct admin_session	 s;
-	struct query		 f;
 	PGresult		*res = NULL;
 	const char		*p[2];
 	char			 loc[64];
 	enum db_rc		 rc;
 
-	if (admin_session_require(a, &s) == -1)
-		return;
-	if (admin_form(a, &f) == -1 || admin_csrf_check(a, &s, &f) == -1)
-		return;
 	p[0] = a->args[0];
-	p[1] = s.username;
+	p[1] = a->sess->username;
 	if ((rc = db_exec(a->db, STMT_MSG_RETRY, 2, p, &res)) != DB_OK) {
-		admin_db_error(a, rc);
+		app_db_error(a, rc);
 		return;
 	}
 	if (PQntuples(res) == 0) {
 		db_res_free(res);
 		if ((rc = db_exec(a->db, STMT_MSG_GET, 1, p, &res)) != DB_OK) {
-			admin_db_error(a, rc);
+			app_db_error(a, rc);
 			return;
 		}
 		if (PQntuples(res) == 0)
@@ -771,7 +711,7 @@ page_messages_retry(struct app *a)
 		return;
 	}
 	db_res_free(res);
-	log_kv(LOG_INFO, "admin retry", "user", s.username, "#message_id",
+	log_kv(LOG_INFO, "admin retry", "user", a->sess->username, "#message_id",
 	    a->args[0], NULL);
 	snprintf(loc, sizeof(loc), "/admin/messages/%s?retried=1",
 	    a->args[0]);

@@ -1,6 +1,7 @@
 #include <string.h>
 
 #include "admin.h"
+#include "auth.h"
 #include "api_messages.h"
 #include "ops.h"
 #include "page_conversations.h"
@@ -11,37 +12,47 @@
 #include "webhook.h"
 
 const struct route_def routes[ROUTE__MAX] = {
-	[ROUTE_HEALTHZ] = { "GET", "/healthz", ops_healthz },
-	[ROUTE_READYZ] = { "GET", "/readyz", ops_readyz },
-	[ROUTE_METRICS] = { "GET", "/metrics", ops_metrics },
-	[ROUTE_OPENAPI] = { "GET", "/api/openapi.yaml", ops_openapi },
+	[ROUTE_HEALTHZ] = { "GET", "/healthz", 0, ops_healthz },
+	[ROUTE_READYZ] = { "GET", "/readyz", ROUTE_DB, ops_readyz },
+	/* Answers wadesk_database_up 0 itself when the database is down. */
+	[ROUTE_METRICS] = { "GET", "/metrics", 0, ops_metrics },
+	[ROUTE_OPENAPI] = { "GET", "/api/openapi.yaml", 0, ops_openapi },
+	/* The one exception: see ROUTE_KEY_HASH. */
 	[ROUTE_SEND_MESSAGE] = { "POST", "/api/send-message",
-	    api_send_message },
-	[ROUTE_MESSAGES] = { "GET", "/api/messages", api_messages_list },
-	[ROUTE_MESSAGE] = { "GET", "/api/messages/{id}", api_message_get },
-	[ROUTE_WEBHOOK_VERIFY] = { "GET", "/api/webhook", webhook_verify },
-	[ROUTE_WEBHOOK] = { "POST", "/api/webhook", webhook_receive },
-	[ROUTE_ADMIN_DASHBOARD] = { "GET", "/admin", page_dashboard },
-	[ROUTE_ADMIN_LOGIN_FORM] = { "GET", "/admin/login", page_login_form },
-	[ROUTE_ADMIN_LOGIN] = { "POST", "/admin/login", page_login_submit },
-	[ROUTE_ADMIN_LOGOUT] = { "POST", "/admin/logout", page_logout },
-	[ROUTE_ADMIN_MESSAGES] = { "GET", "/admin/messages",
+	    ROUTE_DB | ROUTE_KEY_HASH, api_send_message },
+	[ROUTE_MESSAGES] = { "GET", "/api/messages", ROUTES_API,
+	    api_messages_list },
+	[ROUTE_MESSAGE] = { "GET", "/api/messages/{id}", ROUTES_API,
+	    api_message_get },
+	/* WhatsApp's subscription check: the verify token is its credential. */
+	[ROUTE_WEBHOOK_VERIFY] = { "GET", "/api/webhook", 0, webhook_verify },
+	[ROUTE_WEBHOOK] = { "POST", "/api/webhook",
+	    ROUTE_SIGNED | ROUTE_DB | ROUTE_JSON, webhook_receive },
+	[ROUTE_ADMIN_DASHBOARD] = { "GET", "/admin", ROUTES_PAGE,
+	    page_dashboard },
+	[ROUTE_ADMIN_LOGIN_FORM] = { "GET", "/admin/login", ROUTE_SESSION_OPT,
+	    page_login_form },
+	[ROUTE_ADMIN_LOGIN] = { "POST", "/admin/login",
+	    ROUTE_DB | ROUTE_FORM | ROUTE_LOGIN_CSRF, page_login_submit },
+	[ROUTE_ADMIN_LOGOUT] = { "POST", "/admin/logout", ROUTES_FORM,
+	    page_logout },
+	[ROUTE_ADMIN_MESSAGES] = { "GET", "/admin/messages", ROUTES_PAGE,
 	    page_messages_list },
 	[ROUTE_ADMIN_MESSAGE_NEW] = { "GET", "/admin/messages/new",
-	    page_messages_new },
+	    ROUTES_PAGE, page_messages_new },
 	[ROUTE_ADMIN_MESSAGE_SEND] = { "POST", "/admin/messages/new",
-	    page_messages_send },
-	[ROUTE_ADMIN_MESSAGE] = { "GET", "/admin/messages/{id}",
+	    ROUTES_FORM, page_messages_send },
+	[ROUTE_ADMIN_MESSAGE] = { "GET", "/admin/messages/{id}", ROUTES_PAGE,
 	    page_messages_show },
 	[ROUTE_ADMIN_MESSAGE_RETRY] = { "POST", "/admin/messages/{id}/retry",
-	    page_messages_retry },
+	    ROUTES_FORM, page_messages_retry },
 	[ROUTE_ADMIN_CONVERSATIONS] = { "GET", "/admin/conversations",
-	    page_conversations_list },
+	    ROUTES_PAGE, page_conversations_list },
 	[ROUTE_ADMIN_CONVERSATION] = { "GET", "/admin/conversations/{id}",
-	    page_conversations_show },
+	    ROUTES_PAGE, page_conversations_show },
 };
 
-#define ROUTE_ID_MAX	18
+static int	routes_prepare(struct app *, unsigned);
 
 int
 routes_match(const char *pattern, const char *path, struct arena *arena,
@@ -56,7 +67,7 @@ routes_match(const char *pattern, const char *path, struct arena *arena,
 			while (*s >= '0' && *s <= '9')
 				s++;
 			n = (size_t)(s - seg);
-			if (n == 0 || n > ROUTE_ID_MAX || seg[0] == '0' ||
+			if (n == 0 || n > APP_ID_DIGITS || seg[0] == '0' ||
 			    nargs == APP_MAX_ARGS)
 				return 0;
 			args[nargs++] = arena_strndup(arena, seg, n);
@@ -74,6 +85,45 @@ routes_match(const char *pattern, const char *path, struct arena *arena,
 	return *s == '\0';
 }
 
+/*
+ * The policy steps of a route, in the order routes.h gives; 0 when the
+ * handler may run, -1 after answering.
+ */
+static int
+routes_prepare(struct app *a, unsigned flags)
+{
+	/* 1. What the request alone proves or disproves. */
+	if ((flags & (ROUTE_APIKEY | ROUTE_KEY_HASH)) &&
+	    auth_key_hash(a, a->key_hash) == -1)
+		return -1;
+	if ((flags & ROUTE_SIGNED) && webhook_signed(a) == -1)
+		return -1;
+	/* Connects only when there is a session cookie to look up. */
+	if ((flags & ROUTE_SESSION) && admin_session_require(a) == -1)
+		return -1;
+	if ((flags & ROUTE_SESSION_OPT) && admin_session_find(a) == -1)
+		return -1;
+	/* 2. The database. */
+	if ((flags & ROUTE_DB) && db_ensure(a->db) != DB_OK) {
+		app_fail(a, APP_FAIL_DB_UNAVAILABLE, NULL);
+		return -1;
+	}
+	/* 3. What the database knows. */
+	if ((flags & ROUTE_APIKEY) && auth_key_lookup(a, a->key_hash) == -1)
+		return -1;
+	/* 4. The body. */
+	if ((flags & ROUTE_JSON) && app_parse_json(a, &a->json) == -1)
+		return -1;
+	if ((flags & ROUTE_FORM) && admin_form(a) == -1)
+		return -1;
+	/* 5. The form's token. */
+	if ((flags & ROUTE_CSRF) && admin_csrf_check(a) == -1)
+		return -1;
+	if ((flags & ROUTE_LOGIN_CSRF) && admin_login_csrf_check(a) == -1)
+		return -1;
+	return 0;
+}
+
 void
 routes_dispatch(struct app *a)
 {
@@ -84,6 +134,7 @@ routes_dispatch(struct app *a)
 
 	allow[0] = '\0';
 	a->route_id = ROUTE__MAX;
+	a->html = admin_is_path(a->req->path);
 	/* HEAD is answered like GET; nginx drops the body. */
 	if (strcmp(method, "HEAD") == 0)
 		method = "GET";
@@ -94,7 +145,10 @@ routes_dispatch(struct app *a)
 		if (strcmp(routes[i].method, method) == 0) {
 			a->route = routes[i].pattern;
 			a->route_id = (int)i;
-			routes[i].handler(a);
+			if (routes_prepare(a, routes[i].flags) == 0)
+				routes[i].handler(a);
+			json_object_put(a->json);
+			a->json = NULL;
 			return;
 		}
 		if (strstr(allow, routes[i].method) == NULL) {
@@ -112,17 +166,9 @@ routes_dispatch(struct app *a)
 	}
 	if (path_known) {
 		req_header(a->req, "Allow", allow);
-		if (admin_is_path(a->req->path))
-			admin_error(a, 405, "Method not allowed",
-			    "This page cannot be used that way.");
-		else
-			req_error(a->req, 405, "method_not_allowed",
-			    "this method is not allowed here", NULL);
+		app_fail(a, APP_FAIL_METHOD, NULL);
 		return;
 	}
 	a->route = "-";
-	if (admin_is_path(a->req->path))
-		admin_error(a, 404, "Not found", "There is no such page.");
-	else
-		req_error(a->req, 404, "not_found", "no such route", NULL);
+	app_fail(a, APP_FAIL_NOT_FOUND, NULL);
 }

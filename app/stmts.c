@@ -27,6 +27,9 @@
 
 const char *const stmts_sql[STMT__MAX] = {
 	[STMT_READY] = "SELECT 1",
+	/* statement_timeout $1 until the end of this transaction. */
+	[STMT_LOCAL_TIMEOUT] =
+	    "SELECT set_config('statement_timeout', $1, true)",
 
 	[STMT_APIKEY_AUTH] =
 	    "SELECT id FROM api_keys "
@@ -266,32 +269,41 @@ const char *const stmts_sql[STMT__MAX] = {
 	    " count(*)::text FROM pending_statuses",
 
 	/*
-	 * Admin login.  THROTTLE: failures of user $1 in the last 5 minutes
-	 * (at most 5 counted) and the seconds until the oldest of them ages
-	 * out.  FAIL records one ($2: client address) and prunes old rows.
+	 * Admin login.  Every attempt is recorded first (ATTEMPT: user $1,
+	 * client address $2, old rows pruned) and then counted (THROTTLE),
+	 * so parallel guesses see each other: the failures of user $1 from
+	 * address $2 and of user $1 from anywhere in the last 5 minutes, and
+	 * the seconds until the oldest of the first ages out.  A refused
+	 * attempt is forgotten (FORGET $1 id); a failed one stays as the
+	 * failure; a successful login deletes it with the new session.
 	 */
 	[STMT_ADMIN_USER_GET] =
 	    "SELECT id, password_hash FROM admin_users WHERE username = $1",
-	[STMT_ADMIN_LOGIN_THROTTLE] =
-	    "WITH f AS (SELECT created_at FROM admin_login_failures"
-	    " WHERE username = $1"
-	    " AND created_at > now() - interval '5 minutes'"
-	    " ORDER BY created_at DESC LIMIT 5) "
-	    "SELECT count(*), greatest(1, ceil(extract(epoch FROM"
-	    " min(created_at) + interval '5 minutes' - now())))::bigint FROM f",
-	[STMT_ADMIN_LOGIN_FAIL] =
+	[STMT_ADMIN_LOGIN_ATTEMPT] =
 	    "WITH d AS (DELETE FROM admin_login_failures"
 	    " WHERE created_at < now() - interval '1 day') "
 	    "INSERT INTO admin_login_failures (username, remote)"
-	    " VALUES ($1, $2)",
+	    " VALUES ($1, $2) RETURNING id",
+	[STMT_ADMIN_LOGIN_THROTTLE] =
+	    "WITH f AS (SELECT remote, created_at FROM admin_login_failures"
+	    " WHERE username = $1"
+	    " AND created_at > now() - interval '5 minutes') "
+	    "SELECT count(*) FILTER (WHERE remote = $2), count(*),"
+	    " greatest(1, ceil(extract(epoch FROM coalesce(min(created_at)"
+	    " FILTER (WHERE remote = $2), min(created_at))"
+	    " + interval '5 minutes' - now())))::bigint FROM f",
+	[STMT_ADMIN_LOGIN_FORGET] =
+	    "DELETE FROM admin_login_failures WHERE id = $1",
 	/*
 	 * A new session ($1 token hash, $2 user id, $3 CSRF token, lifetime
 	 * $6 seconds); the session the browser presented before ($4 hash or
-	 * NULL) is deleted, and user $5's failures are forgotten.
+	 * NULL) is deleted, and the failures of user $5 from address $7 are
+	 * forgotten (those from elsewhere still count).
 	 */
 	[STMT_ADMIN_SESSION_NEW] =
 	    "WITH d AS (DELETE FROM admin_sessions WHERE token_hash = $4),"
-	    " f AS (DELETE FROM admin_login_failures WHERE username = $5) "
+	    " f AS (DELETE FROM admin_login_failures WHERE username = $5"
+	    " AND remote = $7) "
 	    "INSERT INTO admin_sessions (token_hash, user_id, csrf_token,"
 	    " expires_at) VALUES ($1, $2, $3,"
 	    " now() + make_interval(secs => $6::bigint))",
@@ -318,8 +330,8 @@ const char *const stmts_sql[STMT__MAX] = {
 	    " WHERE m.status = s.status LIMIT $1::bigint) c),"
 	    " coalesce((SELECT round(e.f * t.n)::bigint FROM e, t"
 	    " WHERE e.v = s.status), 0) "
-	    "FROM unnest(ARRAY['queued', 'sent', 'delivered', 'read', 'failed',"
-	    " 'received']) WITH ORDINALITY AS s(status, n) ORDER BY s.n",
+	    "FROM unnest($2::text[]) WITH ORDINALITY AS s(status, n)"
+	    " ORDER BY s.n",
 	/*
 	 * The last 24 hours (UTC), oldest first, one row per hour even when
 	 * empty: hour of day, inbound, outbound, failed.  Hours that ended
@@ -450,6 +462,7 @@ const char *const stmts_sql[STMT__MAX] = {
  */
 const unsigned char stmts_generic[STMT__MAX] = {
 	[STMT_READY] = 1,
+	[STMT_LOCAL_TIMEOUT] = 1,
 	[STMT_APIKEY_AUTH] = 1,
 	[STMT_MSG_SEND] = 1,
 	[STMT_MSG_SEND_KEYED] = 1,

@@ -2,7 +2,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "auth.h"
 #include "buf.h"
 #include "log.h"
 #include "crypto.h"
@@ -65,37 +64,31 @@ webhook_verify(struct app *a)
 	    strlen(challenge));
 }
 
+int
+webhook_signed(struct app *a)
+{
+	if (app_read_body(a) == -1)
+		return -1;
+	if (crypto_sig_check(req_param(a->req, "HTTP_X_HUB_SIGNATURE_256"),
+	    a->cfg->app_secret, a->req->body, a->req->body_len) == -1) {
+		app_fail(a, APP_FAIL_BAD_SIGNATURE, NULL);
+		return -1;
+	}
+	return 0;
+}
+
 void
 webhook_receive(struct app *a)
 {
-	struct json_object	*root = NULL;
-	const char		*sig;
-
-	if (app_read_body(a) == -1)
-		return;
-	sig = req_param(a->req, "HTTP_X_HUB_SIGNATURE_256");
-	if (crypto_sig_check(sig, a->cfg->app_secret, a->req->body,
-	    a->req->body_len) == -1) {
-		req_error(a->req, 401, "unauthorized", "X-Hub-Signature-256 is "
-		    "missing or does not match the body", NULL);
-		return;
-	}
-	if (app_parse_json(a, &root) == -1)
-		return;
-	if (json_object_object_get_ex(root, "object", NULL) ||
-	    json_object_object_get_ex(root, "entry", NULL)) {
-		webhook_cloud(a, root);
-		goto out;
-	}
-	if (!json_object_object_get_ex(root, "sender", NULL) &&
-	    !json_object_object_get_ex(root, "content", NULL)) {
+	if (json_object_object_get_ex(a->json, "object", NULL) ||
+	    json_object_object_get_ex(a->json, "entry", NULL))
+		webhook_cloud(a, a->json);
+	else if (!json_object_object_get_ex(a->json, "sender", NULL) &&
+	    !json_object_object_get_ex(a->json, "content", NULL))
 		req_error(a->req, 422, "validation_failed", "unknown payload "
 		    "shape: expected {\"sender\", \"content\"}", NULL);
-		goto out;
-	}
-	webhook_simple(a, root);
-out:
-	json_object_put(root);
+	else
+		webhook_simple(a, a->json);
 }
 
 /* The seed's shape: {"sender", "content", optional "id"}. */
@@ -114,8 +107,8 @@ webhook_simple(struct app *a, struct json_object *root)
 
 	if (jsonb_get_str(root, "sender", &sender, &slen) != JSONB_GET_OK ||
 	    valid_phone(sender, slen, from) == -1) {
-		req_error(a->req, 422, "validation_failed", "sender must be a "
-		    "phone number: optional +, then 7-15 digits", "sender");
+		req_error(a->req, 422, "validation_failed",
+		    "sender must be " MESSAGE_PHONE_RULE, "sender");
 		return;
 	}
 	if ((g = jsonb_get_str(root, "content", &content, &clen)) !=
@@ -137,10 +130,8 @@ webhook_simple(struct app *a, struct json_object *root)
 		    "non-empty string of at most 256 characters", "id");
 		return;
 	}
-	if (auth_db_ready(a) == -1)
-		return;
 	p[0] = from;
-	p[1] = a->cfg->business_number[0] ? a->cfg->business_number : "Me";
+	p[1] = app_business_number(a);
 	p[2] = content;
 	p[3] = g == JSONB_GET_OK ? id : NULL;
 	p[4] = NULL;
@@ -436,8 +427,7 @@ webhook_cloud_value(struct app *a, struct json_object *value,
 	if (disp != NULL && valid_phone(disp, strlen(disp), receiver) == 0)
 		recv = receiver;
 	else
-		recv = a->cfg->business_number[0] ?
-		    a->cfg->business_number : "Me";
+		recv = app_business_number(a);
 	if (jsonb_get_type(value, "contacts", json_type_array, &contacts) !=
 	    JSONB_GET_OK)
 		contacts = NULL;
@@ -520,8 +510,6 @@ webhook_cloud(struct app *a, struct json_object *root)
 		    "entry must be an array", "entry");
 		return;
 	}
-	if (auth_db_ready(a) == -1)
-		return;
 	for (tries = 0; tries < WEBHOOK_DB_TRIES; tries++)
 		if ((rc = webhook_cloud_tx(a, root, &n)) != DB_RETRY)
 			break;

@@ -15,6 +15,10 @@
 #include "app.h"
 
 void	webhook_verify(struct app *);
+/* The route step ROUTE_SIGNED: reads the body and checks its signature;
+ * -1 after answering 413, 400 or 401. */
+int	webhook_signed(struct app *) __attribute__((warn_unused_result));
+/* ROUTE_WEBHOOK's handler: a->json is the signed body. */
 void	webhook_receive(struct app *);
 
 #endif

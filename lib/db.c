@@ -14,6 +14,7 @@ static const char *const db_errs[DB__MAX] = {
 	[DB_UNAVAILABLE] = "database unavailable",
 	[DB_CONFLICT] = "unique violation",
 	[DB_RETRY] = "serialization failure",
+	[DB_TIMEOUT] = "statement timeout",
 	[DB_ERROR] = "database error",
 };
 
@@ -156,6 +157,8 @@ db_sqlstate_rc(const char *state)
 		return DB_CONFLICT;
 	if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)
 		return DB_RETRY;
+	if (strcmp(state, "57014") == 0)
+		return DB_TIMEOUT;
 	/* connection exceptions, shutdown/crash, resources, read-only */
 	if (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0 ||
 	    strncmp(state, "53", 2) == 0 || strcmp(state, "25006") == 0 ||

@@ -1,5 +1,5 @@
 /*
- * db — one libpq connection with every statement prepared.
+ * db — one libpq connection and the enum-indexed statements it runs.
  *
  * The caller owns a struct db: db_init() records the URL and the enum-indexed
  * SQL table (nothing connects yet), db_ensure() connects lazily and notices a connection the server has closed (restart,
@@ -25,6 +25,7 @@ enum db_rc {
 	DB_UNAVAILABLE,		/* server unreachable, read-only, out of space */
 	DB_CONFLICT,		/* unique violation (23505) */
 	DB_RETRY,		/* serialization failure or deadlock */
+	DB_TIMEOUT,		/* statement_timeout (57014) */
 	DB_ERROR,		/* anything else: a bug, logged with detail */
 	DB__MAX
 };
@@ -55,7 +56,12 @@ void		db_init(struct db *, const char *, const char *,
 void		db_cleanup(struct db *);
 /* Connected, prepared and idle: DB_OK, else DB_UNAVAILABLE. */
 enum db_rc	db_ensure(struct db *) __attribute__((warn_unused_result));
-/* Runs statement stmt with NUL-terminated text parameters. */
+/*
+ * Runs statement stmt with NUL-terminated text parameters: prepared on
+ * first use when the table flags it generic (or when generic is NULL),
+ * else planned on every call.  Without a connection (db_ensure() not called
+ * or failed) it returns DB_UNAVAILABLE.
+ */
 enum db_rc	db_exec(struct db *, int, int, const char *const *,
 		    PGresult **) __attribute__((warn_unused_result));
 /* Runs constant SQL text (no parameters): BEGIN, COMMIT, migrations. */
@@ -66,7 +72,7 @@ enum db_rc	db_commit(struct db *) __attribute__((warn_unused_result));
 void		db_rollback(struct db *);
 void		db_res_free(PGresult *);
 const char	*db_strerror(enum db_rc);
-/* Maps a SQLSTATE to a result code (exposed for tests). */
+/* Maps a SQLSTATE to a result code. */
 enum db_rc	db_sqlstate_rc(const char *);
 /* A column as a string; NULL for SQL NULL. */
 const char	*db_get(const PGresult *, int, int);

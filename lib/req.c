@@ -79,13 +79,13 @@ req_read_body(struct req *r, size_t max)
 }
 
 int
-req_is_json(const struct req *r)
+req_content_type_is(const struct req *r, const char *type)
 {
 	const char	*ct;
-	size_t		 n = sizeof("application/json") - 1;
+	size_t		 n = strlen(type);
 
 	ct = req_param(r, "CONTENT_TYPE");
-	if (ct == NULL || strncasecmp(ct, "application/json", n) != 0)
+	if (ct == NULL || strncasecmp(ct, type, n) != 0)
 		return 0;
 	return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
 }

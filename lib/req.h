@@ -48,8 +48,11 @@ const char	*req_param(const struct req *, const char *);
 /* Reads the body, at most max bytes, into r->body. */
 enum req_body	 req_read_body(struct req *, size_t)
 		    __attribute__((warn_unused_result));
-/* 1 when Content-Type is application/json (parameters allowed). */
-int		 req_is_json(const struct req *);
+/*
+ * 1 when the media type of Content-Type is type (compared without case;
+ * parameters such as "; charset=utf-8" allowed).
+ */
+int		 req_content_type_is(const struct req *, const char *);
 /* Adds a response header; values with CR or LF are dropped. */
 void		 req_header(struct req *, const char *, const char *);
 void		 req_send(struct req *, int, const char *, const char *, size_t);

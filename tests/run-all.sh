@@ -47,6 +47,11 @@ printf '%s\n' "$out" | grep -aE 'FAILED|ERROR|SKIPPED|run-unit:' | head -40
 printf '%s\n' "$out" | tail -1
 count unit "$(printf '%s\n' "$out" | tail -1)" $rc
 
+echo "== static checks"
+out=$(sh tests/check-sql.sh 2>&1); rc=$?
+printf '%s\n' "$out"
+count static "$(printf '%s\n' "$out" | tail -1)" $rc
+
 echo "== integration tests (nginx -> FastCGI -> PostgreSQL)"
 out=$(WADESK_ENV_FILE="$var/dev.env" $py -m pytest tests/integ -q \
     --tb=short -p no:cacheprovider 2>&1); rc=$?

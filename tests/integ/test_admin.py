@@ -182,10 +182,22 @@ def test_secure_cookie_when_nginx_says_https(env, scheme):
                 CONTENT_LENGTH=str(len(form)))
     status, headers, _ = fcgi(sock, post, form)
     assert status == 303, headers
+    # Over HTTPS: Secure, and the __Host- prefix (Path=/, no Domain), so
+    # no other host and no plain-HTTP page can plant or overwrite it.
     session = [v for k, v in headers if k == "Set-Cookie" and
-               v.startswith("wadesk_session=")]
+               v.startswith("__Host-wadesk_session=")]
     assert len(session) == 1 and "; Secure" in session[0], headers
+    assert "; Path=/;" in session[0] and "Domain" not in session[0]
     assert "HttpOnly" in session[0] and "SameSite=Lax" in session[0]
+    # The session works under that name over HTTPS, not under the old one.
+    cookie = session[0].split(";", 1)[0]
+    page = dict(base, HTTP_COOKIE=cookie, DOCUMENT_URI="/admin/")
+    status, _, _ = fcgi(sock, page)
+    assert status == 200
+    page = dict(base, HTTP_COOKIE=cookie.replace("__Host-", ""),
+                DOCUMENT_URI="/admin/")
+    status, _, _ = fcgi(sock, page)
+    assert status == 303
 
 
 def test_forwarded_proto_header_does_not_make_cookies_secure(env, guest):

@@ -54,8 +54,9 @@ DESIGN_ERROR_CODES = {
     "database_unavailable",
 }
 
+# { "METHOD", "/pattern", flags, handler }: the flags may span lines.
 ROUTE_RE = re.compile(
-    r'\{\s*"([A-Z]+)"\s*,\s*"(/[^"]*)"\s*,\s*([A-Za-z_]\w*)\s*\}')
+    r'\{\s*"([A-Z]+)"\s*,\s*"(/[^"]*)"\s*,[^{}]*?,\s*([A-Za-z_]\w*)\s*\}')
 
 
 # ------------------------------------------------------------ the validator
