@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,35 +52,68 @@ serve_now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* A unix socket path (anything with a '/') or host:port. */
+/*
+ * A unix socket path (anything with a '/') or host:port.  A unix socket is
+ * created without permissions for others (umask) and then given
+ * WADESK_SOCKET_GROUP (nginx's group, when set) and WADESK_SOCKET_MODE
+ * (default 0660): only its owner and that group may connect.  Over TCP,
+ * libfcgi accepts connections only from the addresses listed in
+ * FCGI_WEB_SERVER_ADDRS when that is set (see README "Scaling out").
+ */
 static int
 serve_listen(const char *where)
 {
-	struct stat	st;
-	mode_t		mode;
-	const char	*m;
-	int		fd;
+	struct stat	 st;
+	struct group	*gr;
+	mode_t		 mode, old;
+	const char	*m, *g;
+	char		*end;
+	int		 fd, unix_socket;
 
-	if (strchr(where, '/') != NULL && stat(where, &st) == 0 &&
-	    S_ISSOCK(st.st_mode) && unlink(where) == -1) {
+	unix_socket = strchr(where, '/') != NULL;
+	m = getenv("WADESK_SOCKET_MODE");
+	mode = (mode_t)strtol(m && *m ? m : "0660", &end, 8);
+	if (*end != '\0' || (mode & ~(mode_t)0777) != 0 ||
+	    (mode & S_IWOTH) != 0) {
+		log_kv(LOG_FATAL, "WADESK_SOCKET_MODE must be an octal mode "
+		    "that others cannot write, e.g. 0660", NULL);
+		return -1;
+	}
+	if (unix_socket && stat(where, &st) == 0 && S_ISSOCK(st.st_mode) &&
+	    unlink(where) == -1) {
 		log_kv(LOG_FATAL, "cannot remove old socket", "path", where,
 		    "cause", strerror(errno), NULL);
 		return -1;
 	}
-	if ((fd = FCGX_OpenSocket(where, SERVE_BACKLOG)) < 0) {
+	old = umask(S_IXUSR | S_IXGRP | S_IRWXO);
+	fd = FCGX_OpenSocket(where, SERVE_BACKLOG);
+	umask(old);
+	if (fd < 0) {
 		log_kv(LOG_FATAL, "cannot open FastCGI socket", "socket", where,
 		    "cause", strerror(errno), NULL);
 		return -1;
 	}
-	if (strchr(where, '/') != NULL) {
-		m = getenv("WADESK_SOCKET_MODE");
-		mode = (mode_t)strtol(m && *m ? m : "0660", NULL, 8);
-		if (chmod(where, mode) == -1) {
-			log_kv(LOG_FATAL, "cannot chmod socket", "path", where,
-			    "cause", strerror(errno), NULL);
+	if (!unix_socket)
+		return fd;
+	if ((g = getenv("WADESK_SOCKET_GROUP")) != NULL && *g != '\0') {
+		if ((gr = getgrnam(g)) == NULL) {
+			log_kv(LOG_FATAL, "WADESK_SOCKET_GROUP: no such group",
+			    "group", g, NULL);
 			close(fd);
 			return -1;
 		}
+		if (chown(where, (uid_t)-1, gr->gr_gid) == -1) {
+			log_kv(LOG_FATAL, "cannot give the socket its group",
+			    "path", where, "cause", strerror(errno), NULL);
+			close(fd);
+			return -1;
+		}
+	}
+	if (chmod(where, mode) == -1) {
+		log_kv(LOG_FATAL, "cannot chmod socket", "path", where,
+		    "cause", strerror(errno), NULL);
+		close(fd);
+		return -1;
 	}
 	return fd;
 }

@@ -1,7 +1,10 @@
 """API keys, webhook signatures, and content that looks like code."""
 
 import base64
+import os
+import stat
 
+import psycopg2
 import pytest
 import requests
 
@@ -294,3 +297,34 @@ def test_injection_in_other_parameters_is_400(api):
                           ({"limit": "1 UNION SELECT 1"}, "limit")]:
         assert_error(api.get("/api/messages/", params=params), 400,
                      "invalid_parameter", field)
+
+
+# ------------------------------------------------- the local stack's doors
+
+def test_fastcgi_socket_is_not_open_to_every_local_user(env):
+    """Anyone who can connect to the FastCGI socket can forge REMOTE_ADDR,
+    HTTPS and every other parameter nginx sets: only its owner and nginx's
+    group may."""
+    sock = env.get("WADESK_SOCKET", "")
+    if not sock.startswith("/"):
+        pytest.skip("the stack's FastCGI socket is not a unix socket")
+    st = os.stat(sock)
+    assert stat.S_ISSOCK(st.st_mode)
+    assert st.st_mode & 0o007 == 0, oct(st.st_mode)
+    # The folder it is in is closed to others, too.
+    assert os.stat(os.path.dirname(sock)).st_mode & 0o007 == 0
+
+
+@pytest.mark.parametrize("user", ["postgres", "wadesk"])
+def test_database_over_tcp_needs_the_password(env, user):
+    with pytest.raises(psycopg2.OperationalError) as e:
+        psycopg2.connect(host="127.0.0.1", port=env["WADESK_PG_PORT"],
+                         user=user, dbname="postgres", connect_timeout=5)
+    assert "password" in str(e.value)
+    with pytest.raises(psycopg2.OperationalError):
+        psycopg2.connect(host="127.0.0.1", port=env["WADESK_PG_PORT"],
+                         user=user, password="wrong-" + unique_token(),
+                         dbname="postgres", connect_timeout=5)
+    # The URL the stack wrote (with its generated password) works.
+    conn = psycopg2.connect(env["WADESK_DATABASE_URL"], connect_timeout=5)
+    conn.close()
