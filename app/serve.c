@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,6 +26,7 @@
 #define SERVE_BACKOFF_MAX_MS	5000
 #define SERVE_YOUNG_MS		1000	/* dying younger counts as a crash */
 #define SERVE_STOP_TIMEOUT_S	30
+#define SERVE_IO_TIMEOUT_S	30	/* nginx's fastcgi_read_timeout */
 
 struct slot {
 	pid_t		pid;
@@ -39,6 +42,7 @@ static int		serve_listen(const char *);
 static pid_t		serve_spawn(const char *, int);
 static void		serve_reap(struct slot *, long, int);
 static void		worker_on_signal(int);
+static void		worker_timeouts(int);
 static void		worker_finish(FCGX_Request *);
 static void		worker_handle(FCGX_Request *, struct arena *,
 			    struct db *, const struct settings *);
@@ -339,6 +343,27 @@ worker_handle(FCGX_Request *fr, struct arena *arena, struct db *db,
 }
 
 /*
+ * Bounds the time a worker can spend on one read or write of the accepted
+ * FastCGI connection.  nginx takes answers whole (see nginx.conf.in), but a
+ * peer that stops reading or sending must not hold a worker for ever: a
+ * write or read that cannot progress for SERVE_IO_TIMEOUT_S fails, libfcgi
+ * marks the stream broken, and the worker closes it and takes the next
+ * request.
+ */
+static void
+worker_timeouts(int fd)
+{
+	struct timeval	tv;
+
+	tv.tv_sec = SERVE_IO_TIMEOUT_S;
+	tv.tv_usec = 0;
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1)
+		log_kv(LOG_WARN, "cannot set the FastCGI socket's timeouts",
+		    "cause", strerror(errno), NULL);
+}
+
+/*
  * Ends the request.  libfcgi's own close shuts the socket down and then
  * waits for nginx to close its end (so that unread input cannot reset the
  * connection before nginx has read the answer): a round trip through nginx
@@ -398,6 +423,7 @@ serve_worker(const struct settings *s)
 			sleep(1);
 			continue;
 		}
+		worker_timeouts(fr.ipcFd);
 		worker_handle(&fr, &arena, &db, s);
 		worker_finish(&fr);
 		arena_reset(&arena);
