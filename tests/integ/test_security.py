@@ -3,13 +3,14 @@
 import base64
 import os
 import stat
+import subprocess
 
 import psycopg2
 import pytest
 import requests
 
-from integ_support import (assert_error, json_bytes, run_cli, sign,
-                           unique_phone, unique_token)
+from integ_support import (BINARY, assert_error, json_bytes, run_cli,
+                           sign, unique_phone, unique_token)
 
 
 @pytest.fixture(scope="module")
@@ -328,3 +329,13 @@ def test_database_over_tcp_needs_the_password(env, user):
     # The URL the stack wrote (with its generated password) works.
     conn = psycopg2.connect(env["WADESK_DATABASE_URL"], connect_timeout=5)
     conn.close()
+
+
+def test_binary_has_full_relro():
+    """Linked with -z relro -z now: the GOT is read-only once running."""
+    dyn = subprocess.run(["readelf", "-dW", str(BINARY)],
+                         capture_output=True, text=True, check=True).stdout
+    seg = subprocess.run(["readelf", "-lW", str(BINARY)],
+                         capture_output=True, text=True, check=True).stdout
+    assert "GNU_RELRO" in seg
+    assert "BIND_NOW" in dyn or "Flags: NOW" in dyn, dyn
