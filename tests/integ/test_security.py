@@ -2,6 +2,7 @@
 
 import base64
 import os
+import re
 import stat
 import subprocess
 
@@ -9,8 +10,8 @@ import psycopg2
 import pytest
 import requests
 
-from integ_support import (BINARY, assert_error, json_bytes, run_cli,
-                           sign, unique_phone, unique_token)
+from integ_support import (BINARY, ROOT, assert_error, json_bytes,
+                           run_cli, sign, unique_phone, unique_token)
 
 
 @pytest.fixture(scope="module")
@@ -339,3 +340,10 @@ def test_binary_has_full_relro():
                          capture_output=True, text=True, check=True).stdout
     assert "GNU_RELRO" in seg
     assert "BIND_NOW" in dyn or "Flags: NOW" in dyn, dyn
+
+
+def test_nginx_never_passes_a_proxy_header_on():
+    """httpoxy: a client's "Proxy:" header would become HTTP_PROXY, which
+    HTTP client libraries take as their proxy.  nginx sets it empty."""
+    params = (ROOT / "nginx" / "fastcgi_params").read_text()
+    assert re.search(r'^fastcgi_param\s+HTTP_PROXY\s+""\s*;', params, re.M)
