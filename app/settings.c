@@ -127,13 +127,15 @@ settings_secrets(const struct settings *s, struct cfg_err *err)
 	if (settings_placeholder(s->app_secret)) {
 		snprintf(err->msg, sizeof(err->msg), "WADESK_APP_SECRET is a "
 		    "published placeholder: set a random secret of at least "
-		    "%d bytes (e.g. openssl rand -hex 32)", SETTINGS_SECRET_MIN);
+		    "%d bytes (e.g. openssl rand -hex 32)",
+		    SETTINGS_SECRET_MIN);
 		return -1;
 	}
 	if (s->app_secret != NULL &&
 	    strlen(s->app_secret) < SETTINGS_SECRET_MIN) {
-		snprintf(err->msg, sizeof(err->msg), "WADESK_APP_SECRET must be "
-		    "at least %d bytes (e.g. openssl rand -hex 32)",
+		snprintf(err->msg, sizeof(err->msg),
+		    "WADESK_APP_SECRET must be at least %d bytes "
+		    "(e.g. openssl rand -hex 32)",
 		    SETTINGS_SECRET_MIN);
 		return -1;
 	}
