@@ -16,6 +16,8 @@ CFLAGS_W  = -Wall -Wextra -Werror -Wpedantic -Wshadow -Wstrict-prototypes \
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE $(CFLAGS_W) -fstack-protector-strong \
             -Ilib -Iapp
+# Full RELRO: the GOT is resolved at start and then made read-only.
+LDFLAGS  += -Wl,-z,relro -Wl,-z,now
 ifeq ($(NOOPT),1)
 CFLAGS   += -O0
 else

@@ -158,8 +158,13 @@ cli_user(const struct settings *s, int argc, char **argv)
 		return 1;
 	p[0] = argv[1];
 	p[1] = hash;
-	if (db_exec(&db, STMT_USER_ADD, 2, p, &res) == DB_OK) {
-		fprintf(stderr, "wadesk: user \"%s\" saved\n", argv[1]);
+	/* A new password also ends the user's sessions (one statement). */
+	if (db_exec(&db, STMT_USER_ADD_RESET, 2, p, &res) == DB_OK) {
+		fprintf(stderr, "wadesk: user \"%s\" saved", argv[1]);
+		if (strcmp(PQgetvalue(res, 0, 1), "0") != 0)
+			fprintf(stderr, "; %s session(s) ended",
+			    PQgetvalue(res, 0, 1));
+		fputc('\n', stderr);
 		ret = 0;
 	}
 	db_res_free(res);

@@ -9,6 +9,7 @@
 
 #include "metrics.h"
 #include "routes.h"
+#include "stmts.h"
 
 #define METRICS_CLASSES	5	/* 1xx..5xx */
 #define METRICS_HASH_SLOTS	64
@@ -192,4 +193,59 @@ metrics_render(struct buf *b)
 	    __ATOMIC_RELAXED),
 	    (unsigned long long)__atomic_load_n(&shm->worker_crashes,
 	    __ATOMIC_RELAXED));
+}
+
+int
+metrics_render_db(struct buf *b, struct db *db)
+{
+	PGresult	*res = NULL;
+	const char	*p[1];
+	char		 cap[24];
+	long long	 n, est;
+	int		 i, up;
+
+	snprintf(cap, sizeof(cap), "%d", METRICS_COUNT_CAP);
+	p[0] = cap;
+	up = db_ensure(db) == DB_OK &&
+	    db_exec(db, STMT_METRICS_CAPPED, 1, p, &res) == DB_OK;
+	buf_printf(b, "# HELP wadesk_database_up Whether this worker reached "
+	    "PostgreSQL for this scrape.\n# TYPE wadesk_database_up gauge\n"
+	    "wadesk_database_up %d\n", up);
+	if (!up) {
+		db_res_free(res);
+		return 0;
+	}
+	buf_printf(b, "# HELP wadesk_messages Messages by direction and "
+	    "status: exact up to %d, past that PostgreSQL's estimate.\n"
+	    "# TYPE wadesk_messages gauge\n", METRICS_COUNT_CAP);
+	for (i = 0; i < PQntuples(res); i++) {
+		if (strcmp(PQgetvalue(res, i, 0), "m") != 0)
+			continue;
+		n = strtoll(PQgetvalue(res, i, 3), NULL, 10);
+		if (n >= METRICS_COUNT_CAP) {
+			est = strtoll(PQgetvalue(res, i, 4), NULL, 10);
+			n = est > METRICS_COUNT_CAP ? est : METRICS_COUNT_CAP;
+		}
+		buf_printf(b, "wadesk_messages{direction=\"%s\",status=\"%s\"} "
+		    "%lld\n", PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), n);
+	}
+	buf_puts(b, "# HELP wadesk_messages_estimated 1 when wadesk_messages "
+	    "of that direction and status is an estimate.\n"
+	    "# TYPE wadesk_messages_estimated gauge\n");
+	for (i = 0; i < PQntuples(res); i++) {
+		if (strcmp(PQgetvalue(res, i, 0), "m") != 0)
+			continue;
+		n = strtoll(PQgetvalue(res, i, 3), NULL, 10);
+		buf_printf(b, "wadesk_messages_estimated{direction=\"%s\","
+		    "status=\"%s\"} %d\n", PQgetvalue(res, i, 1),
+		    PQgetvalue(res, i, 2), n >= METRICS_COUNT_CAP);
+	}
+	for (i = 0; i < PQntuples(res); i++) {
+		if (strcmp(PQgetvalue(res, i, 0), "g") != 0)
+			continue;
+		buf_printf(b, "# TYPE %s gauge\n%s %s\n", PQgetvalue(res, i, 1),
+		    PQgetvalue(res, i, 1), PQgetvalue(res, i, 3));
+	}
+	db_res_free(res);
+	return 1;
 }

@@ -11,6 +11,10 @@
 #define WADESK_METRICS_H
 
 #include "buf.h"
+#include "db.h"
+
+/* Database counts at most this high are exact; past it, estimated. */
+#define METRICS_COUNT_CAP	1000
 
 /* Master: creates the segment and exports WADESK_METRICS_FD.  0 or -1. */
 int	metrics_create(void) __attribute__((warn_unused_result));
@@ -29,5 +33,14 @@ int	metrics_hash_enter(int) __attribute__((warn_unused_result));
 void	metrics_hash_leave(void);
 /* Appends the counters in Prometheus text format. */
 void	metrics_render(struct buf *);
+/*
+ * Appends the database figures (wadesk_database_up, messages by direction
+ * and status, outbox depth, parked statuses) in Prometheus text format,
+ * with one query whose cost does not grow with the tables: counts are
+ * exact up to METRICS_COUNT_CAP, past it PostgreSQL's estimate (and
+ * wadesk_messages_estimated says so).  Returns 1 when the database
+ * answered, else 0 (then only wadesk_database_up 0 is written).
+ */
+int	metrics_render_db(struct buf *, struct db *);
 
 #endif

@@ -1,10 +1,13 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,6 +26,7 @@
 #define SERVE_BACKOFF_MAX_MS	5000
 #define SERVE_YOUNG_MS		1000	/* dying younger counts as a crash */
 #define SERVE_STOP_TIMEOUT_S	30
+#define SERVE_IO_TIMEOUT_S	30	/* nginx's fastcgi_read_timeout */
 
 struct slot {
 	pid_t		pid;
@@ -38,6 +42,7 @@ static int		serve_listen(const char *);
 static pid_t		serve_spawn(const char *, int);
 static void		serve_reap(struct slot *, long, int);
 static void		worker_on_signal(int);
+static void		worker_timeouts(int);
 static void		worker_finish(FCGX_Request *);
 static void		worker_handle(FCGX_Request *, struct arena *,
 			    struct db *, const struct settings *);
@@ -51,35 +56,68 @@ serve_now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* A unix socket path (anything with a '/') or host:port. */
+/*
+ * A unix socket path (anything with a '/') or host:port.  A unix socket is
+ * created without permissions for others (umask) and then given
+ * WADESK_SOCKET_GROUP (nginx's group, when set) and WADESK_SOCKET_MODE
+ * (default 0660): only its owner and that group may connect.  Over TCP,
+ * libfcgi accepts connections only from the addresses listed in
+ * FCGI_WEB_SERVER_ADDRS when that is set (see README "Scaling out").
+ */
 static int
 serve_listen(const char *where)
 {
-	struct stat	st;
-	mode_t		mode;
-	const char	*m;
-	int		fd;
+	struct stat	 st;
+	struct group	*gr;
+	mode_t		 mode, old;
+	const char	*m, *g;
+	char		*end;
+	int		 fd, unix_socket;
 
-	if (strchr(where, '/') != NULL && stat(where, &st) == 0 &&
-	    S_ISSOCK(st.st_mode) && unlink(where) == -1) {
+	unix_socket = strchr(where, '/') != NULL;
+	m = getenv("WADESK_SOCKET_MODE");
+	mode = (mode_t)strtol(m && *m ? m : "0660", &end, 8);
+	if (*end != '\0' || (mode & ~(mode_t)0777) != 0 ||
+	    (mode & S_IWOTH) != 0) {
+		log_kv(LOG_FATAL, "WADESK_SOCKET_MODE must be an octal mode "
+		    "that others cannot write, e.g. 0660", NULL);
+		return -1;
+	}
+	if (unix_socket && stat(where, &st) == 0 && S_ISSOCK(st.st_mode) &&
+	    unlink(where) == -1) {
 		log_kv(LOG_FATAL, "cannot remove old socket", "path", where,
 		    "cause", strerror(errno), NULL);
 		return -1;
 	}
-	if ((fd = FCGX_OpenSocket(where, SERVE_BACKLOG)) < 0) {
+	old = umask(S_IXUSR | S_IXGRP | S_IRWXO);
+	fd = FCGX_OpenSocket(where, SERVE_BACKLOG);
+	umask(old);
+	if (fd < 0) {
 		log_kv(LOG_FATAL, "cannot open FastCGI socket", "socket", where,
 		    "cause", strerror(errno), NULL);
 		return -1;
 	}
-	if (strchr(where, '/') != NULL) {
-		m = getenv("WADESK_SOCKET_MODE");
-		mode = (mode_t)strtol(m && *m ? m : "0660", NULL, 8);
-		if (chmod(where, mode) == -1) {
-			log_kv(LOG_FATAL, "cannot chmod socket", "path", where,
-			    "cause", strerror(errno), NULL);
+	if (!unix_socket)
+		return fd;
+	if ((g = getenv("WADESK_SOCKET_GROUP")) != NULL && *g != '\0') {
+		if ((gr = getgrnam(g)) == NULL) {
+			log_kv(LOG_FATAL, "WADESK_SOCKET_GROUP: no such group",
+			    "group", g, NULL);
 			close(fd);
 			return -1;
 		}
+		if (chown(where, (uid_t)-1, gr->gr_gid) == -1) {
+			log_kv(LOG_FATAL, "cannot give the socket its group",
+			    "path", where, "cause", strerror(errno), NULL);
+			close(fd);
+			return -1;
+		}
+	}
+	if (chmod(where, mode) == -1) {
+		log_kv(LOG_FATAL, "cannot chmod socket", "path", where,
+		    "cause", strerror(errno), NULL);
+		close(fd);
+		return -1;
 	}
 	return fd;
 }
@@ -305,6 +343,27 @@ worker_handle(FCGX_Request *fr, struct arena *arena, struct db *db,
 }
 
 /*
+ * Bounds the time a worker can spend on one read or write of the accepted
+ * FastCGI connection.  nginx takes answers whole (see nginx.conf.in), but a
+ * peer that stops reading or sending must not hold a worker for ever: a
+ * write or read that cannot progress for SERVE_IO_TIMEOUT_S fails, libfcgi
+ * marks the stream broken, and the worker closes it and takes the next
+ * request.
+ */
+static void
+worker_timeouts(int fd)
+{
+	struct timeval	tv;
+
+	tv.tv_sec = SERVE_IO_TIMEOUT_S;
+	tv.tv_usec = 0;
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1)
+		log_kv(LOG_WARN, "cannot set the FastCGI socket's timeouts",
+		    "cause", strerror(errno), NULL);
+}
+
+/*
  * Ends the request.  libfcgi's own close shuts the socket down and then
  * waits for nginx to close its end (so that unread input cannot reset the
  * connection before nginx has read the answer): a round trip through nginx
@@ -364,6 +423,7 @@ serve_worker(const struct settings *s)
 			sleep(1);
 			continue;
 		}
+		worker_timeouts(fr.ipcFd);
 		worker_handle(&fr, &arena, &db, s);
 		worker_finish(&fr);
 		arena_reset(&arena);

@@ -1,11 +1,30 @@
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "settings.h"
 
 static int	settings_provider(struct settings *, struct cfg_err *);
 static long	settings_default_workers(void);
+static int	settings_placeholder(const char *);
+static int	settings_secrets(const struct settings *, struct cfg_err *);
+static int	settings_cookie(struct settings *, struct cfg_err *);
+
+/*
+ * Values that example files (docker-compose.yml, the README) shipped as
+ * defaults at one time or another: whoever copied them has secrets that
+ * everybody knows.  Compared without regard to case.
+ */
+static const char *const settings_placeholders[] = {
+	"change-me-app-secret",
+	"change-me-verify-token",
+	"wadesk-dev-password",
+	"change-me",
+	"changeme",
+	"secret",
+	"password",
+};
 
 /*
  * Four workers per core (at most 128): a worker waits on PostgreSQL for
@@ -72,12 +91,120 @@ settings_provider(struct settings *s, struct cfg_err *err)
 	return 0;
 }
 
+/* 1 when v is, or starts with, a known placeholder ("change-me-..."). */
+static int
+settings_placeholder(const char *v)
+{
+	size_t	i;
+
+	if (v == NULL)
+		return 0;
+	if (strncasecmp(v, "change-me", 9) == 0 ||
+	    strncasecmp(v, "changeme", 8) == 0)
+		return 1;
+	for (i = 0; i < sizeof(settings_placeholders) /
+	    sizeof(settings_placeholders[0]); i++)
+		if (strcasecmp(v, settings_placeholders[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Outside the local stack: no placeholder secret, no placeholder database
+ * password (looked for as ":PLACEHOLDER@" or "password=PLACEHOLDER" in the
+ * URL), and an app secret of SETTINGS_SECRET_MIN bytes at least.  The
+ * messages name the variable, never its value.
+ */
+static int
+settings_secrets(const struct settings *s, struct cfg_err *err)
+{
+	const char	*u, *p;
+	char		 pw[64];
+	size_t		 n;
+
+	if (s->dev)
+		return 0;
+	if (settings_placeholder(s->app_secret)) {
+		snprintf(err->msg, sizeof(err->msg), "WADESK_APP_SECRET is a "
+		    "published placeholder: set a random secret of at least "
+		    "%d bytes (e.g. openssl rand -hex 32)",
+		    SETTINGS_SECRET_MIN);
+		return -1;
+	}
+	if (s->app_secret != NULL &&
+	    strlen(s->app_secret) < SETTINGS_SECRET_MIN) {
+		snprintf(err->msg, sizeof(err->msg),
+		    "WADESK_APP_SECRET must be at least %d bytes "
+		    "(e.g. openssl rand -hex 32)",
+		    SETTINGS_SECRET_MIN);
+		return -1;
+	}
+	if (settings_placeholder(s->verify_token)) {
+		snprintf(err->msg, sizeof(err->msg), "WADESK_VERIFY_TOKEN is a "
+		    "published placeholder: set a random token");
+		return -1;
+	}
+	if ((u = s->database_url) == NULL)
+		return 0;
+	/* postgresql://user:PASSWORD@host/... */
+	if ((p = strstr(u, "://")) != NULL) {
+		p += 3;
+		n = strcspn(p, "@/");
+		if (p[n] == '@' && (p = memchr(p, ':', n)) != NULL) {
+			n = (size_t)(strchr(p, '@') - p) - 1;
+			snprintf(pw, sizeof(pw), "%.*s", (int)n, p + 1);
+			if (n < sizeof(pw) && settings_placeholder(pw))
+				goto bad;
+		}
+	}
+	/* ... password=PASSWORD (a query parameter or a keyword string) */
+	if ((p = strstr(u, "password=")) != NULL) {
+		p += 9;
+		n = strcspn(p, "& ");
+		snprintf(pw, sizeof(pw), "%.*s", (int)n, p);
+		if (n < sizeof(pw) && settings_placeholder(pw))
+			goto bad;
+	}
+	return 0;
+bad:
+	snprintf(err->msg, sizeof(err->msg), "WADESK_DATABASE_URL has a "
+	    "published placeholder password: set a random one");
+	return -1;
+}
+
+static int
+settings_cookie(struct settings *s, struct cfg_err *err)
+{
+	const char	*v;
+
+	v = cfg_str("WADESK_COOKIE_SECURE", "auto");
+	if (strcmp(v, "auto") == 0)
+		s->cookie_secure = -1;
+	else if (strcmp(v, "0") == 0)
+		s->cookie_secure = 0;
+	else if (strcmp(v, "1") == 0)
+		s->cookie_secure = 1;
+	else {
+		snprintf(err->msg, sizeof(err->msg),
+		    "WADESK_COOKIE_SECURE must be 0, 1 or auto");
+		return -1;
+	}
+	return 0;
+}
+
 int
 settings_load(struct settings *s, int need, struct cfg_err *err)
 {
-	const char	*bn;
+	const char	*bn, *dev;
 
 	memset(s, 0, sizeof(*s));
+	dev = cfg_str("WADESK_DEV", "0");
+	if (strcmp(dev, "0") != 0 && strcmp(dev, "1") != 0) {
+		snprintf(err->msg, sizeof(err->msg),
+		    "WADESK_DEV must be 0 or 1");
+		return -1;
+	}
+	s->dev = strcmp(dev, "1") == 0;
 	if ((need & NEED_DATABASE) &&
 	    cfg_str_required("WADESK_DATABASE_URL", &s->database_url, err) == -1)
 		return -1;
@@ -85,6 +212,8 @@ settings_load(struct settings *s, int need, struct cfg_err *err)
 	    cfg_str_required("WADESK_APP_SECRET", &s->app_secret, err) == -1)
 		return -1;
 	s->verify_token = cfg_str("WADESK_VERIFY_TOKEN", NULL);
+	if (settings_secrets(s, err) == -1 || settings_cookie(s, err) == -1)
+		return -1;
 	s->socket = cfg_str("WADESK_SOCKET", "127.0.0.1:9000");
 	if (cfg_long("WADESK_WORKERS", settings_default_workers(), 1, 256,
 	    &s->workers, err) == -1)

@@ -16,6 +16,8 @@ enum settings_need {
 	NEED_PROVIDER = 1 << 2,		/* the dispatcher's provider settings */
 };
 
+#define SETTINGS_SECRET_MIN	32	/* bytes of WADESK_APP_SECRET */
+
 enum provider_kind {
 	PROVIDER_SIMULATED,
 	PROVIDER_CLOUDAPI,
@@ -27,6 +29,18 @@ struct settings {
 	const char	*app_secret;
 	const char	*verify_token;		/* NULL: handshake always 403 */
 	const char	*socket;
+	/*
+	 * WADESK_COOKIE_SECURE: whether the session cookie gets the Secure
+	 * attribute.  -1 (auto, the default): when nginx says the request
+	 * came over HTTPS (the HTTPS parameter); 0: never; 1: always (TLS
+	 * ends before nginx).
+	 */
+	int		 cookie_secure;
+	/*
+	 * WADESK_DEV=1: the local stack (nginx/stack.sh sets it).  Lets the
+	 * placeholder and short-secret checks pass; never set it elsewhere.
+	 */
+	int		 dev;
 	long		 workers;
 	long		 statement_timeout_ms;
 	char		 business_number[VALID_PHONE_MAX];	/* "" if unset */
@@ -50,6 +64,12 @@ struct settings {
 	long		 cloudapi_timeout_ms;
 };
 
+/*
+ * Reads and checks every setting `need` asks for; 0, or -1 with a message
+ * naming the variable in err.  Outside the local stack (WADESK_DEV) it
+ * refuses the placeholder secrets that example files used to ship and a
+ * WADESK_APP_SECRET shorter than SETTINGS_SECRET_MIN bytes.
+ */
 int	settings_load(struct settings *, int, struct cfg_err *)
 	    __attribute__((warn_unused_result));
 

@@ -449,6 +449,52 @@ const char *const stmts_sql[STMT__MAX] = {
 	    " 'user', $2::text, 'previous_provider_message_id', prev) FROM m),"
 	    " n AS (SELECT pg_notify('wadesk_outbox', '') FROM m) "
 	    "SELECT m.id, (SELECT count(*) FROM n) FROM m",
+	/*
+	 * `wadesk user add`: creates the user or sets a new password; a
+	 * reset also ends every session the user had (a stolen cookie must
+	 * not outlive the password).  Returns the id and the sessions ended.
+	 */
+	[STMT_USER_ADD_RESET] =
+	    "WITH u AS (INSERT INTO admin_users (username, password_hash)"
+	    " VALUES ($1, $2) ON CONFLICT (username)"
+	    " DO UPDATE SET password_hash = EXCLUDED.password_hash"
+	    " RETURNING id),"
+	    " d AS (DELETE FROM admin_sessions s USING u"
+	    " WHERE s.user_id = u.id RETURNING 1) "
+	    "SELECT u.id, (SELECT count(*) FROM d) FROM u",
+	/*
+	 * /metrics, at a cost that does not grow with the tables: ('m',
+	 * direction, status, count up to $1, the planner's estimate) per
+	 * status, as STMT_ADMIN_STATUS_COUNTS; then ('g', name, '', value up
+	 * to $1, '') gauges.  A count that reaches $1 means "at least".
+	 */
+	[STMT_METRICS_CAPPED] =
+	    "WITH e AS (SELECT u.v, u.f FROM pg_stats st, unnest("
+	    "st.most_common_vals::text::text[], st.most_common_freqs)"
+	    " AS u(v, f) WHERE st.schemaname = current_schema()"
+	    " AND st.tablename = 'messages' AND st.attname = 'status'),"
+	    " t AS (SELECT greatest(reltuples, 0) AS n FROM pg_class"
+	    " WHERE oid = 'messages'::regclass) "
+	    "SELECT 'm', CASE s.status WHEN 'received' THEN 'inbound'"
+	    " ELSE 'outbound' END, s.status,"
+	    " (SELECT count(*) FROM (SELECT 1 FROM messages m"
+	    " WHERE m.status = s.status LIMIT $1::bigint) c)::text,"
+	    " coalesce((SELECT round(e.f * t.n)::bigint FROM e, t"
+	    " WHERE e.v = s.status), 0)::text "
+	    "FROM unnest(ARRAY['queued', 'sent', 'delivered', 'read', 'failed',"
+	    " 'received']) WITH ORDINALITY AS s(status, n) "
+	    "UNION ALL (SELECT 'g', 'wadesk_outbox_queued', '',"
+	    " (SELECT count(*) FROM (SELECT 1 FROM outbox LIMIT $1::bigint)"
+	    " c)::text, '') "
+	    "UNION ALL (SELECT 'g', 'wadesk_outbox_due', '',"
+	    " (SELECT count(*) FROM (SELECT 1 FROM outbox WHERE run_at <= now()"
+	    " LIMIT $1::bigint) c)::text, '') "
+	    "UNION ALL (SELECT 'g', 'wadesk_outbox_oldest_seconds', '',"
+	    " coalesce(extract(epoch FROM now() - (SELECT run_at FROM outbox"
+	    " WHERE run_at <= now() ORDER BY run_at LIMIT 1)), 0)::text, '') "
+	    "UNION ALL (SELECT 'g', 'wadesk_pending_statuses', '',"
+	    " (SELECT count(*) FROM (SELECT 1 FROM pending_statuses"
+	    " LIMIT $1::bigint) c)::text, '')",
 };
 
 /*

@@ -51,6 +51,9 @@ enum stmt {
 	STMT_ADMIN_THREAD,
 	STMT_MSG_LIST_NEWER,
 	STMT_MSG_RETRY,
+	/* Appended: `wadesk user add` and /metrics. */
+	STMT_USER_ADD_RESET,
+	STMT_METRICS_CAPPED,
 	STMT__MAX
 };
 

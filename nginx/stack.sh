@@ -13,7 +13,14 @@
 # VAR holds settings (dev.env), logs (log/) and PID files (pids/).  The
 # database cluster and the sockets live in a folder the unprivileged
 # database and nginx users can enter (/var/tmp/wadesk-<hash>), linked from
-# VAR, because the checkout itself may sit under /root.
+# VAR, because the checkout itself may sit under /root.  That name is
+# predictable and /var/tmp is everybody's: the folder must be a real folder
+# of ours that only we can write, else the stack refuses to start.
+#
+# PostgreSQL: TCP logins need the password (scram-sha-256), generated once
+# and kept in VAR/secrets.env and in WADESK_DATABASE_URL (VAR/dev.env); the
+# superuser logs in only through the unix socket in the cluster's own
+# folder (mode 0700), i.e. as the cluster's owner or root.
 set -eu
 
 usage() {
@@ -35,7 +42,6 @@ pgdata=$shared/pg
 run=$shared/run
 sock=$run/wadesk.sock
 pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
-db_url="postgresql://wadesk@127.0.0.1:$pg_port/wadesk"
 
 say() { printf '%s\n' "$*" >&2; }
 die() { say "stack: $*"; exit 1; }
@@ -53,17 +59,69 @@ rand() { od -An -tx1 -N"$1" /dev/urandom | tr -d ' \n'; }
 
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1" 2>/dev/null)" 2>/dev/null; }
 
+# The user and group of nginx's workers, who connect to the FastCGI socket.
+# As root nginx switches to Debian's www-data (else nobody/nogroup); as
+# anyone else it stays that user.
+if [ "$(id -u)" = 0 ]; then
+	if getent passwd www-data >/dev/null 2>&1; then
+		web_user=www-data web_group=www-data
+	else
+		web_user=nobody web_group=nogroup
+	fi
+else
+	web_user="" web_group=$(id -gn)
+fi
+
+# The shared folder: made by us (mkdir fails when the name exists), or
+# accepted only when it is a folder, not a link, owned by us and writable
+# by no one else.  /var/tmp is sticky, so no one else can then rename or
+# replace it; everything below it is made by us (or, for the cluster, by
+# the database user in a folder we made for it).
+shared_dir() {
+	mkdir -m 755 "$shared" 2>/dev/null && return 0
+	[ -L "$shared" ] &&
+	    die "$shared is a symbolic link; refusing to use it (remove it if it is yours)"
+	[ -d "$shared" ] ||
+	    die "$shared exists and is not a folder; refusing to use it"
+	owner=$(stat -c %u "$shared")
+	if [ "$owner" != "$(id -u)" ] && [ "$(id -u)" = 0 ] &&
+	    [ "$owner" = "$(id -u postgres 2>/dev/null)" ]; then
+		# Made by an earlier version of this script, which gave it to
+		# the database user: take it back (-h: never through a link).
+		chown -h 0 "$shared"
+		owner=0
+	fi
+	[ "$owner" = "$(id -u)" ] ||
+	    die "$shared belongs to another user (uid $owner); refusing to use it (it may be a trap: remove it, or use another VAR)"
+	[ -z "$(find "$shared" -maxdepth 0 -perm /022)" ] ||
+	    die "$shared is writable by other users; refusing to use it"
+}
+
 prepare_dirs() {
-	mkdir -p "$var/log" "$var/pids" "$shared" "$run/nginx-tmp"
-	chmod 755 "$shared" "$run"
+	shared_dir
+	mkdir -p "$var/log" "$var/pids"
+	# The sockets and nginx's files: nginx's group may enter, no one else.
+	[ -d "$run" ] || mkdir -m 750 "$run"
+	chmod 750 "$run"
+	chgrp "$web_group" "$run"
+	mkdir -p "$run/nginx-tmp"
+	if [ ! -d "$pgdata" ]; then
+		mkdir -m 700 "$pgdata"
+		[ "$(id -u)" = 0 ] && chown postgres "$pgdata"
+	fi
 	ln -sfn "$pgdata" "$var/pg"
 	ln -sfn "$run" "$var/run"
-	if [ "$(id -u)" = 0 ]; then
-		chown postgres "$shared"
+	if [ ! -f "$shared/postgres.log" ]; then
 		touch "$shared/postgres.log"
-		chown postgres "$shared/postgres.log"
+		[ "$(id -u)" = 0 ] && chown postgres "$shared/postgres.log"
 	fi
 	ln -sfn "$shared/postgres.log" "$var/log/postgres.log"
+}
+
+# Writes stdin to a file of the cluster, as the cluster's owner (root
+# never writes through paths the database user controls).
+pg_write() {
+	as_pg sh -c 'cat > "$1"' sh "$1"
 }
 
 pg_init() {
@@ -71,13 +129,17 @@ pg_init() {
 	[ -f "$pgdata/PG_VERSION" ] && return 0
 	say "stack: creating a PostgreSQL cluster in $pgdata"
 	rm -f "$var/secrets.env"
-	as_pg "$pgbin/initdb" -D "$pgdata" -U postgres --auth=trust \
-	    -E UTF8 --lc-collate=C --lc-ctype=C.UTF-8 >/dev/null
-	cat >> "$pgdata/postgresql.conf" <<CONF
+	as_pg "$pgbin/initdb" -D "$pgdata" -U postgres --auth-local=trust \
+	    --auth-host=scram-sha-256 -E UTF8 --lc-collate=C \
+	    --lc-ctype=C.UTF-8 >/dev/null
+	{
+		as_pg cat "$pgdata/postgresql.conf"
+		cat <<CONF
 # wadesk local stack
 listen_addresses = '127.0.0.1'
 port = $pg_port
 unix_socket_directories = '$pgdata'
+password_encryption = scram-sha-256
 max_connections = 200
 shared_buffers = 256MB
 # The data fits in memory and the disk is an SSD: a random read costs about
@@ -88,22 +150,48 @@ fsync = on
 synchronous_commit = on
 log_min_duration_statement = 1000
 CONF
+	} > "$var/postgresql.conf.tmp"
+	pg_write "$pgdata/postgresql.conf" < "$var/postgresql.conf.tmp"
+	rm -f "$var/postgresql.conf.tmp"
+}
+
+# Who may log in: the unix socket (in the cluster's folder, mode 0700: the
+# cluster's owner and root) without a password; TCP only with one.
+# Written on every start, so that a cluster made by an older version of
+# this script (which trusted TCP) is fixed too.
+pg_hba() {
+	pg_write "$pgdata/pg_hba.conf" <<HBA
+# wadesk local stack (nginx/stack.sh writes this file on every start)
+local	all	all			trust
+host	all	all	127.0.0.1/32	scram-sha-256
+host	all	all	::1/128		scram-sha-256
+HBA
 }
 
 pg_start() {
 	pg_init
+	secrets
 	# The port may change between runs; the last line wins.
-	echo "port = $pg_port" >> "$pgdata/postgresql.conf"
+	{ as_pg cat "$pgdata/postgresql.conf"; echo "port = $pg_port"; } \
+	    > "$var/postgresql.conf.tmp"
+	pg_write "$pgdata/postgresql.conf" < "$var/postgresql.conf.tmp"
+	rm -f "$var/postgresql.conf.tmp"
+	pg_hba
 	if as_pg "$pgbin/pg_ctl" -D "$pgdata" status >/dev/null 2>&1; then
-		return 0
+		as_pg "$pgbin/pg_ctl" -D "$pgdata" reload >/dev/null 2>&1 || true
+	else
+		as_pg "$pgbin/pg_ctl" -D "$pgdata" -l "$shared/postgres.log" \
+		    -w -t 60 start >/dev/null ||
+		    die "PostgreSQL did not start; see $var/log/postgres.log"
 	fi
-	as_pg "$pgbin/pg_ctl" -D "$pgdata" -l "$shared/postgres.log" -w \
-	    -t 60 start >/dev/null || die "PostgreSQL did not start; see $var/log/postgres.log"
 	if ! psql_admin -tAc "SELECT 1 FROM pg_roles WHERE rolname = 'wadesk'" |
 	    grep -q 1; then
 		psql_admin -qc "CREATE ROLE wadesk LOGIN"
 		psql_admin -qc "CREATE DATABASE wadesk OWNER wadesk"
 	fi
+	# On stdin, not in the arguments (which every local user can read).
+	printf "ALTER ROLE wadesk PASSWORD '%s';\n" "$WADESK_PG_PASSWORD" |
+	    psql_admin -q >/dev/null
 }
 
 pg_stop() {
@@ -113,22 +201,28 @@ pg_stop() {
 	fi
 }
 
+# The superuser, through the cluster's unix socket.
 psql_admin() {
-	psql -X -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres "$@"
+	as_pg psql -X -h "$pgdata" -p "$pg_port" -U postgres -d postgres \
+	    -v ON_ERROR_STOP=1 "$@"
 }
 
 secrets() {
 	if [ ! -f "$var/secrets.env" ]; then
 		{
-			echo "WADESK_APP_SECRET=$(rand 24)"
-			echo "WADESK_VERIFY_TOKEN=$(rand 12)"
+			echo "WADESK_APP_SECRET=$(rand 32)"
+			echo "WADESK_VERIFY_TOKEN=$(rand 16)"
 			echo "WADESK_ADMIN_USER=admin"
 			echo "WADESK_ADMIN_PASSWORD=$(rand 9)"
 		} > "$var/secrets.env.tmp"
 		chmod 600 "$var/secrets.env.tmp"
 		mv "$var/secrets.env.tmp" "$var/secrets.env"
 	fi
+	# Older secrets.env files have no database password yet.
+	grep -q '^WADESK_PG_PASSWORD=' "$var/secrets.env" ||
+	    echo "WADESK_PG_PASSWORD=$(rand 24)" >> "$var/secrets.env"
 	. "$var/secrets.env"
+	db_url="postgresql://wadesk:$WADESK_PG_PASSWORD@127.0.0.1:$pg_port/wadesk"
 }
 
 write_env() {
@@ -145,16 +239,17 @@ WADESK_ADMIN_USER=$WADESK_ADMIN_USER
 WADESK_ADMIN_PASSWORD=$WADESK_ADMIN_PASSWORD
 WADESK_SOCKET=$sock
 WADESK_VAR=$var
+WADESK_PG_SOCKET_DIR=$pgdata
+WADESK_DEV=1
 ENV
 	umask 022
 }
 
 app_setup() {
 	[ -x "$bin" ] || die "$bin is missing (run: make)"
-	export WADESK_DATABASE_URL="$db_url"
+	export WADESK_DATABASE_URL="$db_url" WADESK_DEV=1
 	"$bin" migrate >> "$var/log/wadesk.log" 2>&1 ||
 	    die "migration failed; see $var/log/wadesk.log"
-	secrets
 	if [ -z "${WADESK_API_KEY:-}" ]; then
 		WADESK_API_KEY=$("$bin" apikey create dev 2>>"$var/log/wadesk.log")
 		echo "WADESK_API_KEY=$WADESK_API_KEY" >> "$var/secrets.env"
@@ -171,7 +266,8 @@ app_start() {
 		set -a
 		. "$var/dev.env"
 		set +a
-		export WADESK_SOCKET_MODE=0666
+		# Only nginx's workers (its group) may connect.
+		export WADESK_SOCKET_MODE=0660 WADESK_SOCKET_GROUP="$web_group"
 		# WADESK_SERVE_WRAPPER: e.g. valgrind (tests/valgrind-worker.sh).
 		exec ${WADESK_SERVE_WRAPPER:-} "$bin" serve \
 		    >> "$var/log/wadesk.log" 2>&1
@@ -205,7 +301,7 @@ nginx_start() {
 	command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] ||
 	    die "nginx is not installed (run: make deps)"
 	user_line=""
-	[ "$(id -u)" = 0 ] && user_line="user nobody nogroup;"
+	[ "$(id -u)" = 0 ] && user_line="user $web_user $web_group;"
 	sed -e "s#@USER_LINE@#$user_line#" \
 	    -e "s#@PID@#$var/pids/nginx.pid#" \
 	    -e "s#@ERROR_LOG@#$var/log/nginx-error.log#" \
@@ -216,9 +312,12 @@ nginx_start() {
 	    "$top/nginx/nginx.conf.in" > "$var/nginx.conf"
 	# The admin stylesheet: nginx's workers (nobody) cannot read a
 	# checkout under /root, so they serve a copy from the shared run dir.
+	# File by file into a fresh folder of ours (no recursive chmod).
 	rm -rf "$run/static"
-	cp -R "$top/app/static" "$run/static"
-	chmod -R a+rX "$run/static"
+	mkdir -m 755 "$run/static"
+	for f in "$top"/app/static/*; do
+		[ -f "$f" ] && install -m 644 "$f" "$run/static/"
+	done
 	mkdir -p "$var/nginx"
 	/usr/sbin/nginx -p "$var/nginx" -e "$var/log/nginx-error.log" \
 	    -c "$var/nginx.conf" -t -q || die "nginx configuration invalid"
@@ -309,7 +408,18 @@ stop)
 	;;
 reset)
 	stop_all
-	rm -rf "$shared" "$var/secrets.env" "$var/dev.env" "$var/pg" "$var/run"
+	# Only a folder of ours (or the database user's, from an earlier
+	# version of this script); rm does not follow links inside it.
+	if [ -d "$shared" ] && [ ! -L "$shared" ]; then
+		owner=$(stat -c %u "$shared")
+		if [ "$owner" = "$(id -u)" ] || { [ "$(id -u)" = 0 ] &&
+		    [ "$owner" = "$(id -u postgres 2>/dev/null)" ]; }; then
+			rm -rf "$shared"
+		else
+			say "stack: $shared belongs to another user; left alone"
+		fi
+	fi
+	rm -f "$var/secrets.env" "$var/dev.env" "$var/pg" "$var/run"
 	;;
 pg)
 	[ $# -ge 3 ] || usage

@@ -24,6 +24,7 @@ import shutil
 import subprocess
 import sys
 import time
+import urllib.parse
 from pathlib import Path
 
 import psycopg2
@@ -114,7 +115,10 @@ def pgbench(script_text, clients, defines):
     for k, v in dict(defines, tsfmt=TS_FORMAT).items():
         args += ["-D", "%s=%s" % (k, v)]
     args.append("wadesk")
-    p = sh(*args, capture_output=True, text=True, check=False)
+    # TCP logins need the password (the one in WADESK_DATABASE_URL).
+    pw = urllib.parse.urlsplit(ENV["WADESK_DATABASE_URL"]).password or ""
+    p = sh(*args, capture_output=True, text=True, check=False,
+           env={"PGPASSWORD": urllib.parse.unquote(pw)})
     m = re.search(r"tps = ([0-9.]+) \(without initial", p.stdout)
     if m is None:
         sys.exit("bench: pgbench failed:\n" + p.stdout[-1500:] +

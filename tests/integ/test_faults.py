@@ -160,7 +160,8 @@ def test_postgresql_restarted_immediately_under_load(env, base_url):
 def read_only_database(env):
     """default_transaction_read_only for the whole cluster (the workers'
     existing sessions pick it up on reload); always undone."""
-    dsn = dict(host="127.0.0.1", port=env["WADESK_PG_PORT"],
+    # The superuser logs in only through the cluster's unix socket.
+    dsn = dict(host=env["WADESK_PG_SOCKET_DIR"], port=env["WADESK_PG_PORT"],
                user="postgres", dbname="postgres")
     su = psycopg2.connect(**dsn)
     su.autocommit = True

@@ -1,12 +1,17 @@
 """API keys, webhook signatures, and content that looks like code."""
 
 import base64
+import os
+import re
+import stat
+import subprocess
 
+import psycopg2
 import pytest
 import requests
 
-from integ_support import (assert_error, json_bytes, run_cli, sign,
-                           unique_phone, unique_token)
+from integ_support import (BINARY, ROOT, assert_error, json_bytes,
+                           run_cli, sign, unique_phone, unique_token)
 
 
 @pytest.fixture(scope="module")
@@ -294,3 +299,51 @@ def test_injection_in_other_parameters_is_400(api):
                           ({"limit": "1 UNION SELECT 1"}, "limit")]:
         assert_error(api.get("/api/messages/", params=params), 400,
                      "invalid_parameter", field)
+
+
+# ------------------------------------------------- the local stack's doors
+
+def test_fastcgi_socket_is_not_open_to_every_local_user(env):
+    """Anyone who can connect to the FastCGI socket can forge REMOTE_ADDR,
+    HTTPS and every other parameter nginx sets: only its owner and nginx's
+    group may."""
+    sock = env.get("WADESK_SOCKET", "")
+    if not sock.startswith("/"):
+        pytest.skip("the stack's FastCGI socket is not a unix socket")
+    st = os.stat(sock)
+    assert stat.S_ISSOCK(st.st_mode)
+    assert st.st_mode & 0o007 == 0, oct(st.st_mode)
+    # The folder it is in is closed to others, too.
+    assert os.stat(os.path.dirname(sock)).st_mode & 0o007 == 0
+
+
+@pytest.mark.parametrize("user", ["postgres", "wadesk"])
+def test_database_over_tcp_needs_the_password(env, user):
+    with pytest.raises(psycopg2.OperationalError) as e:
+        psycopg2.connect(host="127.0.0.1", port=env["WADESK_PG_PORT"],
+                         user=user, dbname="postgres", connect_timeout=5)
+    assert "password" in str(e.value)
+    with pytest.raises(psycopg2.OperationalError):
+        psycopg2.connect(host="127.0.0.1", port=env["WADESK_PG_PORT"],
+                         user=user, password="wrong-" + unique_token(),
+                         dbname="postgres", connect_timeout=5)
+    # The URL the stack wrote (with its generated password) works.
+    conn = psycopg2.connect(env["WADESK_DATABASE_URL"], connect_timeout=5)
+    conn.close()
+
+
+def test_binary_has_full_relro():
+    """Linked with -z relro -z now: the GOT is read-only once running."""
+    dyn = subprocess.run(["readelf", "-dW", str(BINARY)],
+                         capture_output=True, text=True, check=True).stdout
+    seg = subprocess.run(["readelf", "-lW", str(BINARY)],
+                         capture_output=True, text=True, check=True).stdout
+    assert "GNU_RELRO" in seg
+    assert "BIND_NOW" in dyn or "Flags: NOW" in dyn, dyn
+
+
+def test_nginx_never_passes_a_proxy_header_on():
+    """httpoxy: a client's "Proxy:" header would become HTTP_PROXY, which
+    HTTP client libraries take as their proxy.  nginx sets it empty."""
+    params = (ROOT / "nginx" / "fastcgi_params").read_text()
+    assert re.search(r'^fastcgi_param\s+HTTP_PROXY\s+""\s*;', params, re.M)
