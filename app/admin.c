@@ -52,6 +52,8 @@ admin_secure(const struct app *a)
 {
 	const char	*v;
 
+	if (a->cfg->cookie_secure >= 0)
+		return a->cfg->cookie_secure;
 	if ((v = req_param(a->req, "REQUEST_SCHEME")) != NULL &&
 	    strcasecmp(v, "https") == 0)
 		return 1;

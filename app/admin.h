@@ -61,7 +61,11 @@ int	admin_is_path(const char *);
 /* The security headers of every admin answer (CSP, frame, referrer,
  * no-store).  Called by every function below that answers. */
 void	admin_headers(struct app *);
-/* 1 when the request came over HTTPS (nginx's $scheme / $https). */
+/*
+ * 1 when cookies must be Secure: WADESK_COOKIE_SECURE=1, or with the
+ * default (auto) when the request came over HTTPS (nginx's $scheme or
+ * $https; never a client's header).
+ */
 int	admin_secure(const struct app *);
 /* The value of cookie name (arena copy; "__Host-" + name over HTTPS), or
  * NULL. */

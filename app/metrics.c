@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "metrics.h"
+#include "model_message.h"
 #include "routes.h"
 #include "stmts.h"
 
@@ -199,15 +200,20 @@ int
 metrics_render_db(struct buf *b, struct db *db)
 {
 	PGresult	*res = NULL;
-	const char	*p[1];
+	const char	*p[2];
+	struct buf	 st;
 	char		 cap[24];
 	long long	 n, est;
 	int		 i, up;
 
 	snprintf(cap, sizeof(cap), "%d", METRICS_COUNT_CAP);
+	buf_init(&st);
+	model_message_status_array(&st);
 	p[0] = cap;
+	p[1] = st.data;
 	up = db_ensure(db) == DB_OK &&
-	    db_exec(db, STMT_METRICS_CAPPED, 1, p, &res) == DB_OK;
+	    db_exec(db, STMT_METRICS_CAPPED, 2, p, &res) == DB_OK;
+	buf_cleanup(&st);
 	buf_printf(b, "# HELP wadesk_database_up Whether this worker reached "
 	    "PostgreSQL for this scrape.\n# TYPE wadesk_database_up gauge\n"
 	    "wadesk_database_up %d\n", up);

@@ -43,11 +43,6 @@ const char *const stmts_sql[STMT__MAX] = {
 	[STMT_APIKEY_LIST] =
 	    "SELECT id, name, key_prefix, " TS("created_at") ", "
 	    TS("revoked_at") " FROM api_keys ORDER BY id",
-	[STMT_USER_ADD] =
-	    "INSERT INTO admin_users (username, password_hash) "
-	    "VALUES ($1, $2) ON CONFLICT (username) "
-	    "DO UPDATE SET password_hash = EXCLUDED.password_hash "
-	    "RETURNING id",
 
 	/*
 	 * One round trip: the message and its outbox row, and a NOTIFY only
@@ -251,22 +246,6 @@ const char *const stmts_sql[STMT__MAX] = {
 	    "WITH i AS (DELETE FROM idempotency_keys"
 	    " WHERE created_at < now() - interval '24 hours') "
 	    "DELETE FROM admin_sessions WHERE expires_at < now()",
-	/*
-	 * /metrics: ('m', direction, status, count) rows, then ('g', name,
-	 * '', value) gauges.
-	 */
-	[STMT_METRICS] =
-	    "SELECT 'm', direction, status, count(*)::text FROM messages"
-	    " GROUP BY direction, status "
-	    "UNION ALL SELECT 'g', 'wadesk_outbox_queued', '',"
-	    " count(*)::text FROM outbox "
-	    "UNION ALL SELECT 'g', 'wadesk_outbox_due', '', count(*)::text"
-	    " FROM outbox WHERE run_at <= now() "
-	    "UNION ALL SELECT 'g', 'wadesk_outbox_oldest_seconds', '',"
-	    " coalesce(extract(epoch FROM now() - min(run_at)), 0)::text"
-	    " FROM outbox WHERE run_at <= now() "
-	    "UNION ALL SELECT 'g', 'wadesk_pending_statuses', '',"
-	    " count(*)::text FROM pending_statuses",
 
 	/*
 	 * Admin login.  Every attempt is recorded first (ATTEMPT: user $1,
@@ -481,8 +460,7 @@ const char *const stmts_sql[STMT__MAX] = {
 	    " WHERE m.status = s.status LIMIT $1::bigint) c)::text,"
 	    " coalesce((SELECT round(e.f * t.n)::bigint FROM e, t"
 	    " WHERE e.v = s.status), 0)::text "
-	    "FROM unnest(ARRAY['queued', 'sent', 'delivered', 'read', 'failed',"
-	    " 'received']) WITH ORDINALITY AS s(status, n) "
+	    "FROM unnest($2::text[]) WITH ORDINALITY AS s(status, n) "
 	    "UNION ALL (SELECT 'g', 'wadesk_outbox_queued', '',"
 	    " (SELECT count(*) FROM (SELECT 1 FROM outbox LIMIT $1::bigint)"
 	    " c)::text, '') "

@@ -74,8 +74,6 @@ def many_failed(query):
     query("DELETE FROM messages WHERE receiver = %s", (receiver,))
 
 
-@pytest.mark.xfail(strict=True, reason="app/ops.c still renders the "
-                   "uncapped STMT_METRICS; it must call metrics_render_db")
 def test_metrics_counts_are_capped_and_say_when_estimated(base_url,
                                                           many_failed):
     text = metrics(base_url)

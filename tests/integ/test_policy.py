@@ -310,3 +310,31 @@ def test_failures_count_per_user_and_address(env, query, user_add):
     rows = query("SELECT DISTINCT remote FROM admin_login_failures "
                  "WHERE username = %s", (user,))
     assert sorted(r[0] for r in rows) == ["192.0.2.7", "2001:db8:1:2::/64"]
+
+
+def test_nginx_limits_login_posts_from_all_addresses_together(base_url):
+    """Each address stays under its own limit, yet together they pass the
+    limit for all login POSTs (each costs a 64 MiB hash): nginx's 429."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    u = urlsplit(base_url)
+    time.sleep(6)
+    codes = []
+    for i in range(30):
+        for _ in range(3):
+            c = http.client.HTTPConnection(
+                u.hostname, u.port, timeout=15,
+                source_address=("127.0.0.%d" % (10 + i), 0))
+            c.request("POST", "/admin/login", body="username=x&password=y",
+                      headers={"Content-Type":
+                               "application/x-www-form-urlencoded"})
+            r = c.getresponse()
+            body = r.read().decode("utf-8", "replace")
+            codes.append((r.status, "Too many login attempts" in body))
+            c.close()
+    limited = [c for c in codes if c == (429, True)]
+    assert limited, codes
+    # Every address sent 3, well under its own burst: only the limit for
+    # all of them together can have answered those.
+    time.sleep(6)
