@@ -40,7 +40,7 @@ APP_SRC   = app/main.c app/app.c app/settings.c app/serve.c app/routes.c app/stm
             app/cloudapi.c app/admin.c app/page_login.c app/page_dashboard.c \
             app/page_messages.c app/page_conversations.c \
             $(BUILD)/migrations.c $(BUILD)/openapi.c
-UNIT_TESTS = valid jsonb crypto html cfg query buf utf8
+UNIT_TESTS = valid jsonb crypto html cfg query buf utf8 jsonb_scrub
 # Unit tests of app/ functions: linked with every app object but main.o.
 APP_UNIT_TESTS = routes
 
