@@ -11,10 +11,12 @@
 #include "buf.h"
 #include "db.h"
 #include "dispatch.h"
+#include "job.h"
 #include "log.h"
 #include "mem.h"
 #include "provider.h"
 #include "stmts.h"
+#include "utf8.h"
 
 #define DISPATCH_SWEEP_MS	1000
 #define DISPATCH_SIM_TICK_MS	100
@@ -111,14 +113,15 @@ dispatch_log(const struct job *j, const char *outcome)
 static void
 dispatch_give_up(const struct settings *s, struct job *j)
 {
-	char	msg[sizeof(j->err_msg)];
+	char	code[sizeof(j->err_code)], msg[sizeof(j->err_msg) + 64];
 
 	if (j->result != JOB_RETRY || j->attempts < s->max_attempts)
 		return;
-	snprintf(msg, sizeof(msg), "gave up after %ld attempts: %.460s",
+	/* job_error cuts the longer text on a character boundary. */
+	snprintf(msg, sizeof(msg), "gave up after %ld attempts: %s",
 	    j->attempts, j->err_msg);
-	memcpy(j->err_msg, msg, sizeof(msg));
-	j->result = JOB_FAILED;
+	memcpy(code, j->err_code, sizeof(code));
+	job_error(j, JOB_FAILED, code, msg);
 }
 
 /* Statuses that arrived before this provider id was known. */
@@ -154,7 +157,8 @@ dispatch_record_one(struct db *db, const struct settings *s, struct job *j)
 {
 	PGresult	*res = NULL;
 	const char	*p[3];
-	char		 id[24], delay[24], msg[sizeof(j->err_msg)];
+	char		 id[24], delay[24], both[sizeof(j->err_code) +
+			    sizeof(j->err_msg) + 2], msg[sizeof(j->err_msg)];
 	enum db_rc	 rc;
 	long		 d;
 
@@ -165,8 +169,9 @@ dispatch_record_one(struct db *db, const struct settings *s, struct job *j)
 		if (j->retry_after_ms > d)
 			d = j->retry_after_ms;
 		snprintf(delay, sizeof(delay), "%ld", d);
-		snprintf(msg, sizeof(msg), "%.31s: %.470s", j->err_code,
+		snprintf(both, sizeof(both), "%s: %s", j->err_code,
 		    j->err_msg);
+		(void)utf8_clean(msg, sizeof(msg), both, strlen(both));
 		p[1] = delay;
 		p[2] = msg;
 		rc = db_exec(db, STMT_OUTBOX_RETRY, 3, p, &res);
@@ -310,7 +315,7 @@ dispatch_batch(struct db *db, struct provider *prov, const struct settings *s)
 	 */
 	for (i = 0, k = 0; i < n; i++) {
 		if (jobs[i].attempts > s->max_attempts) {
-			provider_job_error(&jobs[i], JOB_FAILED, "gave_up",
+			job_error(&jobs[i], JOB_FAILED, "gave_up",
 			    "gave up: claimed more often than "
 			    "WADESK_MAX_ATTEMPTS");
 			continue;
