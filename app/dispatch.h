@@ -5,9 +5,13 @@
  * them through the provider, and records each outcome in one transaction per
  * batch: sent (+ provider id, + any status that arrived early), a retry with
  * exponential backoff and full jitter, or failed after WADESK_MAX_ATTEMPTS.
- * Wakes on LISTEN wadesk_outbox, sweeps at least once a second.  Any number
- * may run against one database.  SIGTERM/SIGINT: the batch in hand is sent
- * and recorded, then it exits 0.
+ * Recording is retried while the database is unreachable or reports a
+ * serialization failure or deadlock; an outcome it refuses for good (a
+ * duplicate provider id, ...) fails that message alone with the error
+ * "unrecordable", so nothing stalls and nothing goes out twice.  Wakes on
+ * LISTEN wadesk_outbox, sweeps at least once a second.  Any number may run
+ * against one database.  SIGTERM/SIGINT: the batch in hand is sent and
+ * recorded, then it exits 0.
  */
 #ifndef WADESK_DISPATCH_H
 #define WADESK_DISPATCH_H

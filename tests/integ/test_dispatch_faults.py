@@ -51,7 +51,7 @@ import requests
 
 from fake_cloudapi import (PHONE_NUMBER_ID, TOKEN, VERSION, FakeCloudAPI,
                            Flaky, Gate, Ok, pid_alive, read_pid, stop_pid,
-                           tcp_peer_ports)
+                           tcp_peer_ports, wa_error)
 from integ_support import (BINARY, ROOT, STACK_SH, json_bytes, unique_phone,
                            unique_token)
 
@@ -975,3 +975,106 @@ def test_flaky_provider_and_a_kill_9_mid_run(dispatchers, sender, q):
         "batch killed in flight" % extra)
     for d in (b, a2):
         assert d.alive(), d.tail()
+
+
+# ------------------------------------------- outcomes the database refuses
+
+@pytest.fixture
+def api_get(env, base_url):
+    """api_get(id) -> the message as GET /api/messages/{id}/ returns it."""
+    s = requests.Session()
+    s.headers["Authorization"] = "Bearer " + env["WADESK_API_KEY"]
+
+    def get(mid):
+        r = s.get("%s/api/messages/%d/" % (base_url, mid), timeout=10)
+        assert r.status_code == 200, r.text[:300]
+        return r.json()
+    yield get
+    s.close()
+
+
+# WhatsApp's error texts are often localised: 600 bytes of "€" (3 bytes
+# each) do not fit the 511 bytes kept, and were cut inside a character;
+# "\u0000" is legal JSON that PostgreSQL refuses in jsonb and C strings end
+# at.
+ERROR_TEXTS = {
+    "multibyte-600-bytes": "\u20ac" * 200,
+    "nul": "(#131026) Nachricht nicht zustellbar\u0000: \u00fcberpr\u00fcfen",
+}
+
+
+@pytest.mark.parametrize("case", list(ERROR_TEXTS))
+def test_provider_error_text_fails_its_message_and_delivery_goes_on(
+        dispatchers, sender, q, api_get, case):
+    """A permanent error whose text does not fit as is: the message ends
+    `failed` with a readable error (cut on a character boundary, NUL
+    dropped); the messages claimed with it and those queued after it are
+    delivered; nothing reaches the provider twice."""
+    fake = dispatchers.fake
+    text = ERROR_TEXTS[case]
+    bad_to = unique_phone()
+    fake.script(bad_to, then=wa_error(131026, text, http=400))
+    with_it = [unique_phone() for _ in range(4)]
+    # Queued before the dispatcher starts: one claim takes them all.
+    bad = sender.one(bad_to)
+    batch = sender.many(with_it, threads=4)
+    d = dispatchers.start("errtext-" + case)
+    rows = _wait_final(q, [bad] + batch, 10, case, [d])
+    after_to = [unique_phone() for _ in range(3)]
+    after = sender.many(after_to, threads=3)
+    rows.update(_wait_final(q, after, 10, case + ", queued after", [d]))
+
+    assert rows[bad][0] == "failed", rows[bad]
+    err = api_get(bad)["error"]
+    assert err["code"] == "131026", err
+    if case == "nul":
+        assert err["message"] == text.replace("\u0000", ""), err
+    else:
+        msg = err["message"]
+        assert len(msg) >= 150 and set(msg) == {"\u20ac"}, msg
+        assert len(msg.encode("utf-8")) < 512, len(msg.encode("utf-8"))
+    for mid in batch + after:
+        assert rows[mid][0] == "sent", (mid, rows[mid], d.tail())
+    time.sleep(0.5)
+    for to in [bad_to] + with_it + after_to:
+        assert len(fake.requests_for(to)) == 1, (to, fake.requests_for(to))
+    assert _event_counts(q, [bad])[bad] == {"failed": 1}
+    assert not _outbox_left(q, [bad] + batch + after)
+    assert d.alive(), d.tail()
+
+
+def test_duplicate_provider_id_fails_that_message_not_the_batch(
+        dispatchers, sender, q, api_get):
+    """The provider answers two messages with the same id, which the
+    database refuses to store twice.  One of them is recorded `sent`, the
+    other `failed` (it was handed over, so it is not sent again, not even
+    after its lease); the rest of the batch is delivered."""
+    fake = dispatchers.fake
+    wamid = fake.new_wamid()
+    twins = [unique_phone(), unique_phone()]
+    for to in twins:
+        fake.script(to, Ok(wamid))
+    others = [unique_phone() for _ in range(4)]
+    ids = [sender.one(to) for to in twins]
+    rest = sender.many(others, threads=4)
+    d = dispatchers.start("dup-pid")
+    rows = _wait_final(q, ids + rest, 10, "duplicate provider id", [d])
+
+    assert sorted(rows[i][0] for i in ids) == ["failed", "sent"], rows
+    sent = [i for i in ids if rows[i][0] == "sent"][0]
+    failed = [i for i in ids if rows[i][0] == "failed"][0]
+    assert rows[sent][1] == wamid
+    assert rows[failed][1] is None
+    err = api_get(failed)["error"]
+    assert err["code"] == "unrecordable" and err["message"], err
+    for mid in rest:
+        assert rows[mid][0] == "sent", (mid, rows[mid])
+    # Past the lease: nothing went out again.
+    time.sleep(LEASE_S + 1)
+    for to in twins + others:
+        assert len(fake.requests_for(to)) == 1, (to, fake.requests_for(to))
+    assert not _outbox_left(q, ids + rest)
+    assert d.logged("could not record a message's outcome; failing it so "
+                    "that it is not sent again"), d.tail()
+    assert d.alive(), d.tail()
+
