@@ -80,16 +80,21 @@ dispatch_on_signal(int sig)
 long
 dispatch_backoff_ms(const struct settings *s, long attempt)
 {
-	long	cap = s->backoff_base_ms;
+	long	cap = s->backoff_base_ms, least;
 	long	i;
 
 	for (i = 1; i < attempt && cap < s->backoff_max_ms; i++)
 		cap *= 2;
 	if (cap > s->backoff_max_ms)
 		cap = s->backoff_max_ms;
-	/* Full jitter: anywhere in [cap/10, cap], never zero. */
-	return cap / 10 + (long)randombytes_uniform((uint32_t)(cap -
-	    cap / 10) + 1);
+	/*
+	 * Jitter over the upper nine tenths: uniform in [cap/10, cap], and at
+	 * least 1 ms.  Not "full jitter" ([0, cap]): a retry never comes at
+	 * once, yet retries still spread out.
+	 */
+	if ((least = cap / 10) < 1)
+		least = 1;
+	return least + (long)randombytes_uniform((uint32_t)(cap - least) + 1);
 }
 
 static int
