@@ -476,6 +476,8 @@ dispatch_housekeeping(struct db *db, const struct settings *s, time_t *last)
 		*last = now;
 		if (db_exec(db, STMT_HOUSEKEEPING, 0, NULL, &res) == DB_OK)
 			db_res_free(res);
+		if (db_exec(db, STMT_PENDING_PURGE, 0, NULL, &res) == DB_OK)
+			db_res_free(res);
 	}
 }
 

@@ -9,9 +9,11 @@
  * unreachable or reports a serialization failure or deadlock; an outcome it
  * refuses for good (a duplicate provider id, ...) fails that message alone
  * with the error "unrecordable", so nothing stalls and nothing goes out
- * twice.  Wakes on LISTEN wadesk_outbox, sweeps at least once a second.  Any
- * number may run against one database.  SIGTERM/SIGINT: the batch in hand is
- * sent and recorded, then it exits 0.
+ * twice.  Wakes on LISTEN wadesk_outbox, sweeps at least once a second.
+ * Housekeeping when it starts and every 5 minutes: expired idempotency keys
+ * and admin sessions, and statuses parked more than 7 days for a provider id
+ * no message got.  Any number may run against one database.
+ * SIGTERM/SIGINT: the batch in hand is sent and recorded, then it exits 0.
  */
 #ifndef WADESK_DISPATCH_H
 #define WADESK_DISPATCH_H

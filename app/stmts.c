@@ -437,6 +437,13 @@ const char *const stmts_sql[STMT__MAX] = {
 	    " 'user', $2::text, 'previous_provider_message_id', prev) FROM m),"
 	    " n AS (SELECT pg_notify('wadesk_outbox', '') FROM m) "
 	    "SELECT m.id, (SELECT count(*) FROM n) FROM m",
+	/*
+	 * Statuses parked for a provider id that no message got within 7 days
+	 * (a send recorded later takes its parked statuses at once).
+	 */
+	[STMT_PENDING_PURGE] =
+	    "DELETE FROM pending_statuses"
+	    " WHERE created_at < now() - interval '7 days'",
 };
 
 /*

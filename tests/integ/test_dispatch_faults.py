@@ -1078,3 +1078,30 @@ def test_duplicate_provider_id_fails_that_message_not_the_batch(
                     "that it is not sent again"), d.tail()
     assert d.alive(), d.tail()
 
+
+# ---------------------------------------------------------------- housekeeping
+
+def test_housekeeping_purges_statuses_parked_for_over_7_days(dispatchers,
+                                                             q):
+    """A status for a provider id no message ever got waits in
+    pending_statuses; after 7 days the dispatcher's housekeeping (run when
+    it starts, then every few minutes) drops it.  A younger one stays."""
+    old, young = "wamid.OLD" + unique_token(), "wamid.NEW" + unique_token()
+    q("INSERT INTO pending_statuses (provider_message_id, status, "
+      "reported_at, created_at) VALUES "
+      "(%s, 'delivered', now() - interval '8 days', "
+      " now() - interval '8 days'), "
+      "(%s, 'delivered', now() - interval '6 days', "
+      " now() - interval '6 days')", (old, young))
+    try:
+        def left():
+            return {r[0] for r in q(
+                "SELECT provider_message_id FROM pending_statuses "
+                "WHERE provider_message_id IN (%s, %s)", (old, young))}
+        d = dispatchers.start("housekeeping")
+        assert _wait_for(lambda: old not in left(), 5), (
+            "a status parked 8 days ago is still there:\n" + d.tail())
+        assert young in left()
+    finally:
+        q("DELETE FROM pending_statuses WHERE provider_message_id IN "
+          "(%s, %s)", (old, young))
