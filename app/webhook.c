@@ -10,10 +10,12 @@
 #include "model_message.h"
 #include "query.h"
 #include "stmts.h"
+#include "utf8.h"
 #include "webhook.h"
 
 #define WEBHOOK_ID_MAX		256
 #define WEBHOOK_DB_TRIES	3
+#define WEBHOOK_TITLE_MAX	200
 
 /* What one Cloud API payload held, for the answer and the log. */
 struct cloud_counts {
@@ -37,6 +39,7 @@ static const char *wh_str(struct json_object *, ...)
 static const char *wh_unix_ts(struct json_object *, const char *, char *,
 		    size_t);
 static void	wh_content(struct buf *, struct json_object *, const char *);
+static void	wh_error_text(char *, size_t, struct json_object *);
 
 void
 webhook_verify(struct app *a)
@@ -271,6 +274,35 @@ wh_content(struct buf *b, struct json_object *m, const char *type)
 	}
 }
 
+/*
+ * "title: details" of one errors[] item, as the message's error text:
+ * NULs dropped, the title cut to WEBHOOK_TITLE_MAX bytes and the whole to
+ * len, both on character boundaries (WhatsApp's texts may be localised).
+ */
+static void
+wh_error_text(char *out, size_t len, struct json_object *e)
+{
+	struct buf	 b;
+	const char	*title, *details;
+	size_t		 tlen, dlen;
+
+	buf_init(&b);
+	if (jsonb_get_str(e, "title", &title, &tlen) != JSONB_GET_OK) {
+		title = "failed";
+		tlen = strlen(title);
+	}
+	buf_append(&b, title, utf8_truncate(title, tlen, WEBHOOK_TITLE_MAX));
+	if (jsonb_get_str(json_object_object_get(e, "error_data"), "details",
+	    &details, &dlen) == JSONB_GET_OK) {
+		buf_puts(&b, ": ");
+		buf_append(&b, details, dlen);
+	}
+	(void)utf8_clean(out, len, b.data, b.len);
+	if (*out == '\0')
+		(void)utf8_clean(out, len, "failed", 6);
+	buf_cleanup(&b);
+}
+
 static enum db_rc
 webhook_cloud_message(struct app *a, struct json_object *m,
     const char *receiver, struct json_object *contacts,
@@ -356,7 +388,7 @@ webhook_cloud_status(struct app *a, struct json_object *st,
 	};
 	struct json_object	*detail = NULL, *errors = NULL, *e0, *v;
 	PGresult		*res = NULL;
-	const char		*id, *status, *p[6], *details;
+	const char		*id, *status, *p[6], *cs;
 	char			 ts[24], code[32], msg[512];
 	size_t			 i;
 	enum db_rc		 rc;
@@ -383,15 +415,12 @@ webhook_cloud_status(struct app *a, struct json_object *st,
 			e0 = json_object_array_get_idx(errors, 0);
 			if (json_object_object_get_ex(e0, "code", &v) &&
 			    v != NULL) {
-				snprintf(code, sizeof(code), "%.30s",
-				    json_object_get_string(v));
+				cs = json_object_get_string(v);
+				(void)utf8_clean(code, sizeof(code), cs,
+				    strlen(cs));
 				p[4] = code;
 			}
-			details = wh_str(e0, "error_data", "details", NULL);
-			snprintf(msg, sizeof(msg), "%.200s%s%.250s",
-			    wh_str(e0, "title", NULL) ?
-			    wh_str(e0, "title", NULL) : "failed",
-			    details ? ": " : "", details ? details : "");
+			wh_error_text(msg, sizeof(msg), e0);
 			p[5] = msg;
 		}
 	}
@@ -408,6 +437,9 @@ webhook_cloud_status(struct app *a, struct json_object *st,
 	}
 	if (p[5] == NULL && strcmp(status, "failed") == 0)
 		p[5] = "failed";
+	/* PostgreSQL's jsonb refuses \u0000, which WhatsApp may send. */
+	if (detail != NULL)
+		jsonb_scrub(detail);
 	p[0] = id;
 	p[1] = status;
 	p[2] = detail ? json_object_to_json_string_ext(detail,
