@@ -34,6 +34,9 @@ static enum db_rc webhook_cloud_message(struct app *, struct json_object *,
 		    const char *, struct json_object *, struct cloud_counts *);
 static enum db_rc webhook_cloud_status(struct app *, struct json_object *,
 		    struct cloud_counts *);
+static enum db_rc wh_item_begin(struct app *);
+static enum db_rc wh_item_end(struct app *, enum db_rc, const char *,
+		    struct json_object *, struct cloud_counts *);
 static const char *wh_str(struct json_object *, ...)
 		    __attribute__((sentinel));
 static const char *wh_unix_ts(struct json_object *, const char *, char *,
@@ -453,11 +456,45 @@ webhook_cloud_status(struct app *a, struct json_object *st,
 	return rc;
 }
 
+/* Each item is stored under a savepoint of its own (wh_item_end). */
+static enum db_rc
+wh_item_begin(struct app *a)
+{
+	return db_simple(a->db, "SAVEPOINT webhook_item", NULL);
+}
+
+/*
+ * After an item: kept (rc DB_OK), or, when the database refused it for a
+ * reason that trying again cannot cure (a constraint, a value it will not
+ * take), rolled back alone, logged with its id and counted as skipped:
+ * WhatsApp re-delivers a batch it got no 2xx for, for days, so one such
+ * item must not hold back the rest.  Connection loss and serialization
+ * failures end the whole transaction (rc returned), which is then retried
+ * or answered 503.
+ */
+static enum db_rc
+wh_item_end(struct app *a, enum db_rc rc, const char *kind,
+    struct json_object *item, struct cloud_counts *n)
+{
+	if (rc == DB_OK)
+		return db_simple(a->db, "RELEASE SAVEPOINT webhook_item", NULL);
+	if (rc == DB_UNAVAILABLE || rc == DB_RETRY)
+		return rc;
+	log_kv(LOG_WARN, "webhook: an item the database refused was skipped",
+	    "kind", kind, "id", wh_str(item, "id", NULL),
+	    "cause", db_strerror(rc), NULL);
+	n->skipped++;
+	if ((rc = db_simple(a->db, "ROLLBACK TO SAVEPOINT webhook_item",
+	    NULL)) != DB_OK)
+		return rc;
+	return db_simple(a->db, "RELEASE SAVEPOINT webhook_item", NULL);
+}
+
 static enum db_rc
 webhook_cloud_value(struct app *a, struct json_object *value,
     struct cloud_counts *n)
 {
-	struct json_object	*contacts = NULL, *arr;
+	struct json_object	*contacts = NULL, *arr, *item;
 	const char		*disp;
 	char			 receiver[VALID_PHONE_MAX];
 	const char		*recv;
@@ -475,17 +512,22 @@ webhook_cloud_value(struct app *a, struct json_object *value,
 		contacts = NULL;
 	if (jsonb_get_type(value, "messages", json_type_array, &arr) ==
 	    JSONB_GET_OK)
-		for (i = 0; i < json_object_array_length(arr); i++)
-			if ((rc = webhook_cloud_message(a,
-			    json_object_array_get_idx(arr, i), recv, contacts,
-			    n)) != DB_OK)
+		for (i = 0; i < json_object_array_length(arr); i++) {
+			item = json_object_array_get_idx(arr, i);
+			if ((rc = wh_item_begin(a)) != DB_OK ||
+			    (rc = wh_item_end(a, webhook_cloud_message(a, item,
+			    recv, contacts, n), "message", item, n)) != DB_OK)
 				return rc;
+		}
 	if (jsonb_get_type(value, "statuses", json_type_array, &arr) ==
 	    JSONB_GET_OK)
-		for (i = 0; i < json_object_array_length(arr); i++)
-			if ((rc = webhook_cloud_status(a,
-			    json_object_array_get_idx(arr, i), n)) != DB_OK)
+		for (i = 0; i < json_object_array_length(arr); i++) {
+			item = json_object_array_get_idx(arr, i);
+			if ((rc = wh_item_begin(a)) != DB_OK ||
+			    (rc = wh_item_end(a, webhook_cloud_status(a, item,
+			    n), "status", item, n)) != DB_OK)
 				return rc;
+		}
 	return DB_OK;
 }
 
@@ -528,7 +570,9 @@ webhook_cloud_tx(struct app *a, struct json_object *root,
 /*
  * The WhatsApp Cloud API shape.  Nothing in it is rejected for being
  * optional or unknown; only a payload that is not WhatsApp's at all is 422.
- * Deadlocks between concurrent deliveries are retried.
+ * An item the database refuses is skipped (wh_item_end) and the rest
+ * commit: 200 with the counts.  Deadlocks between concurrent deliveries are
+ * retried; a database that is down is 503.
  */
 static void
 webhook_cloud(struct app *a, struct json_object *root)

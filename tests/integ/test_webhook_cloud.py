@@ -560,3 +560,47 @@ def test_failed_status_with_an_odd_error_text_is_stored(hook, api, send,
     finally:
         query("DELETE FROM pending_statuses WHERE provider_message_id = %s",
               (unknown,))
+
+
+@pytest.fixture
+def refused_content(query):
+    """A message text the database refuses (a CHECK constraint added for
+    the test, standing in for any item one cannot store: a constraint, a
+    value PostgreSQL will not take)."""
+    tag = secrets.token_hex(6)
+    text = "refused by the database " + tag
+    query("ALTER TABLE messages ADD CONSTRAINT test_refuse_%s CHECK "
+          "(content <> %%s) NOT VALID" % tag, (text,))
+    try:
+        yield text
+    finally:
+        query("ALTER TABLE messages DROP CONSTRAINT test_refuse_%s" % tag)
+
+
+def test_an_item_the_database_refuses_is_skipped_and_the_rest_commit(
+        hook, api, query, refused_content):
+    """One message of a batch cannot be stored: the others are, the answer
+    is 200 (WhatsApp would re-deliver a non-2xx for days, blocking the
+    channel) with the refused item counted as skipped, and WhatsApp's
+    re-delivery of the same batch stores nothing twice."""
+    a, b, c = wa_number(), wa_number(), wa_number()
+    ids = [wamid(), wamid(), wamid()]
+    mid, pid = ids[1], wamid()
+    body = payload(entry(
+        change(messages=[text_msg(a, ids[0], "first"),
+                         text_msg(b, ids[1], refused_content)],
+               contacts=[contact(a, "Ana"), contact(b, "Bea")]),
+        change(messages=[text_msg(c, ids[2], "third")],
+               statuses=[status_item(pid, "delivered")])))
+    for attempt in ("first delivery", "re-delivery"):
+        r = _ok(hook.post(body))
+        data = r.json()["data"]
+        assert data["skipped"] == 1, (attempt, data)
+        assert data["statuses"] == 1, (attempt, data)
+        assert _count(query, ids[0]) == 1, attempt
+        assert _count(query, ids[2]) == 1, attempt
+        assert _count(query, mid) == 0, attempt
+        assert _stored(query, api, ids[0])["content"] == "first"
+        assert _stored(query, api, ids[2])["content"] == "third"
+    query("DELETE FROM pending_statuses WHERE provider_message_id = %s",
+          (pid,))
