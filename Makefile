@@ -14,8 +14,11 @@ CFLAGS_W  = -Wall -Wextra -Werror -Wpedantic -Wshadow -Wstrict-prototypes \
             -Wpointer-arith -Wcast-qual -Wwrite-strings -Wformat=2 -Wundef \
             -Wsign-compare -Wtype-limits -Wvla -fno-common
 CFLAGS   ?= -O2 -g
+# lib/ is compiled with -Ilib alone, so that it cannot include app/ headers;
+# app/ and its unit tests add -Iapp (APP_INC).
 CFLAGS   += -std=c11 -D_GNU_SOURCE $(CFLAGS_W) -fstack-protector-strong \
-            -Ilib -Iapp
+            -Ilib
+APP_INC   = -Iapp
 ifeq ($(NOOPT),1)
 CFLAGS   += -O0
 else
@@ -69,10 +72,14 @@ $(BUILD)/openapi.c: app/gen_embed.sh app/openapi.yaml
 	sh app/gen_embed.sh openapi_yaml app/openapi.yaml > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/openapi.o: $(BUILD)/openapi.c
-	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(CFLAGS) $(APP_INC) -MMD -MP -c -o $@ $<
 
 $(BUILD)/migrations.o: $(BUILD)/migrations.c
-	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(CFLAGS) $(APP_INC) -MMD -MP -c -o $@ $<
+
+$(BUILD)/app/%.o: app/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(APP_INC) -MMD -MP -c -o $@ $<
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -85,8 +92,8 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB_OBJ)
 $(APP_UNIT_TESTS:%=$(BUILD)/tests/test_%): $(BUILD)/tests/test_%: \
     tests/unit/test_%.c $(APP_LINK_OBJ) $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(APP_LINK_OBJ) $(LIB_OBJ) $(LDFLAGS) \
-	    $(LIBS) -lcmocka
+	$(CC) $(CFLAGS) $(APP_INC) -o $@ $< $(APP_LINK_OBJ) $(LIB_OBJ) \
+	    $(LDFLAGS) $(LIBS) -lcmocka
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
