@@ -14,8 +14,11 @@ CFLAGS_W  = -Wall -Wextra -Werror -Wpedantic -Wshadow -Wstrict-prototypes \
             -Wpointer-arith -Wcast-qual -Wwrite-strings -Wformat=2 -Wundef \
             -Wsign-compare -Wtype-limits -Wvla -fno-common
 CFLAGS   ?= -O2 -g
+# lib/ is compiled with -Ilib alone, so that it cannot include app/ headers;
+# app/ and its unit tests add -Iapp (APP_INC).
 CFLAGS   += -std=c11 -D_GNU_SOURCE $(CFLAGS_W) -fstack-protector-strong \
-            -Ilib -Iapp
+            -Ilib
+APP_INC   = -Iapp
 # Full RELRO: the GOT is resolved at start and then made read-only.
 LDFLAGS  += -Wl,-z,relro -Wl,-z,now
 ifeq ($(NOOPT),1)
@@ -34,16 +37,18 @@ CFLAGS   += $(PKG_CFLAGS)
 LIBS      = -lfcgi $(PKG_LIBS)
 
 LIB_SRC   = lib/mem.c lib/buf.c lib/arena.c lib/log.c lib/cfg.c lib/valid.c \
-            lib/jsonb.c lib/html.c lib/crypto.c lib/query.c lib/db.c lib/req.c lib/http.c
+            lib/utf8.c lib/jsonb.c lib/html.c lib/crypto.c lib/query.c lib/db.c \
+            lib/req.c lib/http.c
 APP_SRC   = app/main.c app/app.c app/settings.c app/serve.c app/routes.c app/stmts.c \
             app/auth.c app/model_message.c app/api_messages.c app/webhook.c \
             app/ops.c app/migrate.c app/cli.c app/dispatch.c app/provider.c app/metrics.c \
-            app/cloudapi.c app/admin.c app/page_login.c app/page_dashboard.c \
+            app/cloudapi.c app/job.c app/admin.c app/page_login.c \
+            app/page_dashboard.c \
             app/page_messages.c app/page_conversations.c \
             $(BUILD)/migrations.c $(BUILD)/openapi.c
-UNIT_TESTS = valid jsonb crypto html cfg query buf db
+UNIT_TESTS = valid jsonb crypto html cfg query buf db utf8 jsonb_scrub
 # Unit tests of app/ functions: linked with every app object but main.o.
-APP_UNIT_TESTS = routes
+APP_UNIT_TESTS = routes dispatch
 
 LIB_OBJ   = $(LIB_SRC:%.c=$(BUILD)/%.o)
 APP_OBJ   = $(patsubst %.c,$(BUILD)/%.o,$(patsubst $(BUILD)/%,%,$(APP_SRC)))
@@ -69,10 +74,14 @@ $(BUILD)/openapi.c: app/gen_embed.sh app/openapi.yaml
 	sh app/gen_embed.sh openapi_yaml app/openapi.yaml > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/openapi.o: $(BUILD)/openapi.c
-	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(CFLAGS) $(APP_INC) -MMD -MP -c -o $@ $<
 
 $(BUILD)/migrations.o: $(BUILD)/migrations.c
-	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(CFLAGS) $(APP_INC) -MMD -MP -c -o $@ $<
+
+$(BUILD)/app/%.o: app/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(APP_INC) -MMD -MP -c -o $@ $<
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -85,8 +94,8 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB_OBJ)
 $(APP_UNIT_TESTS:%=$(BUILD)/tests/test_%): $(BUILD)/tests/test_%: \
     tests/unit/test_%.c $(APP_LINK_OBJ) $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(APP_LINK_OBJ) $(LIB_OBJ) $(LDFLAGS) \
-	    $(LIBS) -lcmocka
+	$(CC) $(CFLAGS) $(APP_INC) -o $@ $< $(APP_LINK_OBJ) $(LIB_OBJ) \
+	    $(LDFLAGS) $(LIBS) -lcmocka
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 

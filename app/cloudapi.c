@@ -57,15 +57,16 @@ cloudapi_result(struct job *j, long status, long retry_after_s,
     const char *body, size_t len, const char *transport_error)
 {
 	struct json_object	*root = NULL, *arr, *err, *v;
-	const char		*id = NULL, *msg = "";
+	const char		*id = NULL, *msg = NULL;
 	char			 code[32];
+	size_t			 idlen = 0, msglen = 0;
 	long			 ecode = 0;
 
 	if (retry_after_s > HTTP_RETRY_AFTER_MAX)
 		retry_after_s = HTTP_RETRY_AFTER_MAX;
 	j->retry_after_ms = retry_after_s >= 0 ? retry_after_s * 1000 : -1;
 	if (status == 0) {
-		provider_job_error(j, JOB_RETRY, "network",
+		job_error(j, JOB_RETRY, "network",
 		    transport_error && *transport_error ? transport_error :
 		    "no answer");
 		return;
@@ -76,16 +77,13 @@ cloudapi_result(struct job *j, long status, long retry_after_s,
 		if (jsonb_get_type(root, "messages", json_type_array, &arr) ==
 		    JSONB_GET_OK && json_object_array_length(arr) > 0 &&
 		    (v = json_object_array_get_idx(arr, 0)) != NULL &&
-		    json_object_object_get_ex(v, "id", &v) &&
-		    json_object_is_type(v, json_type_string))
-			id = json_object_get_string(v);
-		if (id != NULL && *id != '\0' && strlen(id) <
-		    sizeof(j->provider_id)) {
-			j->result = JOB_SENT;
-			snprintf(j->provider_id, sizeof(j->provider_id), "%s",
-			    id);
-		} else
-			provider_job_error(j, JOB_FAILED, "invalid_response",
+		    jsonb_get_str(v, "id", &id, &idlen) != JSONB_GET_OK)
+			id = NULL;
+		j->provider_id[0] = '\0';
+		if (id != NULL && idlen < sizeof(j->provider_id))
+			job_sent(j, id, idlen);
+		if (j->provider_id[0] == '\0')
+			job_error(j, JOB_FAILED, "invalid_response",
 			    "the Cloud API accepted the message but returned "
 			    "no message id");
 		goto out;
@@ -94,22 +92,25 @@ cloudapi_result(struct job *j, long status, long retry_after_s,
 	    JSONB_GET_OK) {
 		if (json_object_object_get_ex(err, "code", &v))
 			ecode = json_object_get_int64(v);
-		if (json_object_object_get_ex(err, "message", &v) &&
-		    json_object_is_type(v, json_type_string))
-			msg = json_object_get_string(v);
+		if (jsonb_get_str(err, "message", &msg, &msglen) !=
+		    JSONB_GET_OK)
+			msg = NULL;
 	}
 	if (ecode != 0)
 		snprintf(code, sizeof(code), "%ld", ecode);
 	else
 		snprintf(code, sizeof(code), "http_%ld", status);
-	if (*msg == '\0')
-		msg = "the Cloud API refused the message";
+	/* WhatsApp's (often localised) text, cleaned and cut by job. */
+	job_error_len(j, JOB_FAILED, code, msg ? msg : "", msg ? msglen : 0);
+	if (j->err_msg[0] == '\0')
+		job_error(j, JOB_FAILED, code,
+		    "the Cloud API refused the message");
 	if (status == 429 || status >= 500 || cloudapi_transient(ecode)) {
-		provider_job_error(j, JOB_RETRY, code, msg);
-		if (ecode == 131056 && j->retry_after_ms < CLOUDAPI_PAIR_LIMIT_MS)
+		j->result = JOB_RETRY;
+		if (ecode == 131056 &&
+		    j->retry_after_ms < CLOUDAPI_PAIR_LIMIT_MS)
 			j->retry_after_ms = CLOUDAPI_PAIR_LIMIT_MS;
-	} else
-		provider_job_error(j, JOB_FAILED, code, msg);
+	}
 out:
 	json_object_put(root);
 }

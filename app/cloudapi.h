@@ -5,12 +5,16 @@
  * a text message; messages[0].id of a 2xx answer is the provider id.  429,
  * 5xx, network errors and the throttling codes 130429, 131056 and 131000 are
  * transient (JOB_RETRY, honouring Retry-After); other errors are permanent
- * (JOB_FAILED with WhatsApp's code and message).
+ * (JOB_FAILED with WhatsApp's code and message, cleaned and cut on a
+ * character boundary by job_error_len).  It knows nothing of provider.c,
+ * which calls it.
  */
 #ifndef WADESK_CLOUDAPI_H
 #define WADESK_CLOUDAPI_H
 
-#include "provider.h"
+#include <stddef.h>
+
+#include "job.h"
 #include "settings.h"
 
 struct cloudapi;

@@ -11,10 +11,12 @@
 #include "buf.h"
 #include "db.h"
 #include "dispatch.h"
+#include "job.h"
 #include "log.h"
 #include "mem.h"
 #include "provider.h"
 #include "stmts.h"
+#include "utf8.h"
 
 #define DISPATCH_SWEEP_MS	1000
 #define DISPATCH_SIM_TICK_MS	100
@@ -31,11 +33,16 @@ static int	dispatch_batch(struct db *, struct provider *,
 		    const struct settings *);
 static int	dispatch_record(struct db *, const struct settings *,
 		    struct job *, size_t);
-static int	dispatch_record_one(struct db *, const struct settings *,
+static enum db_rc dispatch_record_retry(struct db *, const struct settings *,
+		    struct job *, size_t, int *);
+static enum db_rc dispatch_record_tx(struct db *, const struct settings *,
+		    struct job *, size_t);
+static enum db_rc dispatch_record_one(struct db *, const struct settings *,
 		    struct job *);
-static int	dispatch_record_sent(struct db *, struct job *, size_t);
+static enum db_rc dispatch_record_sent(struct db *, struct job *, size_t);
+static void	dispatch_fallback(struct job *, enum db_rc);
 static void	dispatch_give_up(const struct settings *, struct job *);
-static int	dispatch_apply_pending(struct db *, const char *);
+static enum db_rc dispatch_apply_pending(struct db *, const char *);
 static void	dispatch_log(const struct job *, const char *);
 static void	dispatch_wait(struct db *, long);
 static void	dispatch_housekeeping(struct db *, const struct settings *,
@@ -73,16 +80,21 @@ dispatch_on_signal(int sig)
 long
 dispatch_backoff_ms(const struct settings *s, long attempt)
 {
-	long	cap = s->backoff_base_ms;
+	long	cap = s->backoff_base_ms, least;
 	long	i;
 
 	for (i = 1; i < attempt && cap < s->backoff_max_ms; i++)
 		cap *= 2;
 	if (cap > s->backoff_max_ms)
 		cap = s->backoff_max_ms;
-	/* Full jitter: anywhere in [cap/10, cap], never zero. */
-	return cap / 10 + (long)randombytes_uniform((uint32_t)(cap -
-	    cap / 10) + 1);
+	/*
+	 * Jitter over the upper nine tenths: uniform in [cap/10, cap], and at
+	 * least 1 ms.  Not "full jitter" ([0, cap]): a retry never comes at
+	 * once, yet retries still spread out.
+	 */
+	if ((least = cap / 10) < 1)
+		least = 1;
+	return least + (long)randombytes_uniform((uint32_t)(cap - least) + 1);
 }
 
 static int
@@ -111,50 +123,53 @@ dispatch_log(const struct job *j, const char *outcome)
 static void
 dispatch_give_up(const struct settings *s, struct job *j)
 {
-	char	msg[sizeof(j->err_msg)];
+	char	code[sizeof(j->err_code)], msg[sizeof(j->err_msg) + 64];
 
 	if (j->result != JOB_RETRY || j->attempts < s->max_attempts)
 		return;
-	snprintf(msg, sizeof(msg), "gave up after %ld attempts: %.460s",
+	/* job_error cuts the longer text on a character boundary. */
+	snprintf(msg, sizeof(msg), "gave up after %ld attempts: %s",
 	    j->attempts, j->err_msg);
-	memcpy(j->err_msg, msg, sizeof(msg));
-	j->result = JOB_FAILED;
+	memcpy(code, j->err_code, sizeof(code));
+	job_error(j, JOB_FAILED, code, msg);
 }
 
 /* Statuses that arrived before this provider id was known. */
-static int
+static enum db_rc
 dispatch_apply_pending(struct db *db, const char *pid)
 {
 	PGresult	*res = NULL, *r2 = NULL;
 	const char	*p[6];
-	int		 i, ret = -1;
+	enum db_rc	 rc;
+	int		 i;
 
 	p[0] = pid;
-	if (db_exec(db, STMT_PENDING_TAKE, 1, p, &res) != DB_OK)
-		return -1;
+	if ((rc = db_exec(db, STMT_PENDING_TAKE, 1, p, &res)) != DB_OK)
+		return rc;
 	for (i = 0; i < PQntuples(res); i++) {
 		p[1] = db_get(res, i, 0);
 		p[2] = db_get(res, i, 1);
 		p[3] = db_get(res, i, 2);
 		p[4] = db_get(res, i, 3);
 		p[5] = db_get(res, i, 4);
-		if (db_exec(db, STMT_STATUS_APPLY, 6, p, &r2) != DB_OK)
+		if ((rc = db_exec(db, STMT_STATUS_APPLY, 6, p, &r2)) != DB_OK)
 			goto out;
 		db_res_free(r2);
 		r2 = NULL;
 	}
-	ret = 0;
+	rc = DB_OK;
 out:
 	db_res_free(res);
-	return ret;
+	return rc;
 }
 
-static int
+static enum db_rc
 dispatch_record_one(struct db *db, const struct settings *s, struct job *j)
 {
 	PGresult	*res = NULL;
 	const char	*p[3];
-	char		 id[24], delay[24], msg[sizeof(j->err_msg)];
+	char		 id[24], delay[24], both[sizeof(j->err_code) +
+			    sizeof(j->err_msg) + 2], msg[sizeof(j->err_msg)];
 	enum db_rc	 rc;
 	long		 d;
 
@@ -165,8 +180,9 @@ dispatch_record_one(struct db *db, const struct settings *s, struct job *j)
 		if (j->retry_after_ms > d)
 			d = j->retry_after_ms;
 		snprintf(delay, sizeof(delay), "%ld", d);
-		snprintf(msg, sizeof(msg), "%.31s: %.470s", j->err_code,
+		snprintf(both, sizeof(both), "%s: %s", j->err_code,
 		    j->err_msg);
+		(void)utf8_clean(msg, sizeof(msg), both, strlen(both));
 		p[1] = delay;
 		p[2] = msg;
 		rc = db_exec(db, STMT_OUTBOX_RETRY, 3, p, &res);
@@ -176,11 +192,11 @@ dispatch_record_one(struct db *db, const struct settings *s, struct job *j)
 		rc = db_exec(db, STMT_OUTBOX_FAIL, 3, p, &res);
 	}
 	db_res_free(res);
-	return rc == DB_OK ? 0 : -1;
+	return rc;
 }
 
 /* Every sent job of the batch in one statement, then early statuses. */
-static int
+static enum db_rc
 dispatch_record_sent(struct db *db, struct job *jobs, size_t n)
 {
 	PGresult	 *res = NULL;
@@ -188,7 +204,8 @@ dispatch_record_sent(struct db *db, struct job *jobs, size_t n)
 	const char	**idv, **pidv, *p[2];
 	char		(*idbuf)[24];
 	size_t		  i, k = 0;
-	int		  ret = -1, r;
+	enum db_rc	  rc = DB_OK;
+	int		  r;
 
 	idv = mem_calloc(n, sizeof(*idv));
 	pidv = mem_calloc(n, sizeof(*pidv));
@@ -203,20 +220,18 @@ dispatch_record_sent(struct db *db, struct job *jobs, size_t n)
 	}
 	buf_init(&ids);
 	buf_init(&pids);
-	if (k == 0) {
-		ret = 0;
+	if (k == 0)
 		goto out;
-	}
 	db_array(&ids, idv, k);
 	db_array(&pids, pidv, k);
 	p[0] = ids.data;
 	p[1] = pids.data;
-	if (db_exec(db, STMT_OUTBOX_SENT, 2, p, &res) != DB_OK)
+	if ((rc = db_exec(db, STMT_OUTBOX_SENT, 2, p, &res)) != DB_OK)
 		goto out;
 	for (r = 0; r < PQntuples(res); r++)
-		if (dispatch_apply_pending(db, PQgetvalue(res, r, 0)) == -1)
+		if ((rc = dispatch_apply_pending(db,
+		    PQgetvalue(res, r, 0))) != DB_OK)
 			goto out;
-	ret = 0;
 out:
 	db_res_free(res);
 	buf_cleanup(&ids);
@@ -224,48 +239,137 @@ out:
 	mem_free(idbuf);
 	mem_free(pidv);
 	mem_free(idv);
-	return ret;
+	return rc;
+}
+
+/* One transaction recording n jobs. */
+static enum db_rc
+dispatch_record_tx(struct db *db, const struct settings *s, struct job *jobs,
+    size_t n)
+{
+	enum db_rc	rc;
+	size_t		i;
+
+	if ((rc = db_ensure(db)) != DB_OK || (rc = db_begin(db)) != DB_OK)
+		return rc;
+	if ((rc = dispatch_record_sent(db, jobs, n)) != DB_OK)
+		goto fail;
+	for (i = 0; i < n; i++)
+		if (jobs[i].result != JOB_SENT &&
+		    (rc = dispatch_record_one(db, s, &jobs[i])) != DB_OK)
+			goto fail;
+	if ((rc = db_commit(db)) == DB_OK)
+		return DB_OK;
+fail:
+	db_rollback(db);
+	return rc;
+}
+
+/*
+ * dispatch_record_tx until it succeeds or fails for a reason that trying
+ * again cannot cure.  While the database is unreachable nobody can claim
+ * these rows, so keep trying until it is back: giving up would send them
+ * twice.  Serialization failures, deadlocks and timeouts (a lock held
+ * too long) are tried again too.  Only a
+ * stop request bounds the wait (by the lease, counted in *waited across
+ * calls).  Returns DB_OK, the lasting error (DB_CONFLICT, DB_ERROR), or
+ * DB_UNAVAILABLE when the stop came first.
+ */
+static enum db_rc
+dispatch_record_retry(struct db *db, const struct settings *s,
+    struct job *jobs, size_t n, int *waited)
+{
+	enum db_rc	rc;
+	int		tries;
+
+	for (tries = 0;; tries++) {
+		if (tries > 0) {
+			if (dispatch_stop && ++*waited >= s->lease_s)
+				return DB_UNAVAILABLE;
+			if (tries == 1)
+				log_kv(LOG_WARN, "recording a batch failed; "
+				    "retrying until the database answers",
+				    NULL);
+			sleep(1);
+		}
+		rc = dispatch_record_tx(db, s, jobs, n);
+		if (!db_rc_transient(rc))
+			return rc;
+	}
+}
+
+/*
+ * A job whose outcome the database refuses for good (a provider id another
+ * message already has, a text it will not take): it was handed to the
+ * provider, so it must not stay queued, or it would be sent again after
+ * its lease.  It fails with a plain ASCII error that any database accepts;
+ * the log keeps what the provider said.
+ */
+static void
+dispatch_fallback(struct job *j, enum db_rc rc)
+{
+	static const char *const outcomes[JOB__MAX] = {
+		[JOB_SENT] = "sent", [JOB_RETRY] = "retry",
+		[JOB_FAILED] = "failed",
+	};
+	char	id[24];
+
+	snprintf(id, sizeof(id), "%lld", j->id);
+	log_kv(LOG_ERROR, "could not record a message's outcome; failing it "
+	    "so that it is not sent again", "#message_id", id,
+	    "outcome", outcomes[j->result], "cause", db_strerror(rc),
+	    "provider_id", j->provider_id[0] ? j->provider_id : NULL,
+	    "error_code", j->err_code[0] ? j->err_code : NULL,
+	    "error", j->err_msg[0] ? j->err_msg : NULL, NULL);
+	j->provider_id[0] = '\0';
+	job_error(j, JOB_FAILED, "unrecordable", j->result == JOB_SENT ?
+	    "the provider accepted the message, but its answer could not "
+	    "be recorded (see the dispatcher's log)" :
+	    "the provider's answer could not be recorded (see the "
+	    "dispatcher's log)");
 }
 
 /*
  * One transaction for the batch.  The sends already happened, so a failure
- * here is retried (the rows stay leased meanwhile) rather than dropped.
+ * here is retried (the rows stay leased meanwhile) rather than dropped; a
+ * failure that retrying cannot cure stalls nothing: the jobs are recorded
+ * one by one, and a job the database still refuses is failed
+ * (dispatch_fallback).  -1 when the database stayed unreachable until a stop
+ * request ended the wait (the rows fall due again after the lease).
  */
 static int
 dispatch_record(struct db *db, const struct settings *s, struct job *jobs,
     size_t n)
 {
-	size_t	i;
-	int	tries, waited = 0;
+	enum db_rc	rc;
+	size_t		i;
+	int		waited = 0;
 
-	/*
-	 * While the database is down nobody can claim these rows, so keep
-	 * trying until it is back: giving up would send them twice.  Only a
-	 * stop request bounds the wait (by the lease).
-	 */
-	for (tries = 0;; tries++) {
-		if (tries > 0) {
-			if (dispatch_stop && ++waited >= s->lease_s)
-				break;
-			if (tries == 1)
-				log_kv(LOG_WARN, "recording a batch failed; "
-				    "retrying until the database answers", NULL);
-			sleep(1);
-		}
-		if (db_ensure(db) != DB_OK || db_begin(db) != DB_OK)
+	if ((rc = dispatch_record_retry(db, s, jobs, n, &waited)) == DB_OK)
+		return 0;
+	if (rc == DB_UNAVAILABLE)
+		goto stopped;
+	if (n > 1)
+		log_kv(LOG_WARN, "the database refused a batch's outcomes; "
+		    "recording them one by one", "cause", db_strerror(rc),
+		    NULL);
+	for (i = 0; i < n; i++) {
+		if (n > 1 && (rc = dispatch_record_retry(db, s, &jobs[i], 1,
+		    &waited)) == DB_OK)
 			continue;
-		if (dispatch_record_sent(db, jobs, n) == -1) {
-			db_rollback(db);
-			continue;
-		}
-		for (i = 0; i < n; i++)
-			if (jobs[i].result != JOB_SENT &&
-			    dispatch_record_one(db, s, &jobs[i]) == -1)
-				break;
-		if (i == n && db_commit(db) == DB_OK)
-			return 0;
-		db_rollback(db);
+		if (rc == DB_UNAVAILABLE)
+			goto stopped;
+		dispatch_fallback(&jobs[i], rc);
+		if ((rc = dispatch_record_retry(db, s, &jobs[i], 1,
+		    &waited)) == DB_UNAVAILABLE)
+			goto stopped;
+		if (rc != DB_OK)
+			log_kv(LOG_ERROR, "could not record a message's "
+			    "failure; it falls due again when the lease ends",
+			    NULL);
 	}
+	return 0;
+stopped:
 	log_kv(LOG_ERROR, "could not record a batch before stopping; its rows "
 	    "fall due again when the lease ends", NULL);
 	return -1;
@@ -310,7 +414,7 @@ dispatch_batch(struct db *db, struct provider *prov, const struct settings *s)
 	 */
 	for (i = 0, k = 0; i < n; i++) {
 		if (jobs[i].attempts > s->max_attempts) {
-			provider_job_error(&jobs[i], JOB_FAILED, "gave_up",
+			job_error(&jobs[i], JOB_FAILED, "gave_up",
 			    "gave up: claimed more often than "
 			    "WADESK_MAX_ATTEMPTS");
 			continue;
@@ -372,6 +476,8 @@ dispatch_housekeeping(struct db *db, const struct settings *s, time_t *last)
 	if (now - *last >= DISPATCH_PURGE_S) {
 		*last = now;
 		if (db_exec(db, STMT_HOUSEKEEPING, 0, NULL, &res) == DB_OK)
+			db_res_free(res);
+		if (db_exec(db, STMT_PENDING_PURGE, 0, NULL, &res) == DB_OK)
 			db_res_free(res);
 	}
 }

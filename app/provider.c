@@ -1,10 +1,10 @@
-#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <sodium.h>
 
 #include "cloudapi.h"
 #include "crypto.h"
+#include "job.h"
 #include "mem.h"
 #include "provider.h"
 
@@ -47,15 +47,6 @@ provider_name(const struct provider *p)
 	return provider_names[p->cfg->provider];
 }
 
-void
-provider_job_error(struct job *j, enum job_result r, const char *code,
-    const char *msg)
-{
-	j->result = r;
-	snprintf(j->err_code, sizeof(j->err_code), "%s", code);
-	snprintf(j->err_msg, sizeof(j->err_msg), "%s", msg);
-}
-
 /*
  * No network: a generated "sim." id, or, for WADESK_SIM_FAIL_RATE of the
  * sends, a transient failure (WhatsApp's 131000) to exercise retries.
@@ -69,9 +60,8 @@ provider_sim_send(struct provider *p, struct job *jobs, size_t n)
 
 	threshold = (uint32_t)(p->cfg->sim_fail_rate * 1000000.0);
 	for (i = 0; i < n; i++) {
-		jobs[i].retry_after_ms = -1;
 		if (randombytes_uniform(1000000) < threshold) {
-			provider_job_error(&jobs[i], JOB_RETRY, "131000",
+			job_error(&jobs[i], JOB_RETRY, "131000",
 			    "simulated transient failure");
 			continue;
 		}
@@ -88,12 +78,8 @@ provider_send(struct provider *p, struct job *jobs, size_t n)
 	size_t		i;
 
 	clock_gettime(CLOCK_MONOTONIC, &a);
-	for (i = 0; i < n; i++) {
-		jobs[i].provider_id[0] = '\0';
-		jobs[i].err_code[0] = '\0';
-		jobs[i].err_msg[0] = '\0';
-		jobs[i].retry_after_ms = -1;
-	}
+	for (i = 0; i < n; i++)
+		job_reset(&jobs[i]);
 	if (p->cfg->provider == PROVIDER_CLOUDAPI)
 		cloudapi_send(p->cloud, jobs, n);
 	else

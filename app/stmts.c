@@ -473,6 +473,13 @@ const char *const stmts_sql[STMT__MAX] = {
 	    "UNION ALL (SELECT 'g', 'wadesk_pending_statuses', '',"
 	    " (SELECT count(*) FROM (SELECT 1 FROM pending_statuses"
 	    " LIMIT $1::bigint) c)::text, '')",
+	/*
+	 * Statuses parked for a provider id that no message got within 7 days
+	 * (a send recorded later takes its parked statuses at once).
+	 */
+	[STMT_PENDING_PURGE] =
+	    "DELETE FROM pending_statuses"
+	    " WHERE created_at < now() - interval '7 days'",
 };
 
 /*

@@ -52,6 +52,7 @@ enum stmt {
 	/* Appended: `wadesk user add` and /metrics. */
 	STMT_USER_ADD_RESET,
 	STMT_METRICS_CAPPED,
+	STMT_PENDING_PURGE,
 	STMT__MAX
 };
 

@@ -9,10 +9,12 @@
 #include "model_message.h"
 #include "query.h"
 #include "stmts.h"
+#include "utf8.h"
 #include "webhook.h"
 
 #define WEBHOOK_ID_MAX		256
 #define WEBHOOK_DB_TRIES	3
+#define WEBHOOK_TITLE_MAX	200
 
 /* What one Cloud API payload held, for the answer and the log. */
 struct cloud_counts {
@@ -31,11 +33,15 @@ static enum db_rc webhook_cloud_message(struct app *, struct json_object *,
 		    const char *, struct json_object *, struct cloud_counts *);
 static enum db_rc webhook_cloud_status(struct app *, struct json_object *,
 		    struct cloud_counts *);
+static enum db_rc wh_item_begin(struct app *);
+static enum db_rc wh_item_end(struct app *, enum db_rc, const char *,
+		    struct json_object *, struct cloud_counts *);
 static const char *wh_str(struct json_object *, ...)
 		    __attribute__((sentinel));
 static const char *wh_unix_ts(struct json_object *, const char *, char *,
 		    size_t);
 static void	wh_content(struct buf *, struct json_object *, const char *);
+static void	wh_error_text(char *, size_t, struct json_object *);
 
 void
 webhook_verify(struct app *a)
@@ -262,6 +268,35 @@ wh_content(struct buf *b, struct json_object *m, const char *type)
 	}
 }
 
+/*
+ * "title: details" of one errors[] item, as the message's error text:
+ * NULs dropped, the title cut to WEBHOOK_TITLE_MAX bytes and the whole to
+ * len, both on character boundaries (WhatsApp's texts may be localised).
+ */
+static void
+wh_error_text(char *out, size_t len, struct json_object *e)
+{
+	struct buf	 b;
+	const char	*title, *details;
+	size_t		 tlen, dlen;
+
+	buf_init(&b);
+	if (jsonb_get_str(e, "title", &title, &tlen) != JSONB_GET_OK) {
+		title = "failed";
+		tlen = strlen(title);
+	}
+	buf_append(&b, title, utf8_truncate(title, tlen, WEBHOOK_TITLE_MAX));
+	if (jsonb_get_str(json_object_object_get(e, "error_data"), "details",
+	    &details, &dlen) == JSONB_GET_OK) {
+		buf_puts(&b, ": ");
+		buf_append(&b, details, dlen);
+	}
+	(void)utf8_clean(out, len, b.data, b.len);
+	if (*out == '\0')
+		(void)utf8_clean(out, len, "failed", 6);
+	buf_cleanup(&b);
+}
+
 static enum db_rc
 webhook_cloud_message(struct app *a, struct json_object *m,
     const char *receiver, struct json_object *contacts,
@@ -347,7 +382,7 @@ webhook_cloud_status(struct app *a, struct json_object *st,
 	};
 	struct json_object	*detail = NULL, *errors = NULL, *e0, *v;
 	PGresult		*res = NULL;
-	const char		*id, *status, *p[6], *details;
+	const char		*id, *status, *p[6], *cs;
 	char			 ts[24], code[32], msg[512];
 	size_t			 i;
 	enum db_rc		 rc;
@@ -374,15 +409,12 @@ webhook_cloud_status(struct app *a, struct json_object *st,
 			e0 = json_object_array_get_idx(errors, 0);
 			if (json_object_object_get_ex(e0, "code", &v) &&
 			    v != NULL) {
-				snprintf(code, sizeof(code), "%.30s",
-				    json_object_get_string(v));
+				cs = json_object_get_string(v);
+				(void)utf8_clean(code, sizeof(code), cs,
+				    strlen(cs));
 				p[4] = code;
 			}
-			details = wh_str(e0, "error_data", "details", NULL);
-			snprintf(msg, sizeof(msg), "%.200s%s%.250s",
-			    wh_str(e0, "title", NULL) ?
-			    wh_str(e0, "title", NULL) : "failed",
-			    details ? ": " : "", details ? details : "");
+			wh_error_text(msg, sizeof(msg), e0);
 			p[5] = msg;
 		}
 	}
@@ -399,6 +431,9 @@ webhook_cloud_status(struct app *a, struct json_object *st,
 	}
 	if (p[5] == NULL && strcmp(status, "failed") == 0)
 		p[5] = "failed";
+	/* PostgreSQL's jsonb refuses \u0000, which WhatsApp may send. */
+	if (detail != NULL)
+		jsonb_scrub(detail);
 	p[0] = id;
 	p[1] = status;
 	p[2] = detail ? json_object_to_json_string_ext(detail,
@@ -412,11 +447,45 @@ webhook_cloud_status(struct app *a, struct json_object *st,
 	return rc;
 }
 
+/* Each item is stored under a savepoint of its own (wh_item_end). */
+static enum db_rc
+wh_item_begin(struct app *a)
+{
+	return db_simple(a->db, "SAVEPOINT webhook_item", NULL);
+}
+
+/*
+ * After an item: kept (rc DB_OK), or, when the database refused it for a
+ * reason that trying again cannot cure (a constraint, a value it will not
+ * take), rolled back alone, logged with its id and counted as skipped:
+ * WhatsApp re-delivers a batch it got no 2xx for, for days, so one such
+ * item must not hold back the rest.  Connection loss, serialization
+ * failures and timeouts end the whole transaction (rc returned), which is
+ * then retried or answered 503.
+ */
+static enum db_rc
+wh_item_end(struct app *a, enum db_rc rc, const char *kind,
+    struct json_object *item, struct cloud_counts *n)
+{
+	if (rc == DB_OK)
+		return db_simple(a->db, "RELEASE SAVEPOINT webhook_item", NULL);
+	if (db_rc_transient(rc))
+		return rc;
+	log_kv(LOG_WARN, "webhook: an item the database refused was skipped",
+	    "kind", kind, "id", wh_str(item, "id", NULL),
+	    "cause", db_strerror(rc), NULL);
+	n->skipped++;
+	if ((rc = db_simple(a->db, "ROLLBACK TO SAVEPOINT webhook_item",
+	    NULL)) != DB_OK)
+		return rc;
+	return db_simple(a->db, "RELEASE SAVEPOINT webhook_item", NULL);
+}
+
 static enum db_rc
 webhook_cloud_value(struct app *a, struct json_object *value,
     struct cloud_counts *n)
 {
-	struct json_object	*contacts = NULL, *arr;
+	struct json_object	*contacts = NULL, *arr, *item;
 	const char		*disp;
 	char			 receiver[VALID_PHONE_MAX];
 	const char		*recv;
@@ -433,17 +502,22 @@ webhook_cloud_value(struct app *a, struct json_object *value,
 		contacts = NULL;
 	if (jsonb_get_type(value, "messages", json_type_array, &arr) ==
 	    JSONB_GET_OK)
-		for (i = 0; i < json_object_array_length(arr); i++)
-			if ((rc = webhook_cloud_message(a,
-			    json_object_array_get_idx(arr, i), recv, contacts,
-			    n)) != DB_OK)
+		for (i = 0; i < json_object_array_length(arr); i++) {
+			item = json_object_array_get_idx(arr, i);
+			if ((rc = wh_item_begin(a)) != DB_OK ||
+			    (rc = wh_item_end(a, webhook_cloud_message(a, item,
+			    recv, contacts, n), "message", item, n)) != DB_OK)
 				return rc;
+		}
 	if (jsonb_get_type(value, "statuses", json_type_array, &arr) ==
 	    JSONB_GET_OK)
-		for (i = 0; i < json_object_array_length(arr); i++)
-			if ((rc = webhook_cloud_status(a,
-			    json_object_array_get_idx(arr, i), n)) != DB_OK)
+		for (i = 0; i < json_object_array_length(arr); i++) {
+			item = json_object_array_get_idx(arr, i);
+			if ((rc = wh_item_begin(a)) != DB_OK ||
+			    (rc = wh_item_end(a, webhook_cloud_status(a, item,
+			    n), "status", item, n)) != DB_OK)
 				return rc;
+		}
 	return DB_OK;
 }
 
@@ -486,7 +560,9 @@ webhook_cloud_tx(struct app *a, struct json_object *root,
 /*
  * The WhatsApp Cloud API shape.  Nothing in it is rejected for being
  * optional or unknown; only a payload that is not WhatsApp's at all is 422.
- * Deadlocks between concurrent deliveries are retried.
+ * An item the database refuses is skipped (wh_item_end) and the rest
+ * commit: 200 with the counts.  Deadlocks between concurrent deliveries are
+ * retried; a database that is down is 503.
  */
 static void
 webhook_cloud(struct app *a, struct json_object *root)

@@ -49,38 +49,51 @@ int
 crypto_sig_check(const char *header, const char *secret, const void *body,
     size_t len)
 {
-	char	want[CRYPTO_SHA256_HEX], got[CRYPTO_SHA256_HEX];
-	size_t	i;
+	crypto_auth_hmacsha256_state	st;
+	unsigned char			want[crypto_auth_hmacsha256_BYTES];
+	unsigned char			got[crypto_auth_hmacsha256_BYTES];
+	size_t				n;
+	int				rc;
 
 	if (header == NULL || secret == NULL ||
-	    strncmp(header, "sha256=", 7) != 0 || strlen(header + 7) != 64)
+	    strncmp(header, "sha256=", 7) != 0 ||
+	    strlen(header + 7) != 2 * sizeof(got))
 		return -1;
-	for (i = 0; i < 64; i++) {
-		char	c = header[7 + i];
-
-		if (c >= 'A' && c <= 'F')
-			c = (char)(c - 'A' + 'a');
-		else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-			return -1;
-		got[i] = c;
-	}
-	got[64] = '\0';
-	crypto_hmac_hex(secret, strlen(secret), body, len, want);
-	return sodium_memcmp(want, got, 64) == 0 ? 0 : -1;
+	/* Hex digits of either case, all of them (no hex_end: -1 if not). */
+	if (sodium_hex2bin(got, sizeof(got), header + 7, 2 * sizeof(got),
+	    NULL, &n, NULL) != 0 || n != sizeof(got))
+		return -1;
+	crypto_auth_hmacsha256_init(&st, (const unsigned char *)secret,
+	    strlen(secret));
+	crypto_auth_hmacsha256_update(&st, body, len);
+	crypto_auth_hmacsha256_final(&st, want);
+	rc = sodium_memcmp(want, got, sizeof(want)) == 0 ? 0 : -1;
+	sodium_memzero(&st, sizeof(st));
+	sodium_memzero(want, sizeof(want));
+	return rc;
 }
 
+/*
+ * Both strings are hashed and the hashes compared, so the time taken
+ * depends on neither string's content nor on where they differ, and a
+ * length mismatch does not return early.
+ */
 int
 crypto_streq(const char *a, const char *b)
 {
-	size_t	la, lb;
+	unsigned char	ha[crypto_hash_sha256_BYTES];
+	unsigned char	hb[crypto_hash_sha256_BYTES];
+	size_t		la, lb;
+	int		eq;
 
 	if (a == NULL || b == NULL)
 		return 0;
 	la = strlen(a);
 	lb = strlen(b);
-	if (la != lb)
-		return 0;
-	return sodium_memcmp(a, b, la) == 0;
+	crypto_hash_sha256(ha, (const unsigned char *)a, la);
+	crypto_hash_sha256(hb, (const unsigned char *)b, lb);
+	eq = sodium_memcmp(ha, hb, sizeof(ha)) == 0;
+	return eq & (la == lb);
 }
 
 int

@@ -2,7 +2,10 @@
  * crypto — libsodium behind a few task-shaped calls.
  *
  * crypto_init() must run once per process before any other call.
- * Comparisons of secrets are constant-time in the length of the expected value.
+ * Comparisons of secrets do not return early: crypto_streq compares SHA-256
+ * hashes of both strings (its time depends on their lengths, which are not
+ * secret, and not on their contents); crypto_sig_check compares the MAC
+ * with sodium_memcmp.
  */
 #ifndef WADESK_CRYPTO_H
 #define WADESK_CRYPTO_H
@@ -31,7 +34,11 @@ void	crypto_hmac_hex(const char *, size_t, const void *, size_t,
  */
 int	crypto_sig_check(const char *, const char *, const void *, size_t)
 	    __attribute__((warn_unused_result));
-/* 1 when the strings are equal, compared in constant time; NULL is unequal. */
+/*
+ * 1 when the strings are equal, else 0 (NULL is unequal to anything).  The
+ * hashes of both are compared, so neither a differing byte nor a differing
+ * length makes it return sooner.
+ */
 int	crypto_streq(const char *, const char *);
 /* argon2id password hash (libsodium's string format). 0 or -1. */
 int	crypto_pw_hash(const char *, char out[CRYPTO_PWHASH_MAX])

@@ -31,6 +31,12 @@ db_strerror(enum db_rc rc)
 	return rc < DB__MAX ? db_errs[rc] : "unknown";
 }
 
+int
+db_rc_transient(enum db_rc rc)
+{
+	return rc == DB_UNAVAILABLE || rc == DB_RETRY || rc == DB_TIMEOUT;
+}
+
 void
 db_init(struct db *db, const char *url, const char *options,
     const char *const *sql, const unsigned char *generic, size_t nstmts)

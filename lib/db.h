@@ -72,6 +72,12 @@ enum db_rc	db_commit(struct db *) __attribute__((warn_unused_result));
 void		db_rollback(struct db *);
 void		db_res_free(PGresult *);
 const char	*db_strerror(enum db_rc);
+/*
+ * 1 when the same statement may well succeed if tried again later: the
+ * server unreachable, a serialization failure or deadlock, a timeout (a
+ * lock held too long).  Anything else fails again the same way.
+ */
+int		db_rc_transient(enum db_rc);
 /* Maps a SQLSTATE to a result code. */
 enum db_rc	db_sqlstate_rc(const char *);
 /* A column as a string; NULL for SQL NULL. */

@@ -1,6 +1,9 @@
+#include <stdlib.h>
 #include <string.h>
 
 #include "jsonb.h"
+#include "mem.h"
+#include "utf8.h"
 #include "valid.h"
 
 static const char *const jsonb_errs[JSONB__MAX] = {
@@ -320,4 +323,42 @@ jsonb_get_type(struct json_object *obj, const char *key, enum json_type type,
 		return JSONB_GET_TYPE;
 	*out = v;
 	return JSONB_GET_OK;
+}
+
+void
+jsonb_scrub(struct json_object *o)
+{
+	struct json_object_iterator	 it, end;
+	const char			*s;
+	char				*clean;
+	size_t				 len, i, n;
+
+	switch (json_object_get_type(o)) {
+	case json_type_string:
+		s = json_object_get_string(o);
+		len = (size_t)json_object_get_string_len(o);
+		/* valid_utf8 refuses NUL bytes too. */
+		if (valid_utf8(s, len, NULL) == 0)
+			break;
+		clean = mem_alloc(len * 3 + 1);
+		n = utf8_clean(clean, len * 3 + 1, s, len);
+		if (json_object_set_string_len(o, clean, (int)n) == 0)
+			abort();
+		mem_free(clean);
+		break;
+	case json_type_array:
+		for (i = 0; i < json_object_array_length(o); i++)
+			jsonb_scrub(json_object_array_get_idx(o, i));
+		break;
+	case json_type_object:
+		it = json_object_iter_begin(o);
+		end = json_object_iter_end(o);
+		while (!json_object_iter_equal(&it, &end)) {
+			jsonb_scrub(json_object_iter_peek_value(&it));
+			json_object_iter_next(&it);
+		}
+		break;
+	default:
+		break;
+	}
 }

@@ -45,5 +45,12 @@ enum jsonb_get	jsonb_get_strnum(struct json_object *, const char *,
 /* An array or object member of the given type. */
 enum jsonb_get	jsonb_get_type(struct json_object *, const char *,
 		    enum json_type, struct json_object **);
+/*
+ * Makes every string value in the tree storable as PostgreSQL jsonb, which
+ * refuses \u0000 (SQLSTATE 22P05) and invalid UTF-8: NUL characters are
+ * dropped and bytes that start no character become U+FFFD (utf8_clean).
+ * Keys cannot hold either (jsonb_parse refuses "\u0000" in a key).
+ */
+void		jsonb_scrub(struct json_object *);
 
 #endif

@@ -9,8 +9,12 @@ import random
 import re
 import secrets
 import subprocess
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+import requests
 
 # tests/integ/integ_support.py -> the repository root, two levels up.
 ROOT = Path(__file__).resolve().parents[2]
@@ -132,3 +136,70 @@ def run_cli(env, *args, timeout=30):
 
 def key_hash(key):
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+# Settings of a test's own dispatcher that must not leak into the stack's
+# when a test (re)starts the stack with nginx/stack.sh.
+_DISPATCH_KEYS = (
+    "WADESK_CLOUDAPI_BASE_URL", "WADESK_CLOUDAPI_VERSION",
+    "WADESK_PHONE_NUMBER_ID", "WADESK_CLOUDAPI_TOKEN",
+    "WADESK_CLOUDAPI_TIMEOUT_MS", "WADESK_BACKOFF_BASE_MS",
+    "WADESK_BACKOFF_MAX_MS", "WADESK_MAX_ATTEMPTS", "WADESK_LEASE_S",
+    "WADESK_DISPATCH_CONCURRENCY", "WADESK_DISPATCH_BATCH")
+
+
+def stack_env(env):
+    """The environment for `sh nginx/stack.sh ... VAR` on the stack under
+    test: its own ports, the simulated provider with quick deliveries, and
+    none of the settings a test gives its own dispatchers."""
+    child = dict(os.environ)
+    for k in _DISPATCH_KEYS:
+        child.pop(k, None)
+    child["WADESK_PROVIDER"] = "simulated"
+    for k, default in (("WADESK_HTTP_PORT", "18080"),
+                       ("WADESK_PG_PORT", "54339")):
+        child[k] = env.get(k) or os.environ.get(k) or default
+    child.setdefault("WADESK_SIM_DELIVER_MS", "300")
+    child.setdefault("WADESK_SIM_READ_MS", "600")
+    return child
+
+
+def run_stack(env, var_dir, *args, timeout=120):
+    """sh nginx/stack.sh ARGS, where "VAR" stands for var_dir."""
+    return subprocess.run(
+        ["sh", str(STACK_SH)] + [str(var_dir) if a == "VAR" else a
+                                 for a in args],
+        env=stack_env(env), cwd=str(ROOT), capture_output=True, text=True,
+        timeout=timeout)
+
+
+class Sender:
+    """POST /api/send-message/ from many threads (one session each)."""
+
+    def __init__(self, env, base_url):
+        self.url = base_url + "/api/send-message/"
+        self.headers = {"Authorization": "Bearer " + env["WADESK_API_KEY"],
+                        "Content-Type": "application/json"}
+        self.local = threading.local()
+
+    def one(self, receiver, content=None, timeout=20.0):
+        """Sends; retries a 503 (database unavailable) until timeout;
+        returns the new message's id."""
+        s = getattr(self.local, "s", None)
+        if s is None:
+            s = self.local.s = requests.Session()
+        body = json_bytes({"sender": unique_phone(), "receiver": receiver,
+                           "content": content or "send " + unique_token()})
+        deadline = time.monotonic() + timeout
+        while True:
+            r = s.post(self.url, headers=self.headers, data=body, timeout=20)
+            if r.status_code != 503 or time.monotonic() >= deadline:
+                break
+            time.sleep(0.1)
+        assert r.status_code == 201, "%d %s" % (r.status_code, r.text[:300])
+        return r.json()["id"]
+
+    def many(self, receivers, threads=16):
+        """One send per receiver, from `threads` threads; ids in order."""
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            return list(pool.map(self.one, receivers))

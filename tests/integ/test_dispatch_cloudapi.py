@@ -24,7 +24,8 @@ from fake_cloudapi import (PHONE_NUMBER_ID, TOKEN, VERSION, FakeCloudAPI,
                            Flaky, Gate, Hang, Ok, WebhookPoster, cpu_seconds,
                            read_pid, server_error, status_item, stop_pid,
                            tcp_peer_ports, too_many, wa_error)
-from integ_support import BINARY, ROOT, json_bytes, unique_phone, unique_token
+from integ_support import (BINARY, ROOT, json_bytes, run_stack, unique_phone,
+                           unique_token)
 
 MAX_ATTEMPTS = 3
 BACKOFF_BASE_MS = 50
@@ -36,22 +37,7 @@ FINAL = ("sent", "delivered", "read", "failed")
 # ------------------------------------------------------------------ fixtures
 
 def _restart_stack_dispatcher(env, var_dir):
-    child = dict(os.environ)
-    for k in ("WADESK_CLOUDAPI_BASE_URL", "WADESK_CLOUDAPI_VERSION",
-              "WADESK_PHONE_NUMBER_ID", "WADESK_CLOUDAPI_TOKEN",
-              "WADESK_CLOUDAPI_TIMEOUT_MS", "WADESK_BACKOFF_BASE_MS",
-              "WADESK_BACKOFF_MAX_MS", "WADESK_MAX_ATTEMPTS",
-              "WADESK_LEASE_S"):
-        child.pop(k, None)
-    child["WADESK_PROVIDER"] = "simulated"
-    for k, default in (("WADESK_HTTP_PORT", "18080"),
-                       ("WADESK_PG_PORT", "54339")):
-        child[k] = env.get(k) or os.environ.get(k) or default
-    child.setdefault("WADESK_SIM_DELIVER_MS", "300")
-    child.setdefault("WADESK_SIM_READ_MS", "600")
-    p = subprocess.run(["sh", str(ROOT / "nginx" / "stack.sh"), "start",
-                        str(var_dir)], env=child, cwd=str(ROOT),
-                       capture_output=True, text=True, timeout=120)
+    p = run_stack(env, var_dir, "start", "VAR")
     assert p.returncode == 0, (
         "could not restart the stack's dispatcher: %s %s"
         % (p.stdout[-2000:], p.stderr[-2000:]))

@@ -1,8 +1,10 @@
 """Fault injection for the outbox dispatcher (`wadesk dispatch`, cloudapi
 provider) against the fake WhatsApp Cloud API (fake_cloudapi.py).
 
-The module fixture stops the stack's own (simulated) dispatcher, starts the
-fake, and lets each test start `build/wadesk dispatch` processes of its own
+The module fixture stops the stack's own (simulated) dispatcher (each test
+stops it again by its PID file, should anything have restarted it, and
+fails if another dispatcher works on the database), starts the fake, and
+lets each test start `build/wadesk dispatch` processes of its own
 (subprocess.Popen, each with its own log file) pointed at the fake, with a
 short lease (WADESK_LEASE_S=3), a small backoff,
 WADESK_DISPATCH_CONCURRENCY=8 (open requests) and WADESK_DISPATCH_BATCH=16
@@ -36,14 +38,12 @@ recipient, so messages of other sessions that reach the fake meanwhile (they
 are answered 200) do not disturb these tests.
 """
 
-import functools
 import json
 import os
 import signal
 import subprocess
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import psycopg2
 import pytest
@@ -51,8 +51,8 @@ import requests
 
 from fake_cloudapi import (PHONE_NUMBER_ID, TOKEN, VERSION, FakeCloudAPI,
                            Flaky, Gate, Ok, pid_alive, read_pid, stop_pid,
-                           tcp_peer_ports)
-from integ_support import (BINARY, ROOT, STACK_SH, json_bytes, unique_phone,
+                           tcp_peer_ports, wa_error)
+from integ_support import (BINARY, ROOT, Sender, run_stack, unique_phone,
                            unique_token)
 
 LEASE_S = 3
@@ -126,32 +126,6 @@ class Hold:
 
 
 # ------------------------------------------------------------------ processes
-
-def _stack_env(env):
-    child = dict(os.environ)
-    for k in ("WADESK_CLOUDAPI_BASE_URL", "WADESK_CLOUDAPI_VERSION",
-              "WADESK_PHONE_NUMBER_ID", "WADESK_CLOUDAPI_TOKEN",
-              "WADESK_CLOUDAPI_TIMEOUT_MS", "WADESK_BACKOFF_BASE_MS",
-              "WADESK_BACKOFF_MAX_MS", "WADESK_MAX_ATTEMPTS",
-              "WADESK_LEASE_S", "WADESK_DISPATCH_CONCURRENCY",
-              "WADESK_DISPATCH_BATCH"):
-        child.pop(k, None)
-    child["WADESK_PROVIDER"] = "simulated"
-    for k, default in (("WADESK_HTTP_PORT", "18080"),
-                       ("WADESK_PG_PORT", "54339")):
-        child[k] = env.get(k) or os.environ.get(k) or default
-    child.setdefault("WADESK_SIM_DELIVER_MS", "300")
-    child.setdefault("WADESK_SIM_READ_MS", "600")
-    return child
-
-
-def _stack(env, var_dir, *args):
-    return subprocess.run(["sh", str(STACK_SH)] + [a if a != "VAR" else
-                                                   str(var_dir)
-                                                   for a in args],
-                          env=_stack_env(env), cwd=str(ROOT),
-                          capture_output=True, text=True, timeout=120)
-
 
 class Dispatcher:
     """One `wadesk dispatch` of ours, with its own log file."""
@@ -231,7 +205,6 @@ class Faults:
         self.log_dir = var_dir / "log"
         self.started = []
         self.own = set()
-        self.watch = None
         self._n = 0
 
     def foreign(self):
@@ -285,7 +258,7 @@ class Faults:
         self.started = []
 
     def pg(self, action):
-        p = _stack(self.env, self.var_dir, "pg", "VAR", action)
+        p = run_stack(self.env, self.var_dir, "pg", "VAR", action)
         assert p.returncode == 0, "stack.sh pg %s: %s %s" % (
             action, p.stdout[-1000:], p.stderr[-1000:])
 
@@ -314,46 +287,6 @@ def _foreign_dispatchers(db_url, own):
     return found
 
 
-class _Watch(threading.Thread):
-    """Notes every foreign dispatcher seen while a test runs."""
-
-    def __init__(self, faults):
-        super().__init__(name="foreign-dispatchers", daemon=True)
-        self.faults = faults
-        self.seen = {}
-        self.done = threading.Event()
-
-    def run(self):
-        while not self.done.is_set():
-            self.seen.update(self.faults.foreign())
-            self.done.wait(0.1)
-
-    def stop(self):
-        self.done.set()
-        self.join(2)
-        self.seen.update(self.faults.foreign())
-
-
-def exclusive(test):
-    """These tests need the outbox to themselves: a failure while another
-    session's dispatcher worked on the same database (it may have claimed
-    our messages) is reported as a skip naming that dispatcher."""
-    @functools.wraps(test)
-    def run(*args, **kwargs):
-        faults = kwargs["dispatchers"]
-        try:
-            return test(*args, **kwargs)
-        except (AssertionError, pytest.fail.Exception) as e:
-            seen = faults.watch.seen if faults.watch else {}
-            seen = dict(seen, **faults.foreign())
-            if seen:
-                pytest.skip("another dispatcher worked on this database "
-                            "during the test (%s), so this failure may be "
-                            "its doing: %s" % (seen, str(e)[:500]))
-            raise
-    return run
-
-
 @pytest.fixture(scope="module")
 def faults(env, var_dir):
     pid_file = var_dir / "pids" / "dispatch.pid"
@@ -371,7 +304,7 @@ def faults(env, var_dir):
         finally:
             fake.stop()
             # Starts PostgreSQL too if a test left it stopped.
-            p = _stack(env, var_dir, "start", "VAR")
+            p = run_stack(env, var_dir, "start", "VAR")
             assert p.returncode == 0, (
                 "could not restart the stack's dispatcher: %s %s"
                 % (p.stdout[-2000:], p.stderr[-2000:]))
@@ -379,26 +312,25 @@ def faults(env, var_dir):
 
 @pytest.fixture
 def dispatchers(faults):
-    """faults, whose dispatchers started by this test are stopped after it.
-    Waits (at most 20 s) until no other dispatcher works on the database;
-    watches for one appearing while the test runs (see exclusive)."""
-    deadline = time.monotonic() + 20
-    while True:
-        other = faults.foreign()
-        if not other:
-            break
-        if time.monotonic() >= deadline:
-            pytest.skip("another dispatcher works on this database (%s); "
-                        "these tests need the outbox to themselves" % other)
-        time.sleep(0.2)
-    faults.watch = _Watch(faults)
-    faults.watch.start()
+    """faults, with the outbox to this test's own dispatchers: the stack's
+    dispatcher is stopped by its PID file (again, should something have
+    restarted it; the module restores it at the end), and the test fails
+    at once if any other dispatcher still works on this database.  The
+    dispatchers the test starts are stopped after it."""
+    stop_pid(read_pid(faults.var_dir / "pids" / "dispatch.pid"))
+    other = faults.foreign()
+    assert not other, (
+        "other dispatchers work on this database (%s): stop them, these "
+        "tests need the outbox to themselves" % other)
     try:
         yield faults
     finally:
-        faults.watch.stop()
-        faults.watch = None
         faults.stop_all()
+        other = faults.foreign()
+        assert not other, (
+            "a dispatcher not started by this test appeared on this "
+            "database while it ran (%s); its results are not this "
+            "dispatcher's" % other)
 
 
 # -------------------------------------------------------------------- helpers
@@ -439,36 +371,6 @@ def q(env):
     db = DB(env["WADESK_DATABASE_URL"])
     yield db
     db.close()
-
-
-class Sender:
-    """POST /api/send-message/ from many threads (one session each)."""
-
-    def __init__(self, env, base_url):
-        self.url = base_url + "/api/send-message/"
-        self.headers = {"Authorization": "Bearer " + env["WADESK_API_KEY"],
-                        "Content-Type": "application/json"}
-        self.local = threading.local()
-
-    def one(self, receiver, content=None, timeout=20.0):
-        """Sends; retries a 503 (database unavailable) until timeout."""
-        s = getattr(self.local, "s", None)
-        if s is None:
-            s = self.local.s = requests.Session()
-        body = json_bytes({"sender": unique_phone(), "receiver": receiver,
-                           "content": content or "fault " + unique_token()})
-        deadline = time.monotonic() + timeout
-        while True:
-            r = s.post(self.url, headers=self.headers, data=body, timeout=20)
-            if r.status_code != 503 or time.monotonic() >= deadline:
-                break
-            time.sleep(0.1)
-        assert r.status_code == 201, "%d %s" % (r.status_code, r.text[:300])
-        return r.json()["id"]
-
-    def many(self, receivers, threads=16):
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            return list(pool.map(self.one, receivers))
 
 
 @pytest.fixture
@@ -533,7 +435,6 @@ def _wait_for(pred, timeout, interval=0.02):
 # ---------------------------------------------------------------------- tests
 
 @pytest.mark.parametrize("n_dispatchers", [2, 3])
-@exclusive
 def test_several_dispatchers_send_each_message_exactly_once(
         dispatchers, sender, q, n_dispatchers):
     """n dispatchers on one database and one fake; 300 messages posted
@@ -591,7 +492,6 @@ def test_several_dispatchers_send_each_message_exactly_once(
         assert d.alive(), d.tail()
 
 
-@exclusive
 def test_kill_9_mid_batch_the_lease_brings_the_rows_back(dispatchers, sender,
                                                          q):
     """kill -9 while a batch is in flight at the provider, before the
@@ -693,7 +593,6 @@ def test_kill_9_mid_batch_the_lease_brings_the_rows_back(dispatchers, sender,
     assert b.alive(), b.tail()
 
 
-@exclusive
 def test_sigterm_mid_send_records_the_result_then_exits(dispatchers, sender,
                                                         q):
     """SIGTERM while a send is held at the provider: the dispatcher waits for
@@ -754,7 +653,6 @@ def pg_guard(faults):
     faults.pg("start")
 
 
-@exclusive
 def test_postgresql_outage_while_a_send_is_in_flight(dispatchers, sender, q,
                                                      pg_guard):
     """A send is in flight at the provider when PostgreSQL stops; the answer
@@ -808,7 +706,6 @@ def test_postgresql_outage_while_a_send_is_in_flight(dispatchers, sender, q,
     assert a.alive(), a.tail()
 
 
-@exclusive
 def test_postgresql_outage_longer_than_the_lease_is_at_least_once(
         dispatchers, sender, q, pg_guard):
     """As above with the default 3 s lease and PostgreSQL down 4 s after the
@@ -873,7 +770,6 @@ def _backends(q, env, pid):
                             "client_port = ANY(%s)", (ports,))]
 
 
-@exclusive
 def test_dispatcher_listens_again_after_its_connection_is_lost(
         dispatchers, sender, q, env):
     """The dispatcher's database connection is killed (pg_terminate_backend)
@@ -911,7 +807,6 @@ def test_dispatcher_listens_again_after_its_connection_is_lost(
     assert a.alive(), a.tail()
 
 
-@exclusive
 def test_flaky_provider_and_a_kill_9_mid_run(dispatchers, sender, q):
     """Two dispatchers, the fake failing 30% of calls (HTTP 500, retried with
     backoff, WADESK_MAX_ATTEMPTS=3), 200 messages; one dispatcher is killed
@@ -975,3 +870,133 @@ def test_flaky_provider_and_a_kill_9_mid_run(dispatchers, sender, q):
         "batch killed in flight" % extra)
     for d in (b, a2):
         assert d.alive(), d.tail()
+
+
+# ------------------------------------------- outcomes the database refuses
+
+@pytest.fixture
+def api_get(env, base_url):
+    """api_get(id) -> the message as GET /api/messages/{id}/ returns it."""
+    s = requests.Session()
+    s.headers["Authorization"] = "Bearer " + env["WADESK_API_KEY"]
+
+    def get(mid):
+        r = s.get("%s/api/messages/%d/" % (base_url, mid), timeout=10)
+        assert r.status_code == 200, r.text[:300]
+        return r.json()
+    yield get
+    s.close()
+
+
+# WhatsApp's error texts are often localised: 600 bytes of "€" (3 bytes
+# each) do not fit the 511 bytes kept, and were cut inside a character;
+# "\u0000" is legal JSON that PostgreSQL refuses in jsonb and C strings end
+# at.
+ERROR_TEXTS = {
+    "multibyte-600-bytes": "\u20ac" * 200,
+    "nul": "(#131026) Nachricht nicht zustellbar\u0000: \u00fcberpr\u00fcfen",
+}
+
+
+@pytest.mark.parametrize("case", list(ERROR_TEXTS))
+def test_provider_error_text_fails_its_message_and_delivery_goes_on(
+        dispatchers, sender, q, api_get, case):
+    """A permanent error whose text does not fit as is: the message ends
+    `failed` with a readable error (cut on a character boundary, NUL
+    dropped); the messages claimed with it and those queued after it are
+    delivered; nothing reaches the provider twice."""
+    fake = dispatchers.fake
+    text = ERROR_TEXTS[case]
+    bad_to = unique_phone()
+    fake.script(bad_to, then=wa_error(131026, text, http=400))
+    with_it = [unique_phone() for _ in range(4)]
+    # Queued before the dispatcher starts: one claim takes them all.
+    bad = sender.one(bad_to)
+    batch = sender.many(with_it, threads=4)
+    d = dispatchers.start("errtext-" + case)
+    rows = _wait_final(q, [bad] + batch, 10, case, [d])
+    after_to = [unique_phone() for _ in range(3)]
+    after = sender.many(after_to, threads=3)
+    rows.update(_wait_final(q, after, 10, case + ", queued after", [d]))
+
+    assert rows[bad][0] == "failed", rows[bad]
+    err = api_get(bad)["error"]
+    assert err["code"] == "131026", err
+    if case == "nul":
+        assert err["message"] == text.replace("\u0000", ""), err
+    else:
+        msg = err["message"]
+        assert len(msg) >= 150 and set(msg) == {"\u20ac"}, msg
+        assert len(msg.encode("utf-8")) < 512, len(msg.encode("utf-8"))
+    for mid in batch + after:
+        assert rows[mid][0] == "sent", (mid, rows[mid], d.tail())
+    time.sleep(0.5)
+    for to in [bad_to] + with_it + after_to:
+        assert len(fake.requests_for(to)) == 1, (to, fake.requests_for(to))
+    assert _event_counts(q, [bad])[bad] == {"failed": 1}
+    assert not _outbox_left(q, [bad] + batch + after)
+    assert d.alive(), d.tail()
+
+
+def test_duplicate_provider_id_fails_that_message_not_the_batch(
+        dispatchers, sender, q, api_get):
+    """The provider answers two messages with the same id, which the
+    database refuses to store twice.  One of them is recorded `sent`, the
+    other `failed` (it was handed over, so it is not sent again, not even
+    after its lease); the rest of the batch is delivered."""
+    fake = dispatchers.fake
+    wamid = fake.new_wamid()
+    twins = [unique_phone(), unique_phone()]
+    for to in twins:
+        fake.script(to, Ok(wamid))
+    others = [unique_phone() for _ in range(4)]
+    ids = [sender.one(to) for to in twins]
+    rest = sender.many(others, threads=4)
+    d = dispatchers.start("dup-pid")
+    rows = _wait_final(q, ids + rest, 10, "duplicate provider id", [d])
+
+    assert sorted(rows[i][0] for i in ids) == ["failed", "sent"], rows
+    sent = [i for i in ids if rows[i][0] == "sent"][0]
+    failed = [i for i in ids if rows[i][0] == "failed"][0]
+    assert rows[sent][1] == wamid
+    assert rows[failed][1] is None
+    err = api_get(failed)["error"]
+    assert err["code"] == "unrecordable" and err["message"], err
+    for mid in rest:
+        assert rows[mid][0] == "sent", (mid, rows[mid])
+    # Past the lease: nothing went out again.
+    time.sleep(LEASE_S + 1)
+    for to in twins + others:
+        assert len(fake.requests_for(to)) == 1, (to, fake.requests_for(to))
+    assert not _outbox_left(q, ids + rest)
+    assert d.logged("could not record a message's outcome; failing it so "
+                    "that it is not sent again"), d.tail()
+    assert d.alive(), d.tail()
+
+
+# ---------------------------------------------------------------- housekeeping
+
+def test_housekeeping_purges_statuses_parked_for_over_7_days(dispatchers,
+                                                             q):
+    """A status for a provider id no message ever got waits in
+    pending_statuses; after 7 days the dispatcher's housekeeping (run when
+    it starts, then every few minutes) drops it.  A younger one stays."""
+    old, young = "wamid.OLD" + unique_token(), "wamid.NEW" + unique_token()
+    q("INSERT INTO pending_statuses (provider_message_id, status, "
+      "reported_at, created_at) VALUES "
+      "(%s, 'delivered', now() - interval '8 days', "
+      " now() - interval '8 days'), "
+      "(%s, 'delivered', now() - interval '6 days', "
+      " now() - interval '6 days')", (old, young))
+    try:
+        def left():
+            return {r[0] for r in q(
+                "SELECT provider_message_id FROM pending_statuses "
+                "WHERE provider_message_id IN (%s, %s)", (old, young))}
+        d = dispatchers.start("housekeeping")
+        assert _wait_for(lambda: old not in left(), 5), (
+            "a status parked 8 days ago is still there:\n" + d.tail())
+        assert young in left()
+    finally:
+        q("DELETE FROM pending_statuses WHERE provider_message_id IN "
+          "(%s, %s)", (old, young))

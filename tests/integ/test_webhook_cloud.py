@@ -505,3 +505,102 @@ def test_unusable_status_items_do_not_reject_the_batch(hook, api, send,
     m = _msg(api, mid)
     assert m["status"] == "delivered"
     assert "deleted" not in [e["status"] for e in m["events"]]
+
+
+# ------------------------------------------- what PostgreSQL would refuse
+
+# WhatsApp's error texts are often localised, and may be long: a title of
+# 240 bytes and details of 600, all multi-byte, do not fit the 511 bytes of
+# a message's error and used to be cut inside a character.  "\u0000" is
+# legal JSON that PostgreSQL refuses in jsonb (the event's detail).
+ODD_ERRORS = {
+    "multibyte": ("\u20ac" * 80, "\u00fc" * 300),
+    "nul": ("Nachricht\u0000 nicht zustellbar",
+            "Empf\u00e4nger\u0000 kann sie nicht empfangen"),
+}
+
+
+@pytest.mark.parametrize("case", list(ODD_ERRORS))
+def test_failed_status_with_an_odd_error_text_is_stored(hook, api, send,
+                                                        query, case):
+    """The status is applied and the error kept, readable: cut on a
+    character boundary, NUL dropped, in the message's error and in the
+    event's detail; a parked status (unknown id) with the same error too."""
+    title, details = ODD_ERRORS[case]
+    err = failed_error(131026, title, details)
+    mid, pid = _outbound_sent(api, send, query)
+    unknown = wamid()
+    try:
+        hook.statuses(status_item(pid, "failed", errors=[err]),
+                      status_item(unknown, "failed", errors=[err]))
+        m = _msg(api, mid)
+        assert m["status"] == "failed", m
+        assert m["error"]["code"] == "131026", m["error"]
+        text = m["error"]["message"]
+        if case == "nul":
+            assert text == "Nachricht nicht zustellbar: Empf\u00e4nger " \
+                "kann sie nicht empfangen", text
+        else:
+            # The title cut to 200 bytes (66 whole characters), then as
+            # many whole characters of the details as fit.
+            assert text.startswith("\u20ac" * 66 + ": \u00fc"), text
+            assert set(text[68:]) == {"\u00fc"}, text
+            assert 400 < len(text.encode("utf-8")) < 512, len(text)
+        got = m["events"][-1]["detail"]["errors"][0]
+        assert got["title"] == title.replace("\u0000", ""), got
+        assert got["error_data"]["details"] == \
+            details.replace("\u0000", ""), got
+        parked = query("SELECT error_code, error_message, detail FROM "
+                       "pending_statuses WHERE provider_message_id = %s",
+                       (unknown,))
+        assert len(parked) == 1 and parked[0][0] == "131026", parked
+        assert parked[0][1] == text, parked
+        assert parked[0][2]["errors"][0]["title"] == \
+            title.replace("\u0000", "")
+    finally:
+        query("DELETE FROM pending_statuses WHERE provider_message_id = %s",
+              (unknown,))
+
+
+@pytest.fixture
+def refused_content(query):
+    """A message text the database refuses (a CHECK constraint added for
+    the test, standing in for any item one cannot store: a constraint, a
+    value PostgreSQL will not take)."""
+    tag = secrets.token_hex(6)
+    text = "refused by the database " + tag
+    query("ALTER TABLE messages ADD CONSTRAINT test_refuse_%s CHECK "
+          "(content <> %%s) NOT VALID" % tag, (text,))
+    try:
+        yield text
+    finally:
+        query("ALTER TABLE messages DROP CONSTRAINT test_refuse_%s" % tag)
+
+
+def test_an_item_the_database_refuses_is_skipped_and_the_rest_commit(
+        hook, api, query, refused_content):
+    """One message of a batch cannot be stored: the others are, the answer
+    is 200 (WhatsApp would re-deliver a non-2xx for days, blocking the
+    channel) with the refused item counted as skipped, and WhatsApp's
+    re-delivery of the same batch stores nothing twice."""
+    a, b, c = wa_number(), wa_number(), wa_number()
+    ids = [wamid(), wamid(), wamid()]
+    mid, pid = ids[1], wamid()
+    body = payload(entry(
+        change(messages=[text_msg(a, ids[0], "first"),
+                         text_msg(b, ids[1], refused_content)],
+               contacts=[contact(a, "Ana"), contact(b, "Bea")]),
+        change(messages=[text_msg(c, ids[2], "third")],
+               statuses=[status_item(pid, "delivered")])))
+    for attempt in ("first delivery", "re-delivery"):
+        r = _ok(hook.post(body))
+        data = r.json()["data"]
+        assert data["skipped"] == 1, (attempt, data)
+        assert data["statuses"] == 1, (attempt, data)
+        assert _count(query, ids[0]) == 1, attempt
+        assert _count(query, ids[2]) == 1, attempt
+        assert _count(query, mid) == 0, attempt
+        assert _stored(query, api, ids[0])["content"] == "first"
+        assert _stored(query, api, ids[2])["content"] == "third"
+    query("DELETE FROM pending_statuses WHERE provider_message_id = %s",
+          (pid,))

@@ -47,11 +47,25 @@ test_sqlstate(void **state)
 			    db_strerror(state_cases[i].rc));
 }
 
+/* What a caller may try again: only what another try can cure. */
+static void
+test_transient(void **state)
+{
+	(void)state;
+	assert_true(db_rc_transient(DB_UNAVAILABLE));
+	assert_true(db_rc_transient(DB_RETRY));
+	assert_true(db_rc_transient(DB_TIMEOUT));
+	assert_false(db_rc_transient(DB_OK));
+	assert_false(db_rc_transient(DB_CONFLICT));
+	assert_false(db_rc_transient(DB_ERROR));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sqlstate),
+		cmocka_unit_test(test_transient),
 	};
 
 	return cmocka_run_group_tests_name("db", tests, NULL, NULL);

@@ -1,0 +1,53 @@
+/*
+ * job — one outbound message on its way through a provider: what the
+ * dispatcher claimed (in) and what the provider made of it (out).  Shared by
+ * the dispatcher, the provider front (provider.c) and the providers
+ * themselves (cloudapi.c), so that none of them calls into another for it.
+ *
+ * The out fields are always NUL-terminated valid UTF-8 without NULs, cut on
+ * a character boundary (lib/utf8), so PostgreSQL accepts whatever a
+ * provider answered.
+ */
+#ifndef WADESK_JOB_H
+#define WADESK_JOB_H
+
+#include <stddef.h>
+
+enum job_result {
+	JOB_SENT,	/* accepted; provider_id set */
+	JOB_RETRY,	/* transient: try again later */
+	JOB_FAILED,	/* permanent: err_code/err_msg say why */
+	JOB__MAX
+};
+
+struct job {
+	/* in: borrowed from the claim result */
+	long long	 id;
+	long		 attempts;	/* including this one */
+	const char	*sender;
+	const char	*receiver;
+	const char	*content;
+	/* out */
+	enum job_result	 result;
+	char		 provider_id[160];
+	char		 err_code[32];
+	char		 err_msg[512];
+	long		 retry_after_ms;	/* -1: use the backoff */
+	double		 duration_ms;
+};
+
+/* Clears the out fields before a send (retry_after_ms -1). */
+void	job_reset(struct job *);
+/* Sets the result and the error code and message (NUL-terminated). */
+void	job_error(struct job *, enum job_result, const char *, const char *);
+/*
+ * The same with a message of len bytes from a provider, which may hold NUL
+ * bytes (dropped) or invalid UTF-8 (replaced): it is cut to fit err_msg on
+ * a character boundary.
+ */
+void	job_error_len(struct job *, enum job_result, const char *,
+	    const char *, size_t);
+/* Sets the provider id (cleaned like the error fields). */
+void	job_sent(struct job *, const char *, size_t);
+
+#endif
