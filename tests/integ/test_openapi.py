@@ -602,6 +602,27 @@ def test_error_codes(spec):
             assert set(node["code"]["enum"]) <= codes, where
 
 
+def test_the_list_documents_short_searches_and_search_timeouts(spec):
+    """q: 3-200 characters, else 400 invalid_parameter; a search that takes
+    too long: 503 database_unavailable with Retry-After."""
+    op = spec["paths"]["/api/messages/"]["get"]
+    q = [p for p in (resolve(spec, p) for p in op["parameters"])
+         if p["name"] == "q" and p["in"] == "query"]
+    assert len(q) == 1, "GET /api/messages/ documents no q parameter"
+    for text, valid in (("ab", False), ("abc", True), ("x" * 200, True),
+                        ("x" * 201, False)):
+        assert bool(validate(spec, text, q[0]["schema"])) is not valid, text
+    for status, code in (("400", "invalid_parameter"),
+                         ("503", "database_unavailable")):
+        resp = resolve(spec, op["responses"][status])
+        schema = resp["content"]["application/json"]["schema"]
+        assert validate(spec, {"error": {"code": code, "message": "m"}},
+                        schema) == [], status
+    retry = resolve(spec, resolve(spec, op["responses"]["503"])["headers"]
+                    ["Retry-After"])
+    assert retry.get("required") is True
+
+
 # ------------------------------------------------------------ the routes
 
 def route_table():
