@@ -54,13 +54,13 @@ count static "$(printf '%s\n' "$out" | tail -1)" $rc
 
 echo "== integration tests (nginx -> FastCGI -> PostgreSQL)"
 out=$(WADESK_ENV_FILE="$var/dev.env" $py -m pytest tests/integ -q \
-    --tb=short -p no:cacheprovider 2>&1); rc=$?
+    --tb=short -rs -p no:cacheprovider 2>&1); rc=$?
 printf '%s\n' "$out" | tail -60
 count integ "$(printf '%s\n' "$out" | tail -1)" $rc
 
 echo "== browser tests (headless Chromium -> the admin pages)"
 out=$(WADESK_ENV_FILE="$var/dev.env" $py -m pytest tests/browser -q \
-    --tb=line -p no:cacheprovider 2>&1); rc=$?
+    --tb=line -rs -p no:cacheprovider 2>&1); rc=$?
 printf '%s\n' "$out" | tail -40
 count browser "$(printf '%s\n' "$out" | tail -1)" $rc
 

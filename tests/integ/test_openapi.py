@@ -11,6 +11,10 @@ against what the running server really answers.
   path and method, its headers and its body must match the documented
   response, and the request itself must (or must not) match the documented
   request schema.
+- Redocly CLI's recommended rules (the pinned version of
+  tests/lint/package.json, configured by tests/lint/redocly.yaml) report
+  no error and no warning; skipped, with the reason, when the linter cannot
+  be installed (no node/npm, or the npm registry is unreachable).
 
 JSON Schema is checked with the small validator below (the subset the spec
 uses: $ref, allOf, oneOf, anyOf, type, nullable, enum, required,
@@ -25,6 +29,8 @@ import json
 import os
 import re
 import secrets
+import subprocess
+import sys
 import time
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
@@ -36,7 +42,11 @@ import requests
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "lint"))
+import npm_tools  # noqa: E402
+
 SPEC_FILE = ROOT / "app" / "openapi.yaml"
+REDOCLY_CONFIG = ROOT / "tests" / "lint" / "redocly.yaml"
 ROUTES_FILE = ROOT / "app" / "routes.c"
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch",
                 "trace")
@@ -601,6 +611,70 @@ def test_error_codes(spec):
         if isinstance(node, dict) and "code" in node and isinstance(
                 node["code"], dict) and "enum" in node["code"]:
             assert set(node["code"]["enum"]) <= codes, where
+
+
+def test_the_list_documents_short_searches_and_search_timeouts(spec):
+    """q: 3-200 characters, else 400 invalid_parameter; a search that takes
+    too long: 503 database_unavailable with Retry-After."""
+    op = spec["paths"]["/api/messages/"]["get"]
+    q = [p for p in (resolve(spec, p) for p in op["parameters"])
+         if p["name"] == "q" and p["in"] == "query"]
+    assert len(q) == 1, "GET /api/messages/ documents no q parameter"
+    for text, valid in (("ab", False), ("abc", True), ("x" * 200, True),
+                        ("x" * 201, False)):
+        assert bool(validate(spec, text, q[0]["schema"])) is not valid, text
+    for status, code in (("400", "invalid_parameter"),
+                         ("503", "database_unavailable")):
+        resp = resolve(spec, op["responses"][status])
+        schema = resp["content"]["application/json"]["schema"]
+        assert validate(spec, {"error": {"code": code, "message": "m"}},
+                        schema) == [], status
+    retry = resolve(spec, resolve(spec, op["responses"]["503"])["headers"]
+                    ["Retry-After"])
+    assert retry.get("required") is True
+
+
+# ------------------------------------------------------------ the linter
+
+def _redocly_runs_on(version):
+    # @redocly/cli's engines: ">=22.12.0 || >=20.19.0 <21.0.0".
+    return version is not None and (
+        (20, 19) <= version[:2] < (21, 0) or version[:2] >= (22, 12))
+
+
+def test_redocly_recommended_rules_report_nothing():
+    ok, why = npm_tools.ensure()
+    if not ok:
+        pytest.skip("Redocly CLI is not available: %s" % why)
+    version = npm_tools.node_version()
+    if not _redocly_runs_on(version):
+        pytest.skip("Redocly CLI %s needs Node.js 20.19+ or 22.12+, found %s"
+                    % (npm_tools.PINNED["@redocly/cli"], version))
+    env = dict(os.environ, REDOCLY_TELEMETRY="off",
+               REDOCLY_SUPPRESS_UPDATE_NOTICE="true", NO_COLOR="1")
+    p = subprocess.run(npm_tools.redocly_command() + [
+        "lint", str(SPEC_FILE), "--config", str(REDOCLY_CONFIG),
+        "--format=json"], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=180)
+    try:
+        report = json.loads(p.stdout)
+    except ValueError:
+        pytest.fail("redocly lint exited %d without a JSON report:\n%s" % (
+            p.returncode, (p.stderr or p.stdout)[-2000:]))
+    problems = []
+    for pr in report.get("problems", []):
+        where = " ".join("line %s %s" % (loc.get("start", {}).get("line"),
+                                         loc.get("pointer", ""))
+                         for loc in pr.get("location", []))
+        problems.append("%s %s, %s: %s" % (pr.get("severity"),
+                                           pr.get("ruleId"), where,
+                                           pr.get("message")))
+    totals = report.get("totals", {})
+    assert (totals.get("errors"), totals.get("warnings")) == (0, 0) and \
+        not problems, "redocly lint app/openapi.yaml: %s errors, %s " \
+        "warnings:\n  %s" % (totals.get("errors"), totals.get("warnings"),
+                             "\n  ".join(problems))
+    assert p.returncode == 0, p.stderr[-2000:]
 
 
 # ------------------------------------------------------------ the routes
