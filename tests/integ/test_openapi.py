@@ -810,6 +810,8 @@ TABLE = [
      {"auth": True}, 400, False),
     ("list-long-q", "GET", "/api/messages/?q=" + "x" * 201, {"auth": True},
      400, False),
+    ("list-short-q", "GET", "/api/messages/?q=ab", {"auth": True}, 400,
+     False),
     ("list-malformed-query", "GET", "/api/messages/?q=%00", {"auth": True},
      400, None),
     ("list-without-key", "GET", "/api/messages/", {}, 401, None),
