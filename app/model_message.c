@@ -108,6 +108,17 @@ model_message_status_array(struct buf *b)
 }
 
 int
+model_message_status_reported(const char *s)
+{
+	int	i;
+
+	for (i = MSG_ST_SENT; i <= MSG_ST_FAILED; i++)
+		if (strcmp(s, message_statuses[i]) == 0)
+			return 1;
+	return 0;
+}
+
+int
 model_message_direction_valid(const char *s)
 {
 	return strcmp(s, "inbound") == 0 || strcmp(s, "outbound") == 0;

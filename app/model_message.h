@@ -107,6 +107,9 @@ int	model_message_status_valid(const char *);
  */
 void	model_message_status_array(struct buf *);
 int	model_message_direction_valid(const char *);
+/* 1 when s is a status a provider reports for an outbound message (one
+ * after queued: sent, delivered, read, failed). */
+int	model_message_status_reported(const char *);
 /*
  * Checks content: 1-4096 code points of valid UTF-8 without NUL.  0 or -1
  * with err filled.

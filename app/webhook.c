@@ -377,23 +377,16 @@ static enum db_rc
 webhook_cloud_status(struct app *a, struct json_object *st,
     struct cloud_counts *n)
 {
-	static const char *const known[] = {
-		"sent", "delivered", "read", "failed", NULL
-	};
 	struct json_object	*detail = NULL, *errors = NULL, *e0, *v;
 	PGresult		*res = NULL;
 	const char		*id, *status, *p[6], *cs;
 	char			 ts[24], code[32], msg[512];
-	size_t			 i;
 	enum db_rc		 rc;
 
 	id = wh_str(st, "id", NULL);
 	status = wh_str(st, "status", NULL);
-	for (i = 0; status != NULL && known[i] != NULL; i++)
-		if (strcmp(status, known[i]) == 0)
-			break;
 	if (id == NULL || *id == '\0' || strlen(id) > WEBHOOK_ID_MAX ||
-	    status == NULL || known[i] == NULL) {
+	    status == NULL || !model_message_status_reported(status)) {
 		log_kv(LOG_WARN, "webhook: status without a usable id or "
 		    "status skipped", "status", status, NULL);
 		n->skipped++;

@@ -156,6 +156,7 @@ fz_message(struct json_object *o, const char *def)
 {
 	struct message_input	 in;
 	struct message_err	 err;
+	struct message_raw	 raw;
 	const char		*sender = NULL, *receiver = NULL;
 	const char		*content = NULL;
 	size_t			 slen = 0, rlen = 0, clen = 0, chars;
@@ -165,13 +166,18 @@ fz_message(struct json_object *o, const char *def)
 	    jsonb_get_str(o, "receiver", &receiver, &rlen) == JSONB_GET_TYPE ||
 	    jsonb_get_str(o, "content", &content, &clen) == JSONB_GET_TYPE)
 		return;
+	raw.v[MSG_F_SENDER] = sender;
+	raw.len[MSG_F_SENDER] = slen;
+	raw.v[MSG_F_RECEIVER] = receiver;
+	raw.len[MSG_F_RECEIVER] = rlen;
+	raw.v[MSG_F_CONTENT] = content;
+	raw.len[MSG_F_CONTENT] = clen;
 	/* The business number lives in a char[VALID_PHONE_MAX]. */
 	memset(defbuf, 0, sizeof(defbuf));
 	memcpy(defbuf, def, strlen(def));
 	memset(&in, 0xa5, sizeof(in));
 	err.field = err.message = NULL;
-	if (model_message_check(sender, slen, receiver, rlen, content, clen,
-	    defbuf, &in, &err) == -1) {
+	if (model_message_check(&raw, defbuf, &in, &err) == -1) {
 		if (err.field == NULL || err.message == NULL)
 			fz_fail("refused message without a field or message");
 		return;
