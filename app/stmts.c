@@ -17,6 +17,28 @@
 	"id, direction, sender, receiver, content, " TS("created_at") ", " \
 	"status, provider_message_id, contact_name, error_code, error_message"
 
+/*
+ * Messages per status s.status for every s of unnest($2::text[]) WITH
+ * ORDINALITY AS s(status, n): STATUS_STATS names the planner's statistics
+ * (e: the most common statuses and their share, t: the row estimate),
+ * STATUS_CAPPED counts up to $1 (an index-only scan of messages_status_id
+ * that stays quick at any table size; $1 means "at least") and
+ * STATUS_ESTIMATE is the planner's estimate (0 without statistics).
+ */
+#define STATUS_STATS \
+	"WITH e AS (SELECT u.v, u.f FROM pg_stats st, unnest(" \
+	"st.most_common_vals::text::text[], st.most_common_freqs)" \
+	" AS u(v, f) WHERE st.schemaname = current_schema()" \
+	" AND st.tablename = 'messages' AND st.attname = 'status')," \
+	" t AS (SELECT greatest(reltuples, 0) AS n FROM pg_class" \
+	" WHERE oid = 'messages'::regclass) "
+#define STATUS_CAPPED \
+	"(SELECT count(*) FROM (SELECT 1 FROM messages m" \
+	" WHERE m.status = s.status LIMIT $1::bigint) c)"
+#define STATUS_ESTIMATE \
+	"coalesce((SELECT round(e.f * t.n)::bigint FROM e, t" \
+	" WHERE e.v = s.status), 0)"
+
 /* What a send writes after the message m: see STMT_MSG_SEND. */
 #define MSG_SEND_REST \
 	" o AS (INSERT INTO outbox (message_id) SELECT id FROM m)," \
@@ -293,22 +315,13 @@ const char *const stmts_sql[STMT__MAX] = {
 	[STMT_ADMIN_SESSION_DELETE] =
 	    "DELETE FROM admin_sessions WHERE token_hash = $1",
 	/*
-	 * Messages per status: counted up to $1 (an index-only scan of
-	 * messages_status_id that stays quick at any table size; $1 means "at
-	 * least"), and the planner's estimate from the statistics (0 when
-	 * there are none yet).  Inbound messages are exactly the received.
+	 * Messages per status $2 (in that order): counted up to $1 and
+	 * estimated (see STATUS_STATS).  Inbound messages are exactly the
+	 * received.
 	 */
 	[STMT_ADMIN_STATUS_COUNTS] =
-	    "WITH e AS (SELECT u.v, u.f FROM pg_stats st, unnest("
-	    "st.most_common_vals::text::text[], st.most_common_freqs)"
-	    " AS u(v, f) WHERE st.schemaname = current_schema()"
-	    " AND st.tablename = 'messages' AND st.attname = 'status'),"
-	    " t AS (SELECT greatest(reltuples, 0) AS n FROM pg_class"
-	    " WHERE oid = 'messages'::regclass) "
-	    "SELECT s.status, (SELECT count(*) FROM (SELECT 1 FROM messages m"
-	    " WHERE m.status = s.status LIMIT $1::bigint) c),"
-	    " coalesce((SELECT round(e.f * t.n)::bigint FROM e, t"
-	    " WHERE e.v = s.status), 0) "
+	    STATUS_STATS
+	    "SELECT s.status, " STATUS_CAPPED ", " STATUS_ESTIMATE " "
 	    "FROM unnest($2::text[]) WITH ORDINALITY AS s(status, n)"
 	    " ORDER BY s.n",
 	/*
@@ -448,18 +461,10 @@ const char *const stmts_sql[STMT__MAX] = {
 	 * to $1, '') gauges.  A count that reaches $1 means "at least".
 	 */
 	[STMT_METRICS_CAPPED] =
-	    "WITH e AS (SELECT u.v, u.f FROM pg_stats st, unnest("
-	    "st.most_common_vals::text::text[], st.most_common_freqs)"
-	    " AS u(v, f) WHERE st.schemaname = current_schema()"
-	    " AND st.tablename = 'messages' AND st.attname = 'status'),"
-	    " t AS (SELECT greatest(reltuples, 0) AS n FROM pg_class"
-	    " WHERE oid = 'messages'::regclass) "
+	    STATUS_STATS
 	    "SELECT 'm', CASE s.status WHEN 'received' THEN 'inbound'"
-	    " ELSE 'outbound' END, s.status,"
-	    " (SELECT count(*) FROM (SELECT 1 FROM messages m"
-	    " WHERE m.status = s.status LIMIT $1::bigint) c)::text,"
-	    " coalesce((SELECT round(e.f * t.n)::bigint FROM e, t"
-	    " WHERE e.v = s.status), 0)::text "
+	    " ELSE 'outbound' END, s.status, " STATUS_CAPPED "::text, "
+	    STATUS_ESTIMATE "::text "
 	    "FROM unnest($2::text[]) WITH ORDINALITY AS s(status, n) "
 	    "UNION ALL (SELECT 'g', 'wadesk_outbox_queued', '',"
 	    " (SELECT count(*) FROM (SELECT 1 FROM outbox LIMIT $1::bigint)"

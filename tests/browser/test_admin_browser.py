@@ -11,8 +11,8 @@ from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.select import Select
-from selenium.webdriver.support.ui import WebDriverWait
 
+from browser_support import submit_login, wait
 from integ_support import sign, json_bytes, unique_phone, unique_token
 
 # Typed into the form: ChromeDriver before 151 refuses characters outside
@@ -22,9 +22,6 @@ XSS = "<script>alert('pwned')</script> & \"q\" \u2713 \u00e9"
 TOKEN = unique_token("br")
 CUSTOMER = unique_phone()
 
-
-def wait(browser, cond, timeout=10):
-    return WebDriverWait(browser, timeout).until(cond)
 
 
 def check_console(browser):
@@ -88,11 +85,7 @@ def test_01_without_login_the_browser_lands_on_the_login(browser, base_url,
 
 
 def test_02_login_returns_to_the_page_asked_for(browser, env, base_url):
-    browser.find_element(By.ID, "username").send_keys(
-        env["WADESK_ADMIN_USER"])
-    browser.find_element(By.ID, "password").send_keys(
-        env["WADESK_ADMIN_PASSWORD"])
-    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    submit_login(browser, env)
     wait(browser, EC.url_to_be(base_url + "/admin/messages/"))
     cookie = browser.get_cookie("wadesk_session")
     assert cookie and cookie["httpOnly"] and cookie["sameSite"] == "Lax"
@@ -278,11 +271,7 @@ def test_09_phone_width(browser, env, base_url, shots):
     """The pages fit a phone: no horizontal scrolling of the page."""
     browser.set_window_size(390, 844)
     browser.get(base_url + "/admin/login")
-    browser.find_element(By.ID, "username").send_keys(
-        env["WADESK_ADMIN_USER"])
-    browser.find_element(By.ID, "password").send_keys(
-        env["WADESK_ADMIN_PASSWORD"])
-    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    submit_login(browser, env)
     wait(browser, EC.url_to_be(base_url + "/admin/"))
     for path, name in (("/admin/", "09-phone-dashboard"),
                        ("/admin/messages/", "10-phone-messages"),

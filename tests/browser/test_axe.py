@@ -23,8 +23,8 @@ import pytest
 import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import WebDriverWait
 
+from browser_support import submit_login, wait
 from integ_support import json_bytes, sign, unique_phone, unique_token
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lint"))
@@ -118,20 +118,12 @@ def seeded(env, base_url, axe_js):
     return ids
 
 
-def _wait(browser, cond, timeout=10):
-    return WebDriverWait(browser, timeout).until(cond)
-
-
 def _log_in(browser, env, base_url):
     if browser.get_cookie("wadesk_session"):
         return
     browser.get(base_url + "/admin/login")
-    browser.find_element(By.ID, "username").send_keys(
-        env["WADESK_ADMIN_USER"])
-    browser.find_element(By.ID, "password").send_keys(
-        env["WADESK_ADMIN_PASSWORD"])
-    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-    _wait(browser, EC.url_to_be(base_url + "/admin/"))
+    submit_login(browser, env)
+    wait(browser, EC.url_to_be(base_url + "/admin/"))
 
 
 def _page_login(browser, env, base_url, ids):
@@ -144,7 +136,7 @@ def _page_logged_out(browser, env, base_url, ids):
     browser.get(base_url + "/admin/")
     browser.find_element(By.CSS_SELECTOR,
                          "form.logout button[type=submit]").click()
-    _wait(browser, EC.url_contains("/admin/login?out=1"))
+    wait(browser, EC.url_contains("/admin/login?out=1"))
     browser.find_element(By.CSS_SELECTOR, ".notice")
 
 
@@ -180,7 +172,7 @@ def _page_send_form_errors(browser, env, base_url, ids):
     browser.find_element(By.ID, "field-receiver").send_keys("12<ab>")
     browser.find_element(By.CSS_SELECTOR,
                          "form.send-form button[type=submit]").click()
-    _wait(browser, EC.presence_of_element_located((By.ID, "receiver-error")))
+    wait(browser, EC.presence_of_element_located((By.ID, "receiver-error")))
 
 
 def _page_conversations(browser, env, base_url, ids):

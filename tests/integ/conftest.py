@@ -12,6 +12,7 @@ import psycopg2
 import pytest
 import requests
 
+from admin_support import Admin
 from integ_support import (BINARY, CREATED_SECRETS, DEFAULT_ENV_FILE,
                            json_bytes, key_hash, read_env_file, run_cli, sign)
 
@@ -76,6 +77,15 @@ def api(env, base_url):
                  {"Authorization": "Bearer " + env["WADESK_API_KEY"]})
     yield s
     s.close()
+
+
+@pytest.fixture
+def admin(env, base_url):
+    """A logged-in admin client of the pages (its own session)."""
+    a = Admin(base_url)
+    a.login(env["WADESK_ADMIN_USER"], env["WADESK_ADMIN_PASSWORD"])
+    yield a
+    a.close()
 
 
 @pytest.fixture(scope="session")

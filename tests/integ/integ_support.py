@@ -126,12 +126,18 @@ def wait_until(predicate, timeout, interval=0.05):
         time.sleep(interval)
 
 
-def run_cli(env, *args, timeout=30):
+def run_cli(env, *args, timeout=30, input=None):
     """Runs build/wadesk against the stack's database."""
     child_env = dict(os.environ)
     child_env["WADESK_DATABASE_URL"] = env["WADESK_DATABASE_URL"]
     return subprocess.run([str(BINARY)] + list(args), env=child_env,
-                          capture_output=True, text=True, timeout=timeout)
+                          capture_output=True, text=True, timeout=timeout,
+                          input=input)
+
+
+def user_add(env, user, password):
+    """`wadesk user add USER` with the password on stdin."""
+    return run_cli(env, "user", "add", user, input=password + "\n")
 
 
 def key_hash(key):

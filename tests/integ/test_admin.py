@@ -11,19 +11,12 @@ import pytest
 
 from admin_support import (CSP, Admin, assert_html, assert_security_headers,
                            csrf_of, escaped, fcgi)
-from integ_support import (BINARY, STACK_SH, json_bytes, unique_phone,
-                           unique_token, wait_until)
+from integ_support import (STACK_SH, json_bytes, unique_phone,
+                           unique_token, user_add, wait_until)
 
 XSS = "<script>alert(\"x\")</script> & 'quoted' \U0001F600 <img src=x onerror=alert(1)>"
 
 
-@pytest.fixture
-def admin(env, base_url):
-    """A logged-in admin client (its own session)."""
-    a = Admin(base_url)
-    a.login(env["WADESK_ADMIN_USER"], env["WADESK_ADMIN_PASSWORD"])
-    yield a
-    a.close()
 
 
 @pytest.fixture
@@ -32,13 +25,6 @@ def guest(base_url):
     yield a
     a.close()
 
-
-def _user_add(env, user, password):
-    child = dict(os.environ)
-    child["WADESK_DATABASE_URL"] = env["WADESK_DATABASE_URL"]
-    return subprocess.run([str(BINARY), "user", "add", user], env=child,
-                          input=password + "\n", capture_output=True,
-                          text=True, timeout=30)
 
 
 def _digits(phone):
@@ -841,7 +827,7 @@ def test_database_outage_gives_an_html_503_then_recovers(env, admin, guest):
 def test_per_user_back_off_after_failed_logins(env, base_url, query):
     user = "throttle-" + unique_token()
     password = "pw-" + unique_token()
-    p = _user_add(env, user, password)
+    p = user_add(env, user, password)
     assert p.returncode == 0, p.stderr
     a = Admin(base_url)
     for _ in range(5):

@@ -1,23 +1,14 @@
 """Operations: a password reset with `wadesk user add` ends the user's
 sessions; /metrics counts cost the same at any table size."""
 
-import os
 import re
-import subprocess
 
 import pytest
 import requests
 
 from admin_support import Admin
-from integ_support import BINARY, unique_phone, unique_token
+from integ_support import unique_phone, unique_token, user_add
 
-
-def user_add(env, user, password):
-    child = dict(os.environ)
-    child["WADESK_DATABASE_URL"] = env["WADESK_DATABASE_URL"]
-    return subprocess.run([str(BINARY), "user", "add", user], env=child,
-                          input=password + "\n", capture_output=True,
-                          text=True, timeout=30)
 
 
 def test_password_reset_ends_the_users_sessions(env, base_url):

@@ -11,7 +11,7 @@ import psycopg2
 import pytest
 
 from admin_support import Admin, assert_html, csrf_of, fcgi
-from integ_support import assert_error, unique_phone, unique_token
+from integ_support import assert_error, unique_phone, unique_token, user_add
 
 # (method, path): every API route but the public ones (the OpenAPI document
 # and WhatsApp's subscription check) and the signed webhook.
@@ -30,12 +30,6 @@ ADMIN_FORMS = [
 ]
 
 
-@pytest.fixture
-def admin(env, base_url):
-    a = Admin(base_url)
-    a.login(env["WADESK_ADMIN_USER"], env["WADESK_ADMIN_PASSWORD"])
-    yield a
-    a.close()
 
 
 @pytest.mark.parametrize("method,path", API_ROUTES)
@@ -178,27 +172,14 @@ def test_a_list_that_times_out_is_503(api, locked_messages):
 
 # ------------------------------------------------------------ logins
 
-def _new_user(env, run_user_add):
+def _new_user(env):
     user = "policy-" + unique_token()
     password = "pw-" + unique_token()
-    p = run_user_add(env, user, password)
+    p = user_add(env, user, password)
     assert p.returncode == 0, p.stderr
     return user, password
 
 
-@pytest.fixture
-def user_add():
-    import os
-    import subprocess
-    from integ_support import BINARY
-
-    def run(env, user, password):
-        child = dict(os.environ)
-        child["WADESK_DATABASE_URL"] = env["WADESK_DATABASE_URL"]
-        return subprocess.run([str(BINARY), "user", "add", user], env=child,
-                              input=password + "\n", capture_output=True,
-                              text=True, timeout=30)
-    return run
 
 
 def _guess(base_url, user, password, results, barrier):
@@ -219,10 +200,10 @@ def _guess(base_url, user, password, results, barrier):
     a.close()
 
 
-def test_parallel_guesses_stop_at_the_limit(env, base_url, query, user_add):
+def test_parallel_guesses_stop_at_the_limit(env, base_url, query):
     """Parallel wrong passwords: the throttle counts each attempt before it
     checks the password, so no more than the limit are ever checked."""
-    user, _ = _new_user(env, user_add)
+    user, _ = _new_user(env)
     time.sleep(6)       # nginx's per-address bucket drains
     results, n = [], 10
     barrier = threading.Barrier(n)
@@ -292,13 +273,13 @@ def _fcgi_login(sock, remote, user, password):
     return status
 
 
-def test_failures_count_per_user_and_address(env, query, user_add):
+def test_failures_count_per_user_and_address(env, query):
     """The lockout is keyed on user and address (an IPv6 address by its
     /64): one address guessing does not lock the user out everywhere."""
     sock = env.get("WADESK_SOCKET", "")
     if not sock.startswith("/"):
         pytest.skip("the stack's FastCGI socket is not a unix socket")
-    user, password = _new_user(env, user_add)
+    user, password = _new_user(env)
     for i in range(5):
         assert _fcgi_login(sock, "2001:db8:1:2::%x" % (i + 1), user,
                            "wrong") == 401

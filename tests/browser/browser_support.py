@@ -1,0 +1,18 @@
+"""Helpers shared by the browser suites."""
+
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+
+def wait(browser, cond, timeout=10):
+    return WebDriverWait(browser, timeout).until(cond)
+
+
+def submit_login(browser, env):
+    """Fills the login form on the current page with the stack's admin
+    user and submits it."""
+    browser.find_element(By.ID, "username").send_keys(
+        env["WADESK_ADMIN_USER"])
+    browser.find_element(By.ID, "password").send_keys(
+        env["WADESK_ADMIN_PASSWORD"])
+    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
