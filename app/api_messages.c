@@ -19,6 +19,8 @@ static int	api_send_input(struct app *, struct json_object **,
 		    struct message_input *, struct app_err *);
 static void	api_send_plain(struct app *, const char *,
 		    const struct message_input *);
+static void	api_no_contact(struct app *);
+static void	api_send_checked(struct app *, const struct message_input *);
 static void	api_send_idempotent(struct app *, const char *,
 		    const struct message_input *);
 static void	api_bad_param(struct app *, const char *, const char *);
@@ -33,13 +35,19 @@ static int
 api_field(struct json_object *root, enum msg_field f, struct message_raw *raw,
     struct app_err *e)
 {
-	char	msg[64];
+	char		msg[64];
+
+	enum jsonb_get	g;
 
 	raw->v[f] = NULL;
 	raw->len[f] = 0;
-	if (jsonb_get_str(root, message_fields[f], &raw->v[f], &raw->len[f]) ==
-	    JSONB_GET_TYPE) {
-		snprintf(msg, sizeof(msg), "%s must be a string",
+	/* contact_id: a number (or its digits as a string). */
+	g = f == MSG_F_CONTACT_ID ?
+	    jsonb_get_strnum(root, message_fields[f], &raw->v[f], &raw->len[f]) :
+	    jsonb_get_str(root, message_fields[f], &raw->v[f], &raw->len[f]);
+	if (g == JSONB_GET_TYPE) {
+		snprintf(msg, sizeof(msg), f == MSG_F_CONTACT_ID ?
+		    "%s must be an integer" : "%s must be a string",
 		    message_fields[f]);
 		app_err_set(e, 422, "validation_failed", msg,
 		    message_fields[f]);
@@ -88,7 +96,7 @@ api_send_message(struct app *a)
 
 	idem = req_param(a->req, "HTTP_IDEMPOTENCY_KEY");
 	valid = api_send_input(a, &root, &in, &err) == 0;
-	if (valid && idem == NULL) {
+	if (valid && idem == NULL && in.contact_id[0] == '\0') {
 		api_send_plain(a, a->key_hash, &in);
 		goto out;
 	}
@@ -100,6 +108,8 @@ api_send_message(struct app *a)
 		    NULL);
 	else if (!valid)
 		app_err_answer(a, &err);
+	else if (idem == NULL)
+		api_send_checked(a, &in);
 	else
 		api_send_idempotent(a, idem, &in);
 out:
@@ -129,6 +139,37 @@ api_send_plain(struct app *a, const char *key_hash,
 	o = model_message_json(&m);
 	req_json(a->req, 201, o);
 	json_object_put(o);
+	db_res_free(res);
+}
+
+static void
+api_no_contact(struct app *a)
+{
+	req_error(a->req, 422, "validation_failed", "no contact has this "
+	    "contact_id", "contact_id");
+}
+
+/* A send whose key is already checked (a message to a contact_id). */
+static void
+api_send_checked(struct app *a, const struct message_input *in)
+{
+	struct message		 m;
+	struct json_object	*o;
+	PGresult		*res = NULL;
+	enum db_rc		 rc;
+
+	if ((rc = model_message_send(a->db, in, &res)) != DB_OK) {
+		app_db_error(a, rc);
+		return;
+	}
+	if (PQntuples(res) != 1)
+		api_no_contact(a);
+	else {
+		model_message_fill(&m, res, 0);
+		o = model_message_json(&m);
+		req_json(a->req, 201, o);
+		json_object_put(o);
+	}
 	db_res_free(res);
 }
 
@@ -185,6 +226,12 @@ api_send_idempotent(struct app *a, const char *key,
 	db_res_free(res);
 	if ((rc = model_message_send(a->db, in, &res)) != DB_OK)
 		goto fail;
+	if (PQntuples(res) != 1) {
+		/* Nothing is stored, the key neither: it may be used again. */
+		db_rollback(a->db);
+		api_no_contact(a);
+		goto out;
+	}
 	model_message_fill(&m, res, 0);
 	o = model_message_json(&m);
 	body = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN |

@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,6 +10,7 @@ const char *const message_statuses[MSG_ST__MAX] = {
 	[MSG_ST_SENT] = "sent",
 	[MSG_ST_DELIVERED] = "delivered",
 	[MSG_ST_READ] = "read",
+	[MSG_ST_PLAYED] = "played",
 	[MSG_ST_FAILED] = "failed",
 	[MSG_ST_RECEIVED] = "received",
 };
@@ -16,6 +18,7 @@ const char *const message_statuses[MSG_ST__MAX] = {
 const char *const message_fields[MSG_F__MAX] = {
 	[MSG_F_SENDER] = "sender",
 	[MSG_F_RECEIVER] = "receiver",
+	[MSG_F_CONTACT_ID] = "contact_id",
 	[MSG_F_CONTENT] = "content",
 };
 
@@ -27,9 +30,13 @@ typedef const char *(*message_validator)(const char *, size_t, const char *,
     struct message_input *);
 
 static struct json_object	*model_json_str(const char *);
+static void		 model_message_params(const struct message_input *,
+			    const char *[6]);
 static const char	*model_valid_sender(const char *, size_t, const char *,
 			    struct message_input *);
 static const char	*model_valid_receiver(const char *, size_t,
+			    const char *, struct message_input *);
+static const char	*model_valid_contact(const char *, size_t,
 			    const char *, struct message_input *);
 static const char	*model_valid_content(const char *, size_t,
 			    const char *, struct message_input *);
@@ -37,6 +44,7 @@ static const char	*model_valid_content(const char *, size_t,
 static const message_validator message_validators[MSG_F__MAX] = {
 	[MSG_F_SENDER] = model_valid_sender,
 	[MSG_F_RECEIVER] = model_valid_receiver,
+	[MSG_F_CONTACT_ID] = model_valid_contact,
 	[MSG_F_CONTENT] = model_valid_content,
 };
 
@@ -54,6 +62,12 @@ model_message_fill(struct message *m, const PGresult *res, int row)
 	m->contact_name = db_get(res, row, MSG_COL_CONTACT_NAME);
 	m->error_code = db_get(res, row, MSG_COL_ERROR_CODE);
 	m->error_message = db_get(res, row, MSG_COL_ERROR_MESSAGE);
+	m->contact_id = strtoll(PQgetvalue(res, row, MSG_COL_CONTACT_ID),
+	    NULL, 10);
+	m->type = db_get(res, row, MSG_COL_TYPE);
+	m->reply_to = PQgetisnull(res, row, MSG_COL_REPLY_TO) ? 0 :
+	    strtoll(PQgetvalue(res, row, MSG_COL_REPLY_TO), NULL, 10);
+	m->reactions = db_get(res, row, MSG_COL_REACTIONS);
 }
 
 static struct json_object *
@@ -65,7 +79,7 @@ model_json_str(const char *s)
 struct json_object *
 model_message_json(const struct message *m)
 {
-	struct json_object	*o, *err = NULL;
+	struct json_object	*o, *err = NULL, *reactions = NULL;
 
 	o = json_object_new_object();
 	json_object_object_add(o, "id", json_object_new_int64(m->id));
@@ -87,6 +101,23 @@ model_message_json(const struct message *m)
 		    model_json_str(m->error_message));
 	}
 	json_object_object_add(o, "error", err);
+	json_object_object_add(o, "contact_id",
+	    json_object_new_int64(m->contact_id));
+	json_object_object_add(o, "type", model_json_str(m->type != NULL ?
+	    m->type : "text"));
+	json_object_object_add(o, "reply_to", m->reply_to > 0 ?
+	    json_object_new_int64(m->reply_to) : NULL);
+	if (m->reactions == NULL ||
+	    (reactions = json_tokener_parse(m->reactions)) == NULL ||
+	    !json_object_is_type(reactions, json_type_array)) {
+		json_object_put(reactions);
+		reactions = json_object_new_array();
+	}
+	json_object_object_add(o, "reactions", reactions);
+	/* Fields of later features: always present, null until then. */
+	json_object_object_add(o, "media", NULL);
+	json_object_object_add(o, "template", NULL);
+	json_object_object_add(o, "number_id", NULL);
 	return o;
 }
 
@@ -157,7 +188,7 @@ model_valid_sender(const char *v, size_t len, const char *default_sender,
 	if (v == NULL) {
 		if (default_sender == NULL || default_sender[0] == '\0')
 			return "sender is required";
-		memcpy(in->sender, default_sender, VALID_PHONE_MAX);
+		snprintf(in->sender, sizeof(in->sender), "%s", default_sender);
 		return NULL;
 	}
 	if (valid_phone(v, len, in->sender) == -1)
@@ -165,15 +196,34 @@ model_valid_sender(const char *v, size_t len, const char *default_sender,
 	return NULL;
 }
 
+/* Runs after model_valid_contact(): a contact_id may stand instead. */
 static const char *
 model_valid_receiver(const char *v, size_t len, const char *default_sender,
     struct message_input *in)
 {
 	(void)default_sender;
 	if (v == NULL)
-		return "receiver is required";
-	if (valid_phone(v, len, in->receiver) == -1)
-		return "receiver must be " MESSAGE_PHONE_RULE;
+		return in->contact_id[0] != '\0' ? NULL :
+		    "receiver (or contact_id) is required";
+	if (valid_customer(v, len, in->receiver, &in->receiver_phone) == -1)
+		return "receiver must be " MESSAGE_PHONE_RULE ", or a "
+		    "WhatsApp user id (BSUID) such as US.13491208655302741918";
+	return NULL;
+}
+
+static const char *
+model_valid_contact(const char *v, size_t len, const char *default_sender,
+    struct message_input *in)
+{
+	long long	id;
+
+	(void)default_sender;
+	if (v == NULL)
+		return NULL;
+	if (len >= sizeof(in->contact_id) || memchr(v, '\0', len) != NULL ||
+	    valid_uint(v, 1, 999999999999999999LL, &id) == -1)
+		return "contact_id must be a positive integer";
+	snprintf(in->contact_id, sizeof(in->contact_id), "%lld", id);
 	return NULL;
 }
 
@@ -197,13 +247,30 @@ model_message_validate(const struct message_raw *raw,
     const char *default_sender, struct message_input *in,
     const char *errs[MSG_F__MAX])
 {
-	int	f, n = 0;
+	static const int	 order[MSG_F__MAX] = {
+		MSG_F_SENDER, MSG_F_CONTACT_ID, MSG_F_RECEIVER, MSG_F_CONTENT
+	};
+	int			 i, f, n = 0;
 
 	memset(in, 0, sizeof(*in));
-	for (f = 0; f < MSG_F__MAX; f++)
+	/* contact_id first: the receiver's check needs to know of it. */
+	for (i = 0; i < MSG_F__MAX; i++) {
+		f = order[i];
 		if ((errs[f] = message_validators[f](raw->v[f], raw->len[f],
 		    default_sender, in)) != NULL)
 			n++;
+	}
+	/* A contact_id that is wrong is the error, not a missing receiver. */
+	if (raw->v[MSG_F_RECEIVER] == NULL && raw->v[MSG_F_CONTACT_ID] != NULL &&
+	    errs[MSG_F_RECEIVER] != NULL) {
+		errs[MSG_F_RECEIVER] = NULL;
+		n--;
+	}
+	if (errs[MSG_F_RECEIVER] == NULL && errs[MSG_F_CONTACT_ID] == NULL &&
+	    raw->v[MSG_F_RECEIVER] != NULL && in->contact_id[0] != '\0') {
+		errs[MSG_F_CONTACT_ID] = "give receiver or contact_id, not both";
+		n++;
+	}
 	return n;
 }
 
@@ -253,6 +320,24 @@ model_message_like(struct arena *arena, const char *s)
 	return p;
 }
 
+/*
+ * The send statements' first six parameters: sender, receiver (NULL for a
+ * contact_id), content, contact_id (or NULL), and the receiver as a phone
+ * or as a BSUID (the other NULL).
+ */
+static void
+model_message_params(const struct message_input *in, const char *p[6])
+{
+	int	to_contact = in->contact_id[0] != '\0';
+
+	p[0] = in->sender;
+	p[1] = to_contact ? NULL : in->receiver;
+	p[2] = in->content;
+	p[3] = to_contact ? in->contact_id : NULL;
+	p[4] = !to_contact && in->receiver_phone ? in->receiver : NULL;
+	p[5] = !to_contact && !in->receiver_phone ? in->receiver : NULL;
+}
+
 enum db_rc
 model_message_list(struct db *db, int stmt, const char *const p[6],
     PGresult **res)
@@ -290,18 +375,19 @@ enum db_rc
 model_message_send(struct db *db, const struct message_input *in,
     PGresult **res)
 {
-	const char	*p[3] = { in->sender, in->receiver, in->content };
+	const char	*p[6];
 
-	return db_exec(db, STMT_MSG_SEND, 3, p, res);
+	model_message_params(in, p);
+	return db_exec(db, STMT_MSG_SEND, 6, p, res);
 }
 
 enum db_rc
 model_message_send_keyed(struct db *db, const struct message_input *in,
     const char *key_hash, PGresult **res)
 {
-	const char	*p[4] = {
-		in->sender, in->receiver, in->content, key_hash
-	};
+	const char	*p[7];
 
-	return db_exec(db, STMT_MSG_SEND_KEYED, 4, p, res);
+	model_message_params(in, p);
+	p[6] = key_hash;
+	return db_exec(db, STMT_MSG_SEND_KEYED, 7, p, res);
 }

@@ -30,6 +30,7 @@ enum msg_status {
 	MSG_ST_SENT,
 	MSG_ST_DELIVERED,
 	MSG_ST_READ,
+	MSG_ST_PLAYED,
 	MSG_ST_FAILED,
 	MSG_ST_RECEIVED,
 	MSG_ST__MAX
@@ -41,6 +42,7 @@ extern const char *const message_statuses[MSG_ST__MAX];
 enum msg_field {
 	MSG_F_SENDER,
 	MSG_F_RECEIVER,
+	MSG_F_CONTACT_ID,
 	MSG_F_CONTENT,
 	MSG_F__MAX
 };
@@ -60,6 +62,10 @@ enum msg_col {
 	MSG_COL_CONTACT_NAME,
 	MSG_COL_ERROR_CODE,
 	MSG_COL_ERROR_MESSAGE,
+	MSG_COL_CONTACT_ID,
+	MSG_COL_TYPE,
+	MSG_COL_REPLY_TO,
+	MSG_COL_REACTIONS,
 	MSG_COL__MAX
 };
 
@@ -75,12 +81,22 @@ struct message {
 	const char	*contact_name;
 	const char	*error_code;
 	const char	*error_message;
+	long long	 contact_id;
+	const char	*type;
+	long long	 reply_to;	/* 0: none */
+	const char	*reactions;	/* JSON array text, or NULL */
 };
 
-/* A validated outbound message, ready for model_message_send(). */
+/*
+ * A validated outbound message, ready for model_message_send(): to the
+ * customer receiver (a phone in E.164 form or a BSUID), or, receiver
+ * empty, to contact contact_id.
+ */
 struct message_input {
 	char		 sender[VALID_PHONE_MAX];
-	char		 receiver[VALID_PHONE_MAX];
+	char		 receiver[VALID_CUSTOMER_MAX];
+	int		 receiver_phone;	/* receiver is a phone */
+	char		 contact_id[24];	/* "" or a decimal id */
 	const char	*content;	/* borrowed */
 };
 
@@ -153,10 +169,12 @@ enum db_rc model_message_list(struct db *, int, const char *const[6],
 	    PGresult **) __attribute__((warn_unused_result));
 /* "queued, sent, ..." into b: the statuses for an error message. */
 void	model_message_status_names(struct buf *);
-/* Writes the message and its outbox row; one row back. */
+/* Writes the message and its outbox row; one row back, none when the
+ * message was for a contact_id that does not exist. */
 enum db_rc model_message_send(struct db *, const struct message_input *,
 	    PGresult **) __attribute__((warn_unused_result));
-/* The same, only when key_hash is an active API key's: else no row back. */
+/* The same, only when key_hash is an active API key's: else no row back.
+ * Only for a message to a receiver (not to a contact_id). */
 enum db_rc model_message_send_keyed(struct db *, const struct message_input *,
 	    const char *, PGresult **) __attribute__((warn_unused_result));
 

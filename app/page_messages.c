@@ -15,6 +15,7 @@
 static const char *const send_labels[MSG_F__MAX] = {
 	[MSG_F_SENDER] = "Sender (your number)",
 	[MSG_F_RECEIVER] = "Receiver",
+	[MSG_F_CONTACT_ID] = NULL,	/* a hidden field, when given */
 	[MSG_F_CONTENT] = "Message",
 };
 
@@ -394,6 +395,12 @@ send_render(struct app *a, int status, const char *const *vals,
 	if (back != NULL && strcmp(back, "conversation") == 0)
 		admin_hidden(h, "back", "conversation");
 	for (i = 0; i < MSG_F__MAX; i++) {
+		if (send_labels[i] == NULL) {
+			/* A conversation's reply to a contact without a phone. */
+			if (vals[i] != NULL && *vals[i] != '\0')
+				admin_hidden(h, message_fields[i], vals[i]);
+			continue;
+		}
 		snprintf(id, sizeof(id), "field-%s", message_fields[i]);
 		val = vals[i];
 		if (i == MSG_F_SENDER && val == NULL)
@@ -506,7 +513,8 @@ page_messages_send(struct app *a)
 	}
 	model_message_fill(&m, res, 0);
 	buf_init(&loc);
-	if (back != NULL && strcmp(back, "conversation") == 0)
+	if (back != NULL && strcmp(back, "conversation") == 0 &&
+	    in.receiver_phone)
 		buf_printf(&loc, "/admin/conversations/%s?sent=1",
 		    in.receiver + 1);
 	else

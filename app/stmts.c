@@ -15,7 +15,8 @@
 /* The message columns, in the order of enum msg_col (model_message.h). */
 #define MSG_COLS \
 	"id, direction, sender, receiver, content, " TS("created_at") ", " \
-	"status, provider_message_id, contact_name, error_code, error_message"
+	"status, provider_message_id, contact_name, error_code, error_message, " \
+	"contact_id, type, reply_to, reactions::text"
 
 /*
  * Messages per status s.status for every s of unnest($2::text[]) WITH
@@ -69,39 +70,62 @@ const char *const stmts_sql[STMT__MAX] = {
 	/*
 	 * One round trip: the message and its outbox row, and a NOTIFY only
 	 * when a dispatcher is waiting (see dispatcher_idle).  The first event
-	 * (queued) is the row itself: see STMT_MSG_EVENTS.
+	 * (queued) is the row itself: see STMT_MSG_EVENTS.  $1 sender, $2
+	 * receiver (NULL: the contact's), $3 content, $4 contact id (NULL:
+	 * the contact of $5 phone or $6 BSUID, created when new).  No row
+	 * back: contact $4 does not exist.
 	 */
 	[STMT_MSG_SEND] =
-	    "WITH m AS ("
-	    " INSERT INTO messages (direction, sender, receiver, content, status)"
-	    " VALUES ('outbound', $1, $2, $3, 'queued') RETURNING *),"
+	    "WITH c AS (SELECT CASE WHEN $4::bigint IS NULL"
+	    " THEN wadesk_contact($5, $6, NULL, NULL, NULL)"
+	    " ELSE (SELECT id FROM contacts WHERE id = $4::bigint) END AS id),"
+	    " m AS ("
+	    " INSERT INTO messages (direction, sender, receiver, content, status,"
+	    " contact_id)"
+	    " SELECT 'outbound', $1, coalesce($2, (SELECT coalesce(k.phone,"
+	    " k.user_id) FROM contacts k WHERE k.id = c.id)), $3, 'queued',"
+	    " c.id FROM c WHERE c.id IS NOT NULL RETURNING *),"
 	    MSG_SEND_REST,
 	/*
-	 * The API's send: the same, written only when $4 is the SHA-256 of an
-	 * active API key, so the key costs no round trip of its own.  No row
-	 * back: the key is unknown or revoked and nothing was written.
+	 * The API's send to a receiver: the same, written only when $7 is the
+	 * SHA-256 of an active API key, so the key costs no round trip of its
+	 * own.  No row back: the key is unknown or revoked and nothing was
+	 * written.
 	 */
 	[STMT_MSG_SEND_KEYED] =
 	    "WITH k AS (SELECT 1 FROM api_keys"
-	    " WHERE key_hash = $4 AND revoked_at IS NULL),"
+	    " WHERE key_hash = $7 AND revoked_at IS NULL),"
+	    " c AS (SELECT wadesk_contact($5, $6, NULL, NULL, NULL) AS id"
+	    " FROM k WHERE $4::bigint IS NULL),"
 	    " m AS ("
-	    " INSERT INTO messages (direction, sender, receiver, content, status)"
-	    " SELECT 'outbound', $1, $2, $3, 'queued' FROM k RETURNING *),"
+	    " INSERT INTO messages (direction, sender, receiver, content, status,"
+	    " contact_id)"
+	    " SELECT 'outbound', $1, $2, $3, 'queued', c.id FROM c RETURNING *),"
 	    MSG_SEND_REST,
 	/*
 	 * An inbound message; $4 (WhatsApp's id, may be NULL) deduplicates
 	 * re-deliveries: a duplicate returns no row.  $5 is Unix seconds or
-	 * NULL for now.
+	 * NULL for now.  The customer: $7 phone and/or $8 BSUID, $9 parent
+	 * BSUID, $10 username, $6 profile name (wadesk_contact); $11 type
+	 * (NULL: text), $12 the raw item (jsonb text or NULL), $13 the
+	 * WhatsApp id of the message it replies to (reply_to when ours).
+	 * A new message marks its contact unread and open
+	 * (wadesk_contact_seen, run after the insert).
 	 */
 	[STMT_MSG_INBOUND] =
-	    "WITH m AS ("
+	    "WITH c AS (SELECT wadesk_contact($7, $8, $9, $10, $6) AS id),"
+	    " m AS ("
 	    " INSERT INTO messages (direction, sender, receiver, content, status,"
-	    " provider_message_id, contact_name, created_at)"
-	    " VALUES ('inbound', $1, $2, $3, 'received', $4, $6,"
-	    " COALESCE(to_timestamp($5::bigint), now()))"
+	    " provider_message_id, contact_name, created_at, contact_id, type,"
+	    " raw, reply_to)"
+	    " SELECT 'inbound', $1, $2, $3, 'received', $4, $6,"
+	    " COALESCE(to_timestamp($5::bigint), now()), c.id,"
+	    " coalesce($11, 'text'), $12::jsonb, (SELECT r.id FROM messages r"
+	    " WHERE r.provider_message_id = $13) FROM c"
 	    " ON CONFLICT (provider_message_id)"
 	    " WHERE provider_message_id IS NOT NULL DO NOTHING RETURNING *) "
-	    "SELECT " MSG_COLS " FROM m",
+	    "SELECT " MSG_COLS ", wadesk_contact_seen(contact_id, created_at)"
+	    " FROM m",
 	/* The inbound message a re-delivered webhook id already stored. */
 	[STMT_MSG_BY_PROVIDER_ID] =
 	    "SELECT " MSG_COLS " FROM messages WHERE provider_message_id = $1"

@@ -104,7 +104,7 @@ webhook_simple(struct app *a, struct json_object *root)
 	struct json_object	*out, *data;
 	struct message_err	 err;
 	struct message		 m;
-	const char		*sender, *content, *id = NULL, *p[6];
+	const char		*sender, *content, *id = NULL, *p[13];
 	char			 from[VALID_PHONE_MAX];
 	size_t			 slen, clen, idlen;
 	PGresult		*res = NULL;
@@ -142,7 +142,9 @@ webhook_simple(struct app *a, struct json_object *root)
 	p[3] = g == JSONB_GET_OK ? id : NULL;
 	p[4] = NULL;
 	p[5] = NULL;
-	rc = db_exec(a->db, STMT_MSG_INBOUND, 6, p, &res);
+	p[6] = from;
+	p[7] = p[8] = p[9] = p[10] = p[11] = p[12] = NULL;
+	rc = db_exec(a->db, STMT_MSG_INBOUND, 13, p, &res);
 	/* A re-delivery of a known id: answer with the stored message. */
 	if (rc == DB_OK && PQntuples(res) == 0 && p[3] != NULL) {
 		db_res_free(res);
@@ -306,7 +308,7 @@ webhook_cloud_message(struct app *a, struct json_object *m,
 	struct buf		 content;
 	struct json_object	*c;
 	PGresult		*res = NULL;
-	const char		*from, *id, *type, *name = NULL, *p[6];
+	const char		*from, *id, *type, *name = NULL, *p[13];
 	char			 phone[VALID_PHONE_MAX], ts[24];
 	size_t			 i, chars;
 	enum db_rc		 rc;
@@ -365,7 +367,9 @@ webhook_cloud_message(struct app *a, struct json_object *m,
 	p[3] = id;
 	p[4] = wh_unix_ts(m, "timestamp", ts, sizeof(ts));
 	p[5] = name;
-	rc = db_exec(a->db, STMT_MSG_INBOUND, 6, p, &res);
+	p[6] = phone;
+	p[7] = p[8] = p[9] = p[10] = p[11] = p[12] = NULL;
+	rc = db_exec(a->db, STMT_MSG_INBOUND, 13, p, &res);
 	db_res_free(res);
 	buf_cleanup(&content);
 	if (rc == DB_OK)

@@ -71,6 +71,45 @@ valid_phone(const char *s, size_t len, char out[VALID_PHONE_MAX])
 }
 
 int
+valid_bsuid(const char *s, size_t len)
+{
+	size_t	i, body;
+
+	if (len < 4 || s[0] < 'A' || s[0] > 'Z' || s[1] < 'A' || s[1] > 'Z' ||
+	    s[2] != '.')
+		return -1;
+	i = 3;
+	if (len > 7 && memcmp(s + 3, "ENT.", 4) == 0)
+		i = 7;
+	body = len - i;
+	if (body < 1 || body > 128)
+		return -1;
+	for (; i < len; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= 'A' && s[i] <= 'Z')))
+			return -1;
+	return 0;
+}
+
+int
+valid_customer(const char *s, size_t len, char out[VALID_CUSTOMER_MAX],
+    int *phone)
+{
+	if (valid_phone(s, len, out) == 0) {
+		*phone = 1;
+		return 0;
+	}
+	if (valid_bsuid(s, len) == 0) {
+		memcpy(out, s, len);
+		out[len] = '\0';
+		*phone = 0;
+		return 0;
+	}
+	return -1;
+}
+
+int
 valid_idem_key(const char *s)
 {
 	size_t	i;

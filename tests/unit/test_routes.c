@@ -229,6 +229,7 @@ test_next(void **state)
 #define F_S	(1 << MSG_F_SENDER)
 #define F_R	(1 << MSG_F_RECEIVER)
 #define F_C	(1 << MSG_F_CONTENT)
+#define F_K	(1 << MSG_F_CONTACT_ID)
 
 struct validate_case {
 	const char	*sender;	/* NULL: absent */
@@ -239,29 +240,41 @@ struct validate_case {
 	unsigned	 wrong;		/* F_* of the fields refused */
 	const char	*want_sender;	/* when valid */
 	const char	*want_receiver;
+	const char	*contact_id;	/* NULL: absent */
 };
 
 static const struct validate_case validate_cases[] = {
 	{ "+15550001111", "+15550002222", "hi", 0, "", 0, "+15550001111",
-	    "+15550002222" },
+	    "+15550002222", NULL },
 	{ "15550001111", "447700900123", "hi", 0, "", 0, "+15550001111",
-	    "+447700900123" },
+	    "+447700900123", NULL },
 	{ NULL, "+15550002222", "hi", 0, "+15550009999", 0, "+15550009999",
-	    "+15550002222" },
-	{ NULL, "+15550002222", "hi", 0, "", F_S, NULL, NULL },
-	{ "abc", "+15550002222", "hi", 0, "", F_S, NULL, NULL },
-	{ "+0555000111", "+15550002222", "hi", 0, "", F_S, NULL, NULL },
-	{ "+123456", "+15550002222", "hi", 0, "", F_S, NULL, NULL },
-	{ "+1234567890123456", "+15550002222", "hi", 0, "", F_S, NULL, NULL },
-	{ "+15550001111", NULL, "hi", 0, "", F_R, NULL, NULL },
-	{ "+15550001111", "+1 555 000", "hi", 0, "", F_R, NULL, NULL },
-	{ "+15550001111", "+15550002222", NULL, 0, "", F_C, NULL, NULL },
-	{ "+15550001111", "+15550002222", "", 0, "", F_C, NULL, NULL },
-	{ "+15550001111", "+15550002222", "a\0b", 3, "", F_C, NULL, NULL },
-	{ "+15550001111", "+15550002222", "\xc3\x28", 0, "", F_C, NULL,
+	    "+15550002222", NULL },
+	{ NULL, "+15550002222", "hi", 0, "", F_S, NULL, NULL, NULL },
+	{ "abc", "+15550002222", "hi", 0, "", F_S, NULL, NULL, NULL },
+	{ "+0555000111", "+15550002222", "hi", 0, "", F_S, NULL, NULL, NULL },
+	{ "+123456", "+15550002222", "hi", 0, "", F_S, NULL, NULL, NULL },
+	{ "+1234567890123456", "+15550002222", "hi", 0, "", F_S, NULL, NULL,
 	    NULL },
-	{ "x", NULL, "", 0, "", F_S | F_R | F_C, NULL, NULL },
-	{ NULL, "y", NULL, 0, "", F_S | F_R | F_C, NULL, NULL },
+	{ "+15550001111", NULL, "hi", 0, "", F_R, NULL, NULL, NULL },
+	{ "+15550001111", "+1 555 000", "hi", 0, "", F_R, NULL, NULL, NULL },
+	{ "+15550001111", "+15550002222", NULL, 0, "", F_C, NULL, NULL, NULL },
+	{ "+15550001111", "+15550002222", "", 0, "", F_C, NULL, NULL, NULL },
+	{ "+15550001111", "+15550002222", "a\0b", 3, "", F_C, NULL, NULL,
+	    NULL },
+	{ "+15550001111", "+15550002222", "\xc3\x28", 0, "", F_C, NULL,
+	    NULL, NULL },
+	{ "x", NULL, "", 0, "", F_S | F_R | F_C, NULL, NULL, NULL },
+	{ NULL, "y", NULL, 0, "", F_S | F_R | F_C, NULL, NULL, NULL },
+	/* A BSUID receiver; a contact_id instead of a receiver. */
+	{ "+15550001111", "US.13491208655302741918", "hi", 0, "", 0,
+	    "+15550001111", "US.13491208655302741918", NULL },
+	{ "+15550001111", "us.1349", "hi", 0, "", F_R, NULL, NULL, NULL },
+	{ "+15550001111", NULL, "hi", 0, "", 0, "+15550001111", "", "42" },
+	{ "+15550001111", NULL, "hi", 0, "", F_K, NULL, NULL, "0" },
+	{ "+15550001111", NULL, "hi", 0, "", F_K, NULL, NULL, "x1" },
+	{ "+15550001111", "+15550002222", "hi", 0, "", F_K, NULL, NULL,
+	    "42" },
 };
 
 static void
@@ -279,11 +292,15 @@ test_validate(void **state)
 	(void)state;
 	for (i = 0; i < NELEM(validate_cases); i++) {
 		c = &validate_cases[i];
+		memset(&raw, 0, sizeof(raw));
 		raw.v[MSG_F_SENDER] = c->sender;
 		raw.v[MSG_F_RECEIVER] = c->receiver;
 		raw.v[MSG_F_CONTENT] = c->content;
 		for (f = 0; f < MSG_F__MAX; f++)
 			raw.len[f] = raw.v[f] == NULL ? 0 : strlen(raw.v[f]);
+		raw.v[MSG_F_CONTACT_ID] = c->contact_id;
+		raw.len[MSG_F_CONTACT_ID] = c->contact_id == NULL ? 0 :
+		    strlen(c->contact_id);
 		if (c->content_len > 0)
 			raw.len[MSG_F_CONTENT] = c->content_len;
 		n = model_message_validate(&raw, c->business, &in, errs);

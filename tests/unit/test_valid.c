@@ -402,6 +402,66 @@ test_uint_table(void **state)
 	}
 }
 
+struct bsuid_case {
+	const char	*in;
+	int		 rc;	/* valid_bsuid */
+	int		 phone;	/* valid_customer: 1 phone, 0 BSUID, -1 neither */
+	const char	*out;
+};
+
+static const struct bsuid_case bsuid_cases[] = {
+	{ "US.13491208655302741918", 0, 0, "US.13491208655302741918" },
+	{ "US.ENT.5519", 0, 0, "US.ENT.5519" },
+	{ "BR.abcDEF123", 0, 0, "BR.abcDEF123" },
+	{ "US.1", 0, 0, "US.1" },
+	{ "US.ENT.", -1, -1, NULL },
+	{ "US.", -1, -1, NULL },
+	{ "us.1349", -1, -1, NULL },
+	{ "U.1349", -1, -1, NULL },
+	{ "USA.1349", -1, -1, NULL },
+	{ "US-1349", -1, -1, NULL },
+	{ "US.13 49", -1, -1, NULL },
+	{ "US.13.49", -1, -1, NULL },
+	{ "US.\xc3\xa9" "1349", -1, -1, NULL },
+	{ "", -1, -1, NULL },
+	{ "+34600111222", -1, 1, "+34600111222" },
+	{ "34600111222", -1, 1, "+34600111222" },
+};
+
+static void
+test_bsuid_table(void **state)
+{
+	const struct bsuid_case	*c;
+	char			 out[VALID_CUSTOMER_MAX], body[140];
+	size_t			 i;
+	int			 phone, rc;
+
+	(void)state;
+	for (i = 0; i < sizeof(bsuid_cases) / sizeof(bsuid_cases[0]); i++) {
+		c = &bsuid_cases[i];
+		if (valid_bsuid(c->in, strlen(c->in)) != c->rc)
+			fail_msg("valid_bsuid \"%s\": want %d", c->in, c->rc);
+		phone = -1;
+		rc = valid_customer(c->in, strlen(c->in), out, &phone);
+		if ((rc == 0 ? phone : -1) != c->phone)
+			fail_msg("valid_customer \"%s\": %d, want %d", c->in,
+			    rc == 0 ? phone : -1, c->phone);
+		if (rc == 0)
+			assert_string_equal(out, c->out);
+	}
+	/* 128 characters after the dot fit, 129 do not. */
+	memset(body, '7', sizeof(body));
+	memcpy(body, "US.ENT.", 7);
+	assert_int_equal(valid_bsuid(body, 7 + 128), 0);
+	assert_int_equal(valid_customer(body, 7 + 128, out, &phone), 0);
+	assert_int_equal((int)strlen(out), 7 + 128);
+	assert_int_equal(valid_bsuid(body, 7 + 129), -1);
+	memset(body, '7', sizeof(body));
+	memcpy(body, "US.", 3);
+	assert_int_equal(valid_bsuid(body, 3 + 128), 0);
+	assert_int_equal(valid_bsuid(body, 3 + 129), -1);
+}
+
 int
 main(void)
 {
@@ -415,6 +475,7 @@ main(void)
 		cmocka_unit_test(test_idem_key_length),
 		cmocka_unit_test(test_idem_key_all_bytes),
 		cmocka_unit_test(test_uint_table),
+		cmocka_unit_test(test_bsuid_table),
 	};
 
 	/* cmocka reports failures on stderr: keep stdout in step with it. */
