@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -157,7 +158,7 @@ model_valid_sender(const char *v, size_t len, const char *default_sender,
 	if (v == NULL) {
 		if (default_sender == NULL || default_sender[0] == '\0')
 			return "sender is required";
-		memcpy(in->sender, default_sender, VALID_PHONE_MAX);
+		snprintf(in->sender, sizeof(in->sender), "%s", default_sender);
 		return NULL;
 	}
 	if (valid_phone(v, len, in->sender) == -1)
