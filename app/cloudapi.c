@@ -6,6 +6,7 @@
 #include "http.h"
 #include "jsonb.h"
 #include "mem.h"
+#include "valid.h"
 
 /* 131056 (too many messages to one user) wants a longer pause. */
 #define CLOUDAPI_PAIR_LIMIT_MS	30000
@@ -115,35 +116,49 @@ out:
 	json_object_put(root);
 }
 
+/*
+ * A customer known by a BSUID gets "recipient"; a phone number gets "to",
+ * its digits without the '+' (WhatsApp takes "to" first when both are
+ * there, so only one is ever sent).
+ */
+struct json_object *
+cloudapi_body(const struct job *j)
+{
+	struct json_object	*body, *text;
+	const char		*r = j->receiver;
+
+	body = json_object_new_object();
+	json_object_object_add(body, "messaging_product",
+	    json_object_new_string("whatsapp"));
+	json_object_object_add(body, "recipient_type",
+	    json_object_new_string("individual"));
+	if (valid_bsuid(r, strlen(r)) == 0)
+		json_object_object_add(body, "recipient",
+		    json_object_new_string(r));
+	else
+		json_object_object_add(body, "to",
+		    json_object_new_string(r[0] == '+' ? r + 1 : r));
+	json_object_object_add(body, "type", json_object_new_string("text"));
+	text = json_object_new_object();
+	json_object_object_add(text, "preview_url",
+	    json_object_new_boolean(0));
+	json_object_object_add(text, "body",
+	    json_object_new_string(j->content));
+	json_object_object_add(body, "text", text);
+	return body;
+}
+
 void
 cloudapi_send(struct cloudapi *c, struct job *jobs, size_t n)
 {
 	struct http_req		*reqs;
 	struct json_object	**bodies;
-	struct json_object	*text;
-	const char		*to;
 	size_t			 i, len;
 
 	reqs = mem_calloc(n ? n : 1, sizeof(*reqs));
 	bodies = mem_calloc(n ? n : 1, sizeof(*bodies));
 	for (i = 0; i < n; i++) {
-		to = jobs[i].receiver[0] == '+' ? jobs[i].receiver + 1 :
-		    jobs[i].receiver;
-		bodies[i] = json_object_new_object();
-		json_object_object_add(bodies[i], "messaging_product",
-		    json_object_new_string("whatsapp"));
-		json_object_object_add(bodies[i], "recipient_type",
-		    json_object_new_string("individual"));
-		json_object_object_add(bodies[i], "to",
-		    json_object_new_string(to));
-		json_object_object_add(bodies[i], "type",
-		    json_object_new_string("text"));
-		text = json_object_new_object();
-		json_object_object_add(text, "preview_url",
-		    json_object_new_boolean(0));
-		json_object_object_add(text, "body",
-		    json_object_new_string(jobs[i].content));
-		json_object_object_add(bodies[i], "text", text);
+		bodies[i] = cloudapi_body(&jobs[i]);
 		http_req_init(&reqs[i]);
 		reqs[i].url = c->url;
 		reqs[i].bearer = c->cfg->cloudapi_token;

@@ -50,7 +50,8 @@ provider_name(const struct provider *p)
 /*
  * No network: a generated "sim." id, or, for WADESK_SIM_FAIL_RATE of the
  * sends, a transient failure (WhatsApp's 131000) to exercise retries.
- * delivered/read follow later (the dispatcher's sweep, by age).
+ * delivered/read follow later (the dispatcher's sweep, by age).  The
+ * receiver, a phone number or a BSUID, is never looked at.
  */
 static void
 provider_sim_send(struct provider *p, struct job *jobs, size_t n)

@@ -10,6 +10,7 @@ static long	settings_default_workers(void);
 static int	settings_placeholder(const char *);
 static int	settings_secrets(const struct settings *, struct cfg_err *);
 static int	settings_cookie(struct settings *, struct cfg_err *);
+static int	settings_graph_version(const char *);
 
 /*
  * Values that example files (docker-compose.yml, the README) shipped as
@@ -42,6 +43,26 @@ settings_default_workers(void)
 	if (n > 32)
 		n = 32;
 	return 4 * n;
+}
+
+/*
+ * A Graph API version as it stands in the path: 'v', a number without a
+ * leading zero (at most three digits), '.', one or two digits ("v27.0").
+ * 0 or -1.
+ */
+static int
+settings_graph_version(const char *v)
+{
+	size_t	n;
+
+	if (v[0] != 'v' || v[1] < '1' || v[1] > '9')
+		return -1;
+	n = strspn(v + 1, "0123456789");
+	if (n > 3 || v[1 + n] != '.')
+		return -1;
+	v += 1 + n + 1;
+	n = strspn(v, "0123456789");
+	return n >= 1 && n <= 2 && v[n] == '\0' ? 0 : -1;
 }
 
 static int
@@ -81,7 +102,14 @@ settings_provider(struct settings *s, struct cfg_err *err)
 		return -1;
 	s->cloudapi_base_url = cfg_str("WADESK_CLOUDAPI_BASE_URL",
 	    "https://graph.facebook.com");
-	s->cloudapi_version = cfg_str("WADESK_CLOUDAPI_VERSION", "v21.0");
+	s->cloudapi_version = cfg_str("WADESK_CLOUDAPI_VERSION",
+	    SETTINGS_CLOUDAPI_VERSION);
+	if (settings_graph_version(s->cloudapi_version) == -1) {
+		snprintf(err->msg, sizeof(err->msg), "WADESK_CLOUDAPI_VERSION "
+		    "must be a Graph API version such as %s ('v', a number, "
+		    "'.', a number)", SETTINGS_CLOUDAPI_VERSION);
+		return -1;
+	}
 	if (s->provider == PROVIDER_CLOUDAPI &&
 	    (cfg_str_required("WADESK_CLOUDAPI_TOKEN", &s->cloudapi_token,
 	    err) == -1 ||

@@ -17,6 +17,11 @@ enum settings_need {
 };
 
 #define SETTINGS_SECRET_MIN	32	/* bytes of WADESK_APP_SECRET */
+/*
+ * The default WADESK_CLOUDAPI_VERSION: a current Graph API version (each
+ * lives about two years; v21.0 ends on 2027-01-21).
+ */
+#define SETTINGS_CLOUDAPI_VERSION	"v27.0"
 
 enum provider_kind {
 	PROVIDER_SIMULATED,
@@ -58,7 +63,7 @@ struct settings {
 	long		 sim_read_ms;
 	double		 sim_fail_rate;
 	const char	*cloudapi_base_url;
-	const char	*cloudapi_version;
+	const char	*cloudapi_version;	/* vNN.N, checked */
 	const char	*cloudapi_token;
 	const char	*phone_number_id;
 	long		 cloudapi_timeout_ms;

@@ -229,7 +229,7 @@ def drain_cloud(cur, n, dispatchers):
         env = dict(os.environ, **{k: v for k, v in ENV.items()})
         env.update(WADESK_PROVIDER="cloudapi",
                    WADESK_CLOUDAPI_BASE_URL="http://127.0.0.1:%d" % port,
-                   WADESK_CLOUDAPI_VERSION="v21.0",
+                   WADESK_CLOUDAPI_VERSION="v27.0",
                    WADESK_PHONE_NUMBER_ID="110000000000001",
                    WADESK_CLOUDAPI_TOKEN="test-token",
                    WADESK_DISPATCH_CONCURRENCY=CLOUD_CONCURRENCY,

@@ -10,11 +10,22 @@ Wire formats as in WHATSAPP.md:
      "to": "34600111222", "type": "text",
      "text": {"preview_url": false, "body": "..."}}
 
+A customer known only by a business-scoped user id (BSUID) is addressed
+with "recipient": "US.13491208655302741918" instead of "to" (when both are
+there, "to" wins, as at WhatsApp).
+
     200 {"messaging_product": "whatsapp",
          "contacts": [{"input": "34600111222", "wa_id": "34600111222"}],
          "messages": [{"id": "wamid.<unique>"}]}
     4xx/5xx {"error": {"message": "(#131047) ...", "type": "OAuthException",
              "code": 131047, "error_data": {...}, "fbtrace_id": "..."}}
+
+Graph API versions: the fake answers every version from SUPPORTED_FROM
+(v22.0) to LATEST (v27.0), as WhatsApp will once v21.0 ends on 2027-01-21;
+an older one gets Graph's answer for a retired version (HTTP 400, an
+OAuthException with code 2635), whatever the rest of the request, and a
+version newer than LATEST one with code 100, like any bad path.  Which
+version each request used is in its record (`version`).
 
 Usage:
 
@@ -24,6 +35,7 @@ Usage:
     fake.script_many(numbers, then=Flaky(0.3, seed=7))         # 30% 500s
     ...
     fake.requests_for("34600111222")   # what the dispatcher sent, in order
+    fake.script("US.13491208655302741918", wa_error(131062))   # a BSUID
     fake.stop()
 
 Every request is recorded (thread-safe) with what the fake answered and any
@@ -51,12 +63,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import requests
 
 TOKEN = "test-token"
-VERSION = "v21.0"
+# The version the tests' dispatchers are given (wadesk's default, too).
+VERSION = "v27.0"
+# The versions the fake serves (older ones are retired, newer do not exist).
+SUPPORTED_FROM = (22, 0)
+LATEST = (27, 0)
 PHONE_NUMBER_ID = "110000000000001"
 DISPLAY_NUMBER = "15550001111"
 WABA_ID = "102290129340398"
 
 _DIGITS = re.compile(r"^[1-9][0-9]{6,14}$")
+_BSUID = re.compile(r"^[A-Z]{2}\.(ENT\.)?[A-Za-z0-9]{1,128}$")
+_PATH = re.compile(r"^/(v([0-9]+)\.([0-9]+))/([^/]+)/messages$")
 
 
 # -------------------------------------------------------------------- answers
@@ -84,9 +102,13 @@ class Ok:
 
     def respond(self, fake, rec):
         wamid = self.wamid or fake.new_wamid()
+        if rec.to is not None:
+            contact = {"input": rec.to, "wa_id": rec.to}
+        else:
+            contact = {"input": rec.recipient, "user_id": rec.recipient}
         return 200, {
             "messaging_product": "whatsapp",
-            "contacts": [{"input": rec.to, "wa_id": rec.to}],
+            "contacts": [contact],
             "messages": [{"id": wamid}],
         }, {}
 
@@ -154,6 +176,8 @@ def wa_error_body(code, message=None, details=None):
             131047: "Re-engagement message",
             131056: "(Business Account, Consumer Account) pair rate "
                     "limit hit",
+            131062: "This message cannot be sent to a business-scoped "
+                    "user ID",
         }.get(code, "Error"))
     return {"error": {
         "message": message,
@@ -172,6 +196,17 @@ def wa_error(code, message=None, http=400, retry_after=None):
         headers["Retry-After"] = str(retry_after)
     return Answer(http, wa_error_body(code, message), headers,
                   name="wa_%d_%d" % (http, code))
+
+
+def retired_version(latest=LATEST):
+    """Graph's answer for a version it no longer serves."""
+    return Answer(400, {"error": {
+        "message": "(#2635) You are calling a deprecated version of the "
+                   "Graph API. Please update to the latest version: "
+                   "v%d.%d." % latest,
+        "type": "OAuthException", "code": 2635,
+        "fbtrace_id": "A" + secrets.token_hex(10)}},
+        name="retired_version")
 
 
 def too_many(retry_after=None):
@@ -202,7 +237,10 @@ class Request:
         self.headers = headers          # lower-case names
         self.raw = raw
         self.json = None
-        self.to = None
+        self.version = None             # "v27.0", from the path
+        self.retired = False            # a version older than SUPPORTED_FROM
+        self.to = None                  # "to", digits without '+'
+        self.recipient = None           # "recipient" (a BSUID)
         self.problems = []
         self.answer = None              # the action's name
         self.status = None              # the HTTP status answered
@@ -218,24 +256,28 @@ class Request:
             return None
 
     @property
+    def key(self):
+        """Whom it was for, as WhatsApp reads it: "to" when there, else
+        "recipient"."""
+        return self.to if self.to is not None else self.recipient
+
+    @property
     def succeeded(self):
         return self.status == 200 and self.wamid is not None and \
             not self.late
 
     def __repr__(self):
         return "<%s %s to=%s -> %s %s%s>" % (
-            self.method, self.path, self.to, self.status, self.answer,
+            self.method, self.path, self.key, self.status, self.answer,
             " problems=%s" % self.problems if self.problems else "")
 
 
 class FakeCloudAPI:
-    def __init__(self, token=TOKEN, version=VERSION,
-                 phone_number_id=PHONE_NUMBER_ID, host="127.0.0.1"):
+    def __init__(self, token=TOKEN, phone_number_id=PHONE_NUMBER_ID,
+                 host="127.0.0.1"):
         self.token = token
-        self.version = version
         self.phone_number_id = phone_number_id
         self.host = host
-        self.path = "/%s/%s/messages" % (version, phone_number_id)
         self._lock = threading.Lock()
         self._requests = []
         self._scripts = {}          # to -> list of actions (consumed)
@@ -294,7 +336,8 @@ class FakeCloudAPI:
         return "wamid.FAKE%s%06d" % (self._prefix, next(self._seq))
 
     def script(self, to, *actions, then=None):
-        """Answers for recipient `to` (digits, no '+'; a '+' is dropped):
+        """Answers for recipient `to` (digits, no '+'; a '+' is dropped;
+        or a BSUID):
         `actions` one per call, in order; afterwards `then` for every call
         (default: 200)."""
         to = to.lstrip("+")
@@ -324,8 +367,10 @@ class FakeCloudAPI:
             return list(self._requests)
 
     def requests_for(self, to):
+        """The requests for `to`: a phone number (with or without '+') or
+        a BSUID."""
         to = to.lstrip("+")
-        return [r for r in self.requests if r.to == to]
+        return [r for r in self.requests if r.key == to]
 
     def successes_for(self, to):
         return [r for r in self.requests_for(to) if r.succeeded]
@@ -349,8 +394,19 @@ class FakeCloudAPI:
         p = rec.problems
         if rec.method != "POST":
             p.append("method %s, not POST" % rec.method)
-        if rec.path != self.path:
-            p.append("path %r, expected %r" % (rec.path, self.path))
+        m = _PATH.match(rec.path.split("?", 1)[0])
+        if m is None:
+            p.append("path %r, expected /vNN.N/%s/messages"
+                     % (rec.path, self.phone_number_id))
+        else:
+            rec.version = m.group(1)
+            v = (int(m.group(2)), int(m.group(3)))
+            rec.retired = v < SUPPORTED_FROM
+            if v > LATEST:
+                p.append("Graph API version %s does not exist" % m.group(1))
+            if m.group(4) != self.phone_number_id:
+                p.append("phone number id %r, expected %r"
+                         % (m.group(4), self.phone_number_id))
         auth = rec.headers.get("authorization")
         if auth != "Bearer " + self.token:
             p.append("Authorization %r" % auth)
@@ -367,12 +423,18 @@ class FakeCloudAPI:
             p.append("body is not a JSON object")
             return
         to = body.get("to")
+        recipient = body.get("recipient")
         if isinstance(to, str):
             rec.to = to.lstrip("+")
+        if isinstance(recipient, str):
+            rec.recipient = recipient
         if body.get("messaging_product") != "whatsapp":
             p.append("messaging_product %r" % body.get("messaging_product"))
-        if not isinstance(to, str) or not _DIGITS.match(to):
-            p.append("to %r is not 7-15 digits without '+'" % (to,))
+        if "to" in body or "recipient" not in body:
+            if not isinstance(to, str) or not _DIGITS.match(to):
+                p.append("to %r is not 7-15 digits without '+'" % (to,))
+        elif not isinstance(recipient, str) or not _BSUID.match(recipient):
+            p.append("recipient %r is not a BSUID" % (recipient,))
         if body.get("recipient_type", "individual") != "individual":
             p.append("recipient_type %r" % body.get("recipient_type"))
         if body.get("type") != "text":
@@ -388,11 +450,13 @@ class FakeCloudAPI:
     def _handle(self, method, path, headers, raw):
         rec = Request(method, path, headers, raw)
         self._check(rec)
-        if rec.problems:
+        if rec.retired:
+            action = retired_version()
+        elif rec.problems:
             action = wa_error(100, "(#100) Invalid parameter: %s"
                               % "; ".join(rec.problems))
         else:
-            action = self._action_for(rec.to)
+            action = self._action_for(rec.key)
         rec.answer = getattr(action, "name", type(action).__name__)
         self._record(rec)
         status, body, hdrs = action.respond(self, rec)

@@ -102,3 +102,14 @@ def test_cookie_secure_setting(value, ok):
     else:
         assert p.returncode == 1
         assert "WADESK_COOKIE_SECURE must be 0, 1 or auto" in p.stderr
+
+
+@pytest.mark.parametrize("version", [
+    "21.0", "V27.0", "v27", "v27.0/", "v27.0?x=1", "v027.0", "latest"])
+def test_cloudapi_version_of_another_form_is_refused(version):
+    p = run("dispatch", WADESK_PROVIDER="cloudapi",
+            WADESK_CLOUDAPI_TOKEN="t", WADESK_PHONE_NUMBER_ID="1",
+            WADESK_CLOUDAPI_VERSION=version)
+    assert p.returncode == 1, p.stderr
+    assert "WADESK_CLOUDAPI_VERSION must be a Graph API version such as " \
+        "v27.0" in p.stderr

@@ -5,12 +5,18 @@ fake (fake_cloudapi.py) and a `wadesk dispatch` of its own pointed at it; on
 teardown, whatever happened, it stops that dispatcher and starts the stack's
 again (`nginx/stack.sh start`, which starts only what is not running).
 
-Recipients are unique per test; the fake is scripted per recipient and its
+The Graph API version tests swap that dispatcher for one with another
+WADESK_CLOUDAPI_VERSION (unset, current, retired) for their duration
+(Cloud.dispatcher), then start it again as it was.
+
+Recipients (phone numbers or BSUIDs) are unique per test; the fake is scripted per recipient and its
 records are read per recipient, so messages of other sessions that reach it
 meanwhile (answered 200) do not disturb these tests.
 """
 
+import contextlib
 import os
+import secrets
 import signal
 import subprocess
 import threading
@@ -43,12 +49,86 @@ def _restart_stack_dispatcher(env, var_dir):
         % (p.stdout[-2000:], p.stderr[-2000:]))
 
 
+def _dispatch_env(env, fake, overrides):
+    """The environment of a dispatcher pointed at the fake; an override of
+    None unsets the variable (the dispatcher's default applies)."""
+    child = dict(os.environ)
+    child.update({k: v for k, v in env.items() if k.startswith("WADESK_")})
+    child.update({
+        "WADESK_PROVIDER": "cloudapi",
+        "WADESK_CLOUDAPI_BASE_URL": fake.base_url,
+        "WADESK_CLOUDAPI_VERSION": VERSION,
+        "WADESK_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
+        "WADESK_CLOUDAPI_TOKEN": TOKEN,
+        "WADESK_BACKOFF_BASE_MS": str(BACKOFF_BASE_MS),
+        "WADESK_BACKOFF_MAX_MS": str(BACKOFF_MAX_MS),
+        "WADESK_MAX_ATTEMPTS": str(MAX_ATTEMPTS),
+        "WADESK_CLOUDAPI_TIMEOUT_MS": str(TIMEOUT_MS),
+        "WADESK_LEASE_S": "5",
+    })
+    for k, v in overrides.items():
+        if v is None:
+            child.pop(k, None)
+        else:
+            child[k] = str(v)
+    return child
+
+
+def _stop_proc(proc):
+    if proc is not None and proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
 class Cloud:
-    def __init__(self, fake, proc, log_path, poster):
+    def __init__(self, env, fake, log_path, poster):
+        self.env = env
         self.fake = fake
-        self.proc = proc
+        self.proc = None
         self.log_path = log_path
         self.post = poster
+        self._logf = None
+
+    def start(self, **overrides):
+        """Starts the dispatcher (the module's, or one with overrides)."""
+        if self._logf is None:
+            self._logf = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [os.environ.get("WADESK_TEST_DISPATCH_BINARY") or str(BINARY),
+             "dispatch"], env=_dispatch_env(self.env, self.fake, overrides),
+            cwd=str(ROOT), stdin=subprocess.DEVNULL, stdout=self._logf,
+            stderr=subprocess.STDOUT)
+        time.sleep(0.3)
+        assert self.proc.poll() is None, (
+            "wadesk dispatch (cloudapi) exited with %s; see %s\n%s"
+            % (self.proc.returncode, self.log_path, self.log_tail()))
+
+    def stop(self):
+        _stop_proc(self.proc)
+
+    def close(self):
+        try:
+            self.stop()
+        finally:
+            if self._logf is not None:
+                self._logf.close()
+                self._logf = None
+
+    @contextlib.contextmanager
+    def dispatcher(self, **overrides):
+        """The module's dispatcher replaced by one with other settings for
+        the block, then started again as it was."""
+        self.stop()
+        try:
+            self.start(**overrides)
+            yield self
+        finally:
+            self.stop()
+            self.start()
 
     def log_tail(self, n=30):
         try:
@@ -64,51 +144,18 @@ def cloud(env, var_dir, base_url):
     log_dir = var_dir / "log"
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / "dispatch-cloudapi.log"
-    fake = FakeCloudAPI(token=TOKEN, version=VERSION,
-                        phone_number_id=PHONE_NUMBER_ID)
+    fake = FakeCloudAPI(token=TOKEN, phone_number_id=PHONE_NUMBER_ID)
     poster = WebhookPoster(base_url, env["WADESK_APP_SECRET"])
-    proc = None
-    logf = None
+    c = Cloud(env, fake, log_path, poster)
     try:
         fake.start()
         stop_pid(read_pid(pid_file))
-        child = dict(os.environ)
-        child.update({k: v for k, v in env.items()
-                      if k.startswith("WADESK_")})
-        child.update({
-            "WADESK_PROVIDER": "cloudapi",
-            "WADESK_CLOUDAPI_BASE_URL": fake.base_url,
-            "WADESK_CLOUDAPI_VERSION": VERSION,
-            "WADESK_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
-            "WADESK_CLOUDAPI_TOKEN": TOKEN,
-            "WADESK_BACKOFF_BASE_MS": str(BACKOFF_BASE_MS),
-            "WADESK_BACKOFF_MAX_MS": str(BACKOFF_MAX_MS),
-            "WADESK_MAX_ATTEMPTS": str(MAX_ATTEMPTS),
-            "WADESK_CLOUDAPI_TIMEOUT_MS": str(TIMEOUT_MS),
-            "WADESK_LEASE_S": "5",
-        })
-        logf = open(log_path, "ab")
-        proc = subprocess.Popen(
-            [os.environ.get("WADESK_TEST_DISPATCH_BINARY") or str(BINARY),
-             "dispatch"], env=child, cwd=str(ROOT), stdin=subprocess.DEVNULL,
-            stdout=logf, stderr=subprocess.STDOUT)
-        time.sleep(0.3)
-        assert proc.poll() is None, (
-            "wadesk dispatch (cloudapi) exited with %s; see %s"
-            % (proc.returncode, log_path))
-        yield Cloud(fake, proc, log_path, poster)
+        c.start()
+        yield c
     finally:
         try:
-            if proc is not None and proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(5)
+            c.close()
         finally:
-            if logf is not None:
-                logf.close()
             fake.stop()
             poster.close()
             _restart_stack_dispatcher(env, var_dir)
@@ -148,16 +195,27 @@ def _statuses(m):
     return [e["status"] for e in m["events"]]
 
 
-def _assert_well_formed(rec, receiver, content=None):
+def _unique_bsuid():
+    """A random business-scoped user id, as WhatsApp writes them."""
+    return "US.%d" % (10 ** 19 + secrets.randbelow(9 * 10 ** 19))
+
+
+def _assert_well_formed(rec, receiver, content=None, version=VERSION):
     assert not rec.problems, rec.problems
     assert rec.method == "POST"
-    assert rec.path == "/%s/%s/messages" % (VERSION, PHONE_NUMBER_ID)
+    assert rec.path == "/%s/%s/messages" % (version, PHONE_NUMBER_ID)
+    assert rec.version == version
     assert rec.headers.get("authorization") == "Bearer " + TOKEN
     assert rec.headers.get("content-type", "").startswith("application/json")
     body = rec.json
     assert body["messaging_product"] == "whatsapp"
-    assert body["to"] == receiver.lstrip("+")
-    assert "+" not in body["to"]
+    if receiver.startswith("+"):
+        assert body["to"] == receiver.lstrip("+")
+        assert "+" not in body["to"]
+        assert "recipient" not in body, body
+    else:
+        assert body["recipient"] == receiver
+        assert "to" not in body, body
     assert body["type"] == "text"
     assert isinstance(body["text"], dict)
     if content is not None:
@@ -197,16 +255,51 @@ def test_receiver_given_without_plus_is_sent_as_digits(cloud, api, send):
     assert m["status"] == "sent", m
     reqs = cloud.fake.requests_for(receiver)
     assert len(reqs) == 1 and reqs[0].json["to"] == receiver[1:], reqs
+    assert "recipient" not in reqs[0].json, reqs[0].json
 
 
-@pytest.mark.parametrize("code,text", [
-    (131047, "(#131047) Re-engagement message"),
-    (131026, "(#131026) Message undeliverable"),
-    (100, "(#100) Invalid parameter"),
-], ids=["131047-outside-24h", "131026-undeliverable", "100-bad-parameter"])
-def test_permanent_error_fails_at_once_without_retry(cloud, api, send, code,
-                                                     text):
+def test_bsuid_receiver_is_sent_as_recipient_without_to(cloud, api, send):
+    """A customer known only by a BSUID: "recipient" instead of "to"."""
+    receiver = _unique_bsuid()
+    content = "BSUID " + unique_token()
+    msg = _send(send, receiver, content)
+    assert msg["receiver"] == receiver, msg
+    m = _wait(api, msg["id"], cloud=cloud)
+    assert m["status"] == "sent", m
+    reqs = cloud.fake.requests_for(receiver)
+    assert len(reqs) == 1, reqs
+    _assert_well_formed(reqs[0], receiver, content)
+    assert reqs[0].json["recipient"] == receiver
+    assert "to" not in reqs[0].json, reqs[0].json
+    assert reqs[0].succeeded
+    assert m["provider_message_id"] == reqs[0].wamid
+    assert m["error"] is None
+    assert _statuses(m) == ["queued", "sent"], m["events"]
+
+
+def test_phone_receiver_is_sent_as_to_without_recipient(cloud, api, send):
     receiver = unique_phone()
+    msg = _send(send, receiver)
+    m = _wait(api, msg["id"], cloud=cloud)
+    assert m["status"] == "sent", m
+    reqs = cloud.fake.requests_for(receiver)
+    assert len(reqs) == 1, reqs
+    _assert_well_formed(reqs[0], receiver)
+    assert reqs[0].json["to"] == receiver[1:]
+    assert "recipient" not in reqs[0].json, reqs[0].json
+
+
+@pytest.mark.parametrize("code,text,bsuid", [
+    (131047, "(#131047) Re-engagement message", False),
+    (131026, "(#131026) Message undeliverable", False),
+    (100, "(#100) Invalid parameter", False),
+    (131062, "(#131062) This message cannot be sent to a business-scoped "
+     "user ID", True),
+], ids=["131047-outside-24h", "131026-undeliverable", "100-bad-parameter",
+        "131062-not-to-a-bsuid"])
+def test_permanent_error_fails_at_once_without_retry(cloud, api, send, code,
+                                                     text, bsuid):
+    receiver = _unique_bsuid() if bsuid else unique_phone()
     cloud.fake.script(receiver, wa_error(code, text, http=400))
     msg = _send(send, receiver)
     m = _wait(api, msg["id"], cloud=cloud)
@@ -216,10 +309,56 @@ def test_permanent_error_fails_at_once_without_retry(cloud, api, send, code,
     time.sleep(0.4)     # a retry would come within the backoff (<= 400 ms)
     reqs = cloud.fake.requests_for(receiver)
     assert len(reqs) == 1, reqs
+    _assert_well_formed(reqs[0], receiver, msg["content"])
     m = _get(api, msg["id"])
     assert m["status"] == "failed"
     assert _statuses(m) == ["queued", "failed"], m["events"]
     assert "sent" not in _statuses(m)
+
+
+# ------------------------------------------------------ Graph API versions
+
+@pytest.mark.parametrize("setting,version", [
+    (None, "v27.0"), ("v27.0", "v27.0"), ("v26.0", "v26.0")],
+    ids=["unset-means-v27.0", "v27.0", "v26.0"])
+def test_current_graph_api_version_is_in_the_url(cloud, api, send, setting,
+                                                 version):
+    """WADESK_CLOUDAPI_VERSION unset: a current version (v27.0); a current
+    one set: that one."""
+    with cloud.dispatcher(WADESK_CLOUDAPI_VERSION=setting):
+        receiver = unique_phone()
+        msg = _send(send, receiver)
+        m = _wait(api, msg["id"], cloud=cloud)
+    assert m["status"] == "sent", m
+    reqs = cloud.fake.requests_for(receiver)
+    assert len(reqs) == 1, reqs
+    _assert_well_formed(reqs[0], receiver, msg["content"], version=version)
+    assert reqs[0].path.startswith("/%s/" % version)
+
+
+def test_retired_graph_api_version_fails_the_message_at_once(cloud, api,
+                                                             send, query):
+    """v21.0 (ends on 2027-01-21; the fake already treats it as retired):
+    WhatsApp's 2635 answer is permanent, so the message fails with it after
+    one request instead of being retried."""
+    with cloud.dispatcher(WADESK_CLOUDAPI_VERSION="v21.0"):
+        receiver = unique_phone()
+        msg = _send(send, receiver)
+        m = _wait(api, msg["id"], cloud=cloud)
+        time.sleep(0.4)     # a retry would come within the backoff
+        reqs = cloud.fake.requests_for(receiver)
+    assert m["status"] == "failed", m
+    assert m["error"]["code"] == "2635", m["error"]
+    assert m["error"]["message"].startswith(
+        "(#2635) You are calling a deprecated version of the Graph API"), \
+        m["error"]
+    assert m["provider_message_id"] is None
+    assert len(reqs) == 1, reqs
+    assert reqs[0].version == "v21.0" and reqs[0].retired
+    assert reqs[0].status == 400 and reqs[0].answer == "retired_version"
+    assert _statuses(_get(api, msg["id"])) == ["queued", "failed"]
+    assert query("SELECT count(*) FROM outbox WHERE message_id = %s",
+                 (msg["id"],))[0][0] == 0
 
 
 TRANSIENT = {

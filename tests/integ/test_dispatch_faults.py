@@ -291,8 +291,7 @@ def _foreign_dispatchers(db_url, own):
 def faults(env, var_dir):
     pid_file = var_dir / "pids" / "dispatch.pid"
     (var_dir / "log").mkdir(parents=True, exist_ok=True)
-    fake = FakeCloudAPI(token=TOKEN, version=VERSION,
-                        phone_number_id=PHONE_NUMBER_ID)
+    fake = FakeCloudAPI(token=TOKEN, phone_number_id=PHONE_NUMBER_ID)
     f = Faults(env, var_dir, fake)
     try:
         fake.start()
