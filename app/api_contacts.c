@@ -46,6 +46,12 @@ api_contacts_filters(struct app *a, const struct query *q,
 		p[CONTACT_P_STATE] = v;
 	}
 	if ((v = query_get(q, "assignee")) != NULL && *v != '\0') {
+		if (!model_contact_assignee_valid(v)) {
+			field = "assignee";
+			msg = "assignee must be an admin user's name (1-200 "
+			    "characters of UTF-8 text) or none";
+			goto bad;
+		}
 		if (strcmp(v, CONTACT_UNASSIGNED) == 0)
 			p[CONTACT_P_UNASSIGNED] = "true";
 		else

@@ -5,6 +5,7 @@
 #include "model_contact.h"
 #include "model_message.h"
 #include "stmts.h"
+#include "valid.h"
 
 static struct json_object	*model_contact_str(const char *);
 
@@ -62,6 +63,18 @@ model_contact_state_valid(const char *s)
 }
 
 int
+model_contact_assignee_valid(const char *s)
+{
+	size_t	chars, i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 0;
+	return valid_utf8(s, i, &chars) == 0 && chars >= 1 &&
+	    chars <= CONTACT_ASSIGNEE_MAX;
+}
+
+int
 model_contact_window_valid(const char *s)
 {
 	return strcmp(s, "open") == 0 || strcmp(s, "closed") == 0;
@@ -94,7 +107,8 @@ model_contact_change_parse(struct json_object *root,
 		ch->assignee = v == NULL ? NULL : json_object_get_string(v);
 		if (ch->assignee != NULL &&
 		    ((size_t)json_object_get_string_len(v) !=
-		    strlen(ch->assignee) || ch->assignee[0] == '\0'))
+		    strlen(ch->assignee) ||
+		    !model_contact_assignee_valid(ch->assignee)))
 			return -1;
 		ch->set_assignee = 1;
 	}

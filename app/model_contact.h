@@ -75,6 +75,12 @@ void	model_contact_fill(struct contact *, const PGresult *, int);
 struct json_object *model_contact_json(const struct contact *);
 /* 1 when s is a conversation state (open, resolved). */
 int	model_contact_state_valid(const char *);
+/*
+ * 1 when s may be an admin user's name: valid UTF-8, 1-200 characters, no
+ * control characters.
+ */
+#define CONTACT_ASSIGNEE_MAX	200
+int	model_contact_assignee_valid(const char *);
 /* 1 when s is a window filter value (open, closed). */
 int	model_contact_window_valid(const char *);
 /*

@@ -238,6 +238,13 @@ def test_empty_parameters_are_ignored(api, contact):
     assert cid in [c["id"] for c in r.json()["data"]]
 
 
+def test_invalid_utf8_assignee_is_400(api):
+    r = api.get("/api/contacts/?assignee=%C0%80")
+    assert_error(r, 400, "invalid_parameter", "assignee")
+    r = api.get("/api/contacts/?assignee=%FF")
+    assert_error(r, 400, "invalid_parameter", "assignee")
+
+
 @pytest.mark.parametrize("params,field", [
     ({"limit": "0"}, "limit"),
     ({"limit": "201"}, "limit"),
@@ -248,6 +255,8 @@ def test_empty_parameters_are_ignored(api, contact):
     ({"state": "closed"}, "state"),
     ({"state": "OPEN"}, "state"),
     ({"window": "expired"}, "window"),
+    ({"assignee": "a" * 201}, "assignee"),
+    ({"assignee": "a\tb"}, "assignee"),
     ({"q": "ab"}, "q"),
     ({"q": "x" * 201}, "q"),
 ])
@@ -288,6 +297,8 @@ def test_patch_state_and_assignee(api, contact, assignee):
     ({"assignee": True}, "assignee"),
     ({"assignee": {"name": "admin"}}, "assignee"),
     ({"assignee": ""}, "assignee"),
+    ({"assignee": "a\nb"}, "assignee"),
+    ({"assignee": "x" * 201}, "assignee"),
 ])
 def test_patch_wrong_field_is_422(api, contact, body, field):
     cid = contact(unique_phone())

@@ -422,6 +422,8 @@ static const struct change_case change_cases[] = {
 	{ "{\"assignee\": \"\"}", -1, "assignee", 0, NULL, 0, NULL },
 	{ "{\"assignee\": \"a\\u0000b\"}", -1, "assignee", 0, NULL, 0,
 	    NULL },
+	{ "{\"assignee\": \"a\\u0001b\"}", -1, "assignee", 0, NULL, 0,
+	    NULL },
 };
 
 static void
@@ -460,6 +462,11 @@ test_contact_change(void **state)
 	assert_int_equal(model_contact_state_valid("resolved"), 1);
 	assert_int_equal(model_contact_window_valid("closed"), 1);
 	assert_int_equal(model_contact_window_valid("resolved"), 0);
+	assert_int_equal(model_contact_assignee_valid("ana"), 1);
+	assert_int_equal(model_contact_assignee_valid("\xc3\xa9"), 1);
+	assert_int_equal(model_contact_assignee_valid(""), 0);
+	assert_int_equal(model_contact_assignee_valid("\xc0\x80"), 0);
+	assert_int_equal(model_contact_assignee_valid("a\tb"), 0);
 }
 
 int
