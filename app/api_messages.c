@@ -266,7 +266,7 @@ api_next_link(struct buf *b, const struct query *q, long long limit,
     long long before)
 {
 	static const char *const keep[] = {
-		"status", "direction", "contact", "q", NULL
+		"status", "direction", "contact", "contact_id", "q", NULL
 	};
 	const char	*v;
 	size_t		 i;
@@ -292,9 +292,9 @@ api_messages_list(struct app *a)
 	PGresult		*res = NULL;
 	const char		*p[6] = { NULL, NULL, NULL, NULL, NULL, NULL };
 	const char		*v;
-	char			 contact[VALID_PHONE_MAX], lim[24];
-	long long		 limit = LIST_DEFAULT, before = 0;
-	int			 i, n;
+	char			 contact[VALID_CUSTOMER_MAX], lim[24];
+	long long		 limit = LIST_DEFAULT, before = 0, cid;
+	int			 i, n, is_phone;
 	enum db_rc		 rc;
 
 	query_parse(a->req->arena, a->req->query, &q);
@@ -321,12 +321,32 @@ api_messages_list(struct app *a)
 		}
 		p[1] = v;
 	}
+	/*
+	 * contact: a phone (either form) or a BSUID; contact_id: a contact's
+	 * id.  Both go to $3 (MSG_CONTACT in stmts.c): a phone always with
+	 * its '+', so digits alone are an id.
+	 */
 	if ((v = query_get(&q, "contact")) != NULL && *v != '\0') {
-		if (valid_phone(v, strlen(v), contact) == -1) {
-			api_bad_param(a, "contact",
-			    "contact must be " MESSAGE_PHONE_RULE);
+		if (valid_customer(v, strlen(v), contact, &is_phone) == -1) {
+			api_bad_param(a, "contact", "contact must be "
+			    MESSAGE_PHONE_RULE ", or a WhatsApp user id "
+			    "(BSUID) such as US.13491208655302741918");
 			return;
 		}
+		p[2] = contact;
+	}
+	if ((v = query_get(&q, "contact_id")) != NULL && *v != '\0') {
+		if (valid_uint(v, 1, APP_ID_MAX, &cid) == -1) {
+			api_bad_param(a, "contact_id",
+			    "contact_id must be a positive integer");
+			return;
+		}
+		if (p[2] != NULL) {
+			api_bad_param(a, "contact_id",
+			    "give contact or contact_id, not both");
+			return;
+		}
+		snprintf(contact, sizeof(contact), "%lld", cid);
 		p[2] = contact;
 	}
 	if ((v = query_get(&q, "q")) != NULL && *v != '\0') {

@@ -4,7 +4,9 @@
  * api_send_message:  POST /api/send-message/  201 with the message; 400
  *   invalid_json / invalid_idempotency_key, 401, 409 idempotency_in_flight,
  *   413, 415, 422 validation_failed / idempotency_key_reused, 503.
- * api_messages_list: GET /api/messages/  200 {"data", "next"}; 400
+ * api_messages_list: GET /api/messages/  200 {"data", "next"}; filters
+ *   status, direction, contact (a phone, with or without '+', or a BSUID),
+ *   contact_id (not with contact), q, before_id, limit; 400
  *   invalid_parameter, 401, 503.
  * api_message_get:   GET /api/messages/{id}/  200 the message with its
  *   events; 401, 404, 503.

@@ -2,6 +2,7 @@
 
 #include "admin.h"
 #include "auth.h"
+#include "api_contacts.h"
 #include "api_messages.h"
 #include "ops.h"
 #include "page_conversations.h"
@@ -24,6 +25,12 @@ const struct route_def routes[ROUTE__MAX] = {
 	    api_messages_list },
 	[ROUTE_MESSAGE] = { "GET", "/api/messages/{id}", ROUTES_API,
 	    api_message_get },
+	[ROUTE_CONTACTS] = { "GET", "/api/contacts", ROUTES_API,
+	    api_contacts_list },
+	[ROUTE_CONTACT] = { "GET", "/api/contacts/{id}", ROUTES_API,
+	    api_contact_get },
+	[ROUTE_CONTACT_CHANGE] = { "PATCH", "/api/contacts/{id}",
+	    ROUTES_API_JSON, api_contact_change },
 	/* WhatsApp's subscription check: the verify token is its credential. */
 	[ROUTE_WEBHOOK_VERIFY] = { "GET", "/api/webhook", 0, webhook_verify },
 	[ROUTE_WEBHOOK] = { "POST", "/api/webhook",

@@ -19,6 +19,32 @@
 	"contact_id, type, reply_to, reactions::text"
 
 /*
+ * The contact a list's contact filter c names: a contact id (digits only),
+ * else a phone in E.164 form (with '+') or a BSUID.  The list statements
+ * are planned with their real values, so the CASE folds and each branch
+ * uses its unique index.
+ */
+#define MSG_CONTACT(c) \
+	"(SELECT k.id FROM contacts k WHERE CASE WHEN " c " ~ '^[0-9]+$'" \
+	" THEN k.id = " c "::bigint ELSE k.phone = " c " OR k.user_id = " c \
+	" END LIMIT 1)"
+
+/* The contact columns, in the order of enum contact_col (model_contact.h),
+ * from contacts c and its assignee admin_users u. */
+#define CONTACT_COLS \
+	"c.id, c.phone, c.user_id, c.parent_user_id, c.username, c.name, " \
+	TS("c.last_inbound_at") ", " \
+	TS("(c.last_inbound_at + interval '24 hours')") ", " \
+	"c.state, u.username, c.unread"
+#define CONTACT_FROM \
+	" FROM contacts c LEFT JOIN admin_users u ON u.id = c.assignee_id"
+/* What the contacts' search (q) matches, fields joined by U+001F. */
+#define CONTACT_SEARCH \
+	"(coalesce(c.name, '') || chr(31) || coalesce(c.username, '') ||" \
+	" chr(31) || coalesce(c.phone, '') || chr(31) ||" \
+	" coalesce(c.user_id, ''))"
+
+/*
  * Messages per status s.status for every s of unnest($2::text[]) WITH
  * ORDINALITY AS s(status, n): STATUS_STATS names the planner's statistics
  * (e: the most common statuses and their share, t: the row estimate),
@@ -148,14 +174,16 @@ const char *const stmts_sql[STMT__MAX] = {
 	/*
 	 * Newest first, keyset-paginated by id.  NULL parameters disable their
 	 * filter; planned on each call with its real values (not in
-	 * stmts_generic) so it uses the index that fits.  $4 is an ILIKE pattern with its
-	 * wildcards already escaped.
+	 * stmts_generic) so it uses the index that fits.  $1 status, $2
+	 * direction, $3 the contact (MSG_CONTACT: a contact id, a phone in
+	 * E.164 form or a BSUID; messages_contact_id), $4 an ILIKE pattern
+	 * with its wildcards already escaped, $5 ids below, $6 rows.
 	 */
 	[STMT_MSG_LIST] =
 	    "SELECT " MSG_COLS " FROM messages "
 	    "WHERE ($1::text IS NULL OR status = $1)"
 	    " AND ($2::text IS NULL OR direction = $2)"
-	    " AND ($3::text IS NULL OR sender = $3 OR receiver = $3)"
+	    " AND ($3::text IS NULL OR contact_id = " MSG_CONTACT("$3") ")"
 	    " AND ($4::text IS NULL OR " MSG_SEARCH " ILIKE $4)"
 	    " AND ($5::bigint IS NULL OR id < $5) "
 	    "ORDER BY id DESC LIMIT $6",
@@ -439,7 +467,7 @@ const char *const stmts_sql[STMT__MAX] = {
 	    "SELECT " MSG_COLS " FROM messages "
 	    "WHERE ($1::text IS NULL OR status = $1)"
 	    " AND ($2::text IS NULL OR direction = $2)"
-	    " AND ($3::text IS NULL OR sender = $3 OR receiver = $3)"
+	    " AND ($3::text IS NULL OR contact_id = " MSG_CONTACT("$3") ")"
 	    " AND ($4::text IS NULL OR " MSG_SEARCH " ILIKE $4)"
 	    " AND id > $5::bigint "
 	    "ORDER BY id ASC LIMIT $6",
@@ -509,6 +537,43 @@ const char *const stmts_sql[STMT__MAX] = {
 	[STMT_PENDING_PURGE] =
 	    "DELETE FROM pending_statuses"
 	    " WHERE created_at < now() - interval '7 days'",
+	/*
+	 * Contacts, newest first, keyset-paginated by id (a contact's id never
+	 * changes, so pages neither repeat nor skip anyone while messages
+	 * arrive).  NULL parameters disable their filter: $1 an ILIKE pattern
+	 * over name, username, phone and BSUID; $2 state; $3 the assignee's
+	 * admin user name (an unknown name matches nobody); $4 true: only
+	 * the unassigned; $5 window open (the last inbound message less than
+	 * 24 hours ago) or closed (older, or none); $6 ids below; $7 rows.
+	 */
+	[STMT_CONTACT_LIST] =
+	    "SELECT " CONTACT_COLS CONTACT_FROM
+	    " WHERE ($1::text IS NULL OR " CONTACT_SEARCH " ILIKE $1)"
+	    " AND ($2::text IS NULL OR c.state = $2)"
+	    " AND ($3::text IS NULL OR c.assignee_id ="
+	    " (SELECT a.id FROM admin_users a WHERE a.username = $3))"
+	    " AND ($4::boolean IS NOT TRUE OR c.assignee_id IS NULL)"
+	    " AND ($5::text IS NULL OR coalesce(c.last_inbound_at >"
+	    " now() - interval '24 hours', false) = ($5 = 'open'))"
+	    " AND ($6::bigint IS NULL OR c.id < $6) "
+	    "ORDER BY c.id DESC LIMIT $7",
+	[STMT_CONTACT_GET] =
+	    "SELECT " CONTACT_COLS CONTACT_FROM " WHERE c.id = $1",
+	/*
+	 * Contact $1: state $2 (NULL: kept); when $3 is true, the assignee
+	 * becomes admin user $4 (NULL: nobody).  No row back: no contact $1,
+	 * or no admin user $4.
+	 */
+	[STMT_CONTACT_CHANGE] =
+	    "WITH a AS (SELECT (SELECT id FROM admin_users"
+	    " WHERE username = $4::text) AS uid),"
+	    " c AS (UPDATE contacts k SET state = coalesce($2::text, k.state),"
+	    " assignee_id = CASE WHEN $3::boolean THEN a.uid"
+	    " ELSE k.assignee_id END, updated_at = now() FROM a"
+	    " WHERE k.id = $1::bigint AND NOT ($3::boolean"
+	    " AND $4::text IS NOT NULL AND a.uid IS NULL) RETURNING k.*) "
+	    "SELECT " CONTACT_COLS " FROM c"
+	    " LEFT JOIN admin_users u ON u.id = c.assignee_id",
 };
 
 /*
@@ -536,6 +601,8 @@ const unsigned char stmts_generic[STMT__MAX] = {
 	[STMT_STATUS_APPLY] = 1,
 	[STMT_PENDING_TAKE] = 1,
 	[STMT_ADMIN_SESSION_GET] = 1,
+	[STMT_CONTACT_GET] = 1,
+	[STMT_CONTACT_CHANGE] = 1,
 };
 
 const char *const stmts_mig_sql[MIG__MAX] = {

@@ -290,6 +290,20 @@ def _token(prefix):
     return "%s%s" % (prefix, secrets.token_hex(6))
 
 
+def _bsuid():
+    return "US." + "".join(str(secrets.randbelow(10)) for _ in range(20))
+
+
+def _contact_id(c):
+    """A contact's id: that of the receiver of a new send."""
+    r = requests.post(c.base + "/api/send-message/", json={
+        "sender": _phone(), "receiver": _bsuid(), "content": "contact"},
+        headers={"Authorization": "Bearer " + c.env["WADESK_API_KEY"]},
+        timeout=TIMEOUT)
+    assert r.status_code == 201, r.text
+    return r.json()["contact_id"]
+
+
 class Exchange:
     """One request and its response, as checked against the spec."""
 
@@ -711,9 +725,11 @@ def test_every_route_is_documented_and_every_operation_is_routed(spec):
 
 
 def test_every_documented_path_refuses_other_methods_with_its_allow(c):
-    for template in c.spec["paths"]:
+    for template, item in c.spec["paths"].items():
         path = re.sub(r"\{\w+\}", "1", template)
-        c.check(c.call("PATCH", path), 405)
+        method = next(m for m in ("PATCH", "PUT", "DELETE")
+                      if m.lower() not in item)
+        c.check(c.call(method, path), 405)
 
 
 # ------------------------------------------------------------ the table
@@ -892,6 +908,74 @@ TABLE = [
     ("verify-no-challenge", "GET",
      lambda c: _verify(c, **{"hub.challenge": None}), {}, 400, False),
     ("delete-webhook", "DELETE", "/api/webhook/", {}, 405, None),
+    ("list-contact-bsuid", "GET",
+     "/api/messages/?contact=US.13491208655302741918&limit=1",
+     {"auth": True}, 200, True),
+    ("list-contact-id", "GET", "/api/messages/?contact_id=1&limit=1",
+     {"auth": True}, 200, True),
+    ("list-contact-and-contact-id", "GET",
+     "/api/messages/?contact=%2B491510000000&contact_id=1",
+     {"auth": True}, 400, None),
+    ("list-bad-contact-id", "GET", "/api/messages/?contact_id=0",
+     {"auth": True}, 400, False),
+    ("send-to-bsuid", "POST", "/api/send-message/",
+     lambda c: {"json_body": {"sender": _phone(), "receiver": _bsuid(),
+                              "content": "to a BSUID"}, "auth": True},
+     201, True),
+    ("send-to-contact-id", "POST", "/api/send-message/",
+     lambda c: {"json_body": {"sender": _phone(), "contact_id":
+                              _contact_id(c), "content": "by id"},
+                "auth": True}, 201, True),
+    ("send-unknown-contact-id", "POST", "/api/send-message/",
+     lambda c: {"json_body": {"sender": _phone(), "contact_id": 10 ** 15,
+                              "content": "nobody"}, "auth": True},
+     422, True),
+    ("contacts", "GET", "/api/contacts/?limit=2", {"auth": True}, 200, True),
+    ("contacts-every-filter", "GET",
+     "/api/contacts/?q=openapi&state=open&assignee=none&window=closed"
+     "&before_id=999999999&limit=5", {"auth": True}, 200, True),
+    ("contacts-empty-filters", "GET", "/api/contacts/?state=&limit=",
+     {"auth": True}, 200, True),
+    ("contacts-bad-state", "GET", "/api/contacts/?state=closed",
+     {"auth": True}, 400, False),
+    ("contacts-bad-window", "GET", "/api/contacts/?window=shut",
+     {"auth": True}, 400, False),
+    ("contacts-short-q", "GET", "/api/contacts/?q=ab", {"auth": True}, 400,
+     False),
+    ("contacts-bad-limit", "GET", "/api/contacts/?limit=0", {"auth": True},
+     400, False),
+    ("contacts-without-key", "GET", "/api/contacts/", {}, 401, None),
+    ("contact", "GET", lambda c: "/api/contacts/%d/" % _contact_id(c),
+     {"auth": True}, 200, True),
+    ("contact-missing", "GET", "/api/contacts/999999999999999/",
+     {"auth": True}, 404, True),
+    ("contact-without-key", "GET", "/api/contacts/1/", {}, 401, None),
+    ("contact-patch", "PATCH", lambda c: "/api/contacts/%d/" % _contact_id(c),
+     {"json_body": {"state": "resolved", "assignee": None}, "auth": True},
+     200, True),
+    ("contact-patch-assign", "PATCH",
+     lambda c: "/api/contacts/%d/" % _contact_id(c),
+     lambda c: {"json_body": {"assignee": c.env["WADESK_ADMIN_USER"]},
+                "auth": True}, 200, True),
+    ("contact-patch-unknown-assignee", "PATCH",
+     lambda c: "/api/contacts/%d/" % _contact_id(c),
+     {"json_body": {"assignee": "no-such-admin-user"}, "auth": True},
+     422, True),
+    ("contact-patch-bad-state", "PATCH",
+     lambda c: "/api/contacts/%d/" % _contact_id(c),
+     {"json_body": {"state": "closed"}, "auth": True}, 422, False),
+    ("contact-patch-missing", "PATCH", "/api/contacts/999999999999999/",
+     {"json_body": {"state": "open"}, "auth": True}, 404, True),
+    ("contact-patch-invalid-json", "PATCH", "/api/contacts/1/",
+     {"raw": b'{"state": ', "auth": True}, 400, None),
+    ("contact-patch-wrong-content-type", "PATCH", "/api/contacts/1/",
+     {"json_body": {"state": "open"}, "auth": True,
+      "headers": {"Content-Type": "text/plain"}}, 415, None),
+    ("contact-patch-without-key", "PATCH", "/api/contacts/1/",
+     {"json_body": {"state": "open"}}, 401, None),
+    ("delete-contact", "DELETE", "/api/contacts/1/", {"auth": True}, 405,
+     None),
+    ("post-contacts", "POST", "/api/contacts/", {"auth": True}, 405, None),
 ]
 
 

@@ -1,6 +1,7 @@
 /*
  * Unit tests for app/ functions: the route table's policy and path matcher,
- * the post-login redirect guard, and the validation of outbound messages.
+ * the post-login redirect guard, the validation of outbound messages and of
+ * a contact's change.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +14,7 @@
 
 #include "admin.h"
 #include "arena.h"
+#include "model_contact.h"
 #include "model_message.h"
 #include "routes.h"
 
@@ -391,6 +393,82 @@ test_search(void **state)
 	assert_int_equal(model_message_search_valid(longq), 1);
 }
 
+struct change_case {
+	const char	*body;
+	int		 rc;
+	const char	*field;		/* when refused */
+	int		 set_state;
+	const char	*state;
+	int		 set_assignee;
+	const char	*assignee;	/* NULL: unassign (with set_assignee) */
+};
+
+static const struct change_case change_cases[] = {
+	{ "{}", 0, NULL, 0, NULL, 0, NULL },
+	{ "{\"other\": 1, \"name\": \"x\"}", 0, NULL, 0, NULL, 0, NULL },
+	{ "{\"state\": \"open\"}", 0, NULL, 1, "open", 0, NULL },
+	{ "{\"state\": \"resolved\", \"assignee\": \"ana\"}", 0, NULL,
+	    1, "resolved", 1, "ana" },
+	{ "{\"assignee\": null}", 0, NULL, 0, NULL, 1, NULL },
+	{ "{\"state\": \"closed\"}", -1, "state", 0, NULL, 0, NULL },
+	{ "{\"state\": \"OPEN\"}", -1, "state", 0, NULL, 0, NULL },
+	{ "{\"state\": \"\"}", -1, "state", 0, NULL, 0, NULL },
+	{ "{\"state\": null}", -1, "state", 0, NULL, 0, NULL },
+	{ "{\"state\": 1}", -1, "state", 0, NULL, 0, NULL },
+	{ "{\"state\": \"open\\u0000\"}", -1, "state", 0, NULL, 0, NULL },
+	{ "{\"assignee\": 5}", -1, "assignee", 0, NULL, 0, NULL },
+	{ "{\"assignee\": false}", -1, "assignee", 0, NULL, 0, NULL },
+	{ "{\"assignee\": []}", -1, "assignee", 0, NULL, 0, NULL },
+	{ "{\"assignee\": \"\"}", -1, "assignee", 0, NULL, 0, NULL },
+	{ "{\"assignee\": \"a\\u0000b\"}", -1, "assignee", 0, NULL, 0,
+	    NULL },
+	{ "{\"assignee\": \"a\\u0001b\"}", -1, "assignee", 0, NULL, 0,
+	    NULL },
+};
+
+static void
+test_contact_change(void **state)
+{
+	const struct change_case	*k;
+	struct contact_change		 ch;
+	struct json_object		*root;
+	const char			*field = NULL, *msg = NULL;
+	size_t				 i;
+	int				 rc;
+
+	(void)state;
+	for (i = 0; i < NELEM(change_cases); i++) {
+		k = &change_cases[i];
+		if ((root = json_tokener_parse(k->body)) == NULL)
+			fail_msg("case %zu: bad JSON %s", i, k->body);
+		rc = model_contact_change_parse(root, &ch, &field, &msg);
+		if (rc != k->rc)
+			fail_msg("%s: %d, want %d", k->body, rc, k->rc);
+		if (rc == -1) {
+			assert_string_equal(field, k->field);
+			assert_non_null(msg);
+		} else {
+			assert_int_equal(ch.set_state, k->set_state);
+			assert_int_equal(ch.set_assignee, k->set_assignee);
+			if (k->state != NULL)
+				assert_string_equal(ch.state, k->state);
+			if (k->assignee != NULL)
+				assert_string_equal(ch.assignee, k->assignee);
+			else
+				assert_null(ch.assignee);
+		}
+		json_object_put(root);
+	}
+	assert_int_equal(model_contact_state_valid("resolved"), 1);
+	assert_int_equal(model_contact_window_valid("closed"), 1);
+	assert_int_equal(model_contact_window_valid("resolved"), 0);
+	assert_int_equal(model_contact_assignee_valid("ana"), 1);
+	assert_int_equal(model_contact_assignee_valid("\xc3\xa9"), 1);
+	assert_int_equal(model_contact_assignee_valid(""), 0);
+	assert_int_equal(model_contact_assignee_valid("\xc0\x80"), 0);
+	assert_int_equal(model_contact_assignee_valid("a\tb"), 0);
+}
+
 int
 main(void)
 {
@@ -401,6 +479,7 @@ main(void)
 		cmocka_unit_test(test_validate),
 		cmocka_unit_test(test_content_length),
 		cmocka_unit_test(test_search),
+		cmocka_unit_test(test_contact_change),
 	};
 
 	return cmocka_run_group_tests_name("routes", tests, NULL, NULL);
