@@ -53,6 +53,10 @@ enum stmt {
 	STMT_USER_ADD_RESET,
 	STMT_METRICS_CAPPED,
 	STMT_PENDING_PURGE,
+	/* Appended: the webhook's reactions, message errors, number changes. */
+	STMT_MSG_INBOUND_REACTION,
+	STMT_MSG_INBOUND_ERROR,
+	STMT_CONTACT_CHANGE,
 	STMT__MAX
 };
 
