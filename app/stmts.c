@@ -43,10 +43,13 @@
 /*
  * STMT_MSG_INBOUND in two parts (see there for its parameters), so that
  * STMT_MSG_INBOUND_REACTION can add to it: m holds the new row, nothing on
- * a re-delivery.
+ * a re-delivery.  A re-delivery does not even look for the contact: a
+ * customer who changed number since would get a new, empty one.
  */
 #define MSG_INBOUND_WITH \
-	"WITH c AS (SELECT wadesk_contact($7, $8, $9, $10, $6) AS id)," \
+	"WITH c AS (SELECT wadesk_contact($7, $8, $9, $10, $6) AS id" \
+	" WHERE NOT EXISTS (SELECT 1 FROM messages" \
+	" WHERE provider_message_id = $4))," \
 	" m AS (" \
 	" INSERT INTO messages (direction, sender, receiver, content, status," \
 	" provider_message_id, contact_name, created_at, contact_id, type," \

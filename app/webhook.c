@@ -17,7 +17,7 @@
 #define WEBHOOK_ID_MAX		256
 #define WEBHOOK_DB_TRIES	3
 #define WEBHOOK_TITLE_MAX	200
-#define WEBHOOK_NAME_MAX	256	/* bytes of a profile name, a username */
+#define WEBHOOK_NAME_MAX	256	/* bytes of a name or username */
 #define WEBHOOK_TYPE_MAX	32
 
 /* What a message item says about its customer ("" where it says nothing). */
@@ -407,7 +407,8 @@ wh_content(struct buf *b, struct json_object *m, const char *type)
 			lat = json_object_get_string(json_object_object_get(
 			    json_object_object_get(m, "location"), "latitude"));
 			lon = json_object_get_string(json_object_object_get(
-			    json_object_object_get(m, "location"), "longitude"));
+			    json_object_object_get(m, "location"),
+			    "longitude"));
 			if (lat != NULL && lon != NULL) {
 				snprintf(pos, sizeof(pos), "%.40s,%.40s", lat,
 				    lon);
