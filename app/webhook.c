@@ -1,6 +1,7 @@
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
@@ -213,12 +214,15 @@ webhook_simple(struct app *a, struct json_object *root)
 	db_res_free(res);
 }
 
-/* A string at a path of object keys, or NULL. */
+/*
+ * A string at a path of object keys, or NULL; NULL too for one with a NUL
+ * inside (\u0000), which would read as a shorter id or number than sent.
+ */
 static const char *
 wh_str(struct json_object *o, ...)
 {
 	va_list		 ap;
-	const char	*k;
+	const char	*k, *s;
 
 	va_start(ap, o);
 	while (o != NULL && (k = va_arg(ap, const char *)) != NULL) {
@@ -229,7 +233,10 @@ wh_str(struct json_object *o, ...)
 	va_end(ap);
 	if (o == NULL || !json_object_is_type(o, json_type_string))
 		return NULL;
-	return json_object_get_string(o);
+	s = json_object_get_string(o);
+	if (strlen(s) != (size_t)json_object_get_string_len(o))
+		return NULL;
+	return s;
 }
 
 /* WhatsApp's timestamp (Unix seconds, a string or a number), or NULL. */
@@ -634,7 +641,7 @@ webhook_cloud_message(struct app *a, struct json_object *m,
 {
 	struct wh_customer	 cu;
 	struct buf		 content;
-	struct json_object	*errors;
+	struct json_object	*errors, *raw = NULL;
 	PGresult		*res = NULL;
 	const char		*sent, *type, *emoji, *p[15];
 	char			 ts[24], code[32], msg[512], row[24];
@@ -642,15 +649,20 @@ webhook_cloud_message(struct app *a, struct json_object *m,
 	int			 np = 13;
 	enum db_rc		 rc;
 
-	/* PostgreSQL takes no \u0000 or broken UTF-8 in text or jsonb. */
-	jsonb_scrub(m);
 	if (wh_customer(&cu, m, contacts) == -1) {
 		log_kv(LOG_WARN, "webhook: message without a usable sender "
 		    "skipped", "id", wh_str(m, "id", NULL), NULL);
 		n->skipped++;
 		return DB_OK;
 	}
-	sent = wh_str(m, "type", NULL);
+	/*
+	 * Ids and numbers come from the item as sent; what is shown and kept
+	 * comes from a copy PostgreSQL takes (no \u0000, no broken UTF-8).
+	 */
+	if (json_object_deep_copy(m, &raw, NULL) != 0)
+		abort();	/* json-c could not allocate */
+	jsonb_scrub(raw);
+	sent = wh_str(raw, "type", NULL);
 	type = wh_type(sent);
 	if (sent == NULL || *sent == '\0' || strlen(sent) > WEBHOOK_TYPE_MAX)
 		sent = type;
@@ -659,7 +671,7 @@ webhook_cloud_message(struct app *a, struct json_object *m,
 		(void)wh_bsuid(wh_str(m, "system", "previous_user_id", NULL),
 		    cu.user_id);
 	buf_init(&content);
-	wh_content(&content, m, sent);
+	wh_content(&content, raw, sent);
 	wh_content_fit(&content, sent);
 	p[0] = cu.phone[0] != '\0' ? cu.phone : cu.user_id;
 	p[1] = receiver;
@@ -672,11 +684,11 @@ webhook_cloud_message(struct app *a, struct json_object *m,
 	p[8] = cu.parent[0] != '\0' ? cu.parent : NULL;
 	p[9] = cu.username[0] != '\0' ? cu.username : NULL;
 	p[10] = type;
-	p[11] = json_object_to_json_string_ext(m, JSON_C_TO_STRING_PLAIN);
+	p[11] = json_object_to_json_string_ext(raw, JSON_C_TO_STRING_PLAIN);
 	p[12] = wh_id(m, "context", "id");
 	if (strcmp(type, "reaction") == 0 &&
 	    (p[13] = wh_id(m, "reaction", "message_id")) != NULL) {
-		emoji = wh_str(m, "reaction", "emoji", NULL);
+		emoji = wh_str(raw, "reaction", "emoji", NULL);
 		p[14] = emoji != NULL && *emoji != '\0' ? emoji : NULL;
 		stmt = STMT_MSG_INBOUND_REACTION;
 		np = 15;
@@ -687,7 +699,7 @@ webhook_cloud_message(struct app *a, struct json_object *m,
 	/* No row: a re-delivery, all of it done the first time. */
 	if (PQntuples(res) != 1)
 		goto out;
-	if (jsonb_get_type(m, "errors", json_type_array, &errors) ==
+	if (jsonb_get_type(raw, "errors", json_type_array, &errors) ==
 	    JSONB_GET_OK && json_object_array_length(errors) > 0) {
 		snprintf(row, sizeof(row), "%s",
 		    PQgetvalue(res, 0, MSG_COL_ID));
@@ -711,6 +723,7 @@ webhook_cloud_message(struct app *a, struct json_object *m,
 out:
 	db_res_free(res);
 	buf_cleanup(&content);
+	json_object_put(raw);
 	return rc;
 }
 
@@ -829,7 +842,6 @@ wh_value_errors(struct json_object *value)
 		return;
 	for (i = 0; i < json_object_array_length(errors); i++) {
 		e = json_object_array_get_idx(errors, i);
-		jsonb_scrub(e);
 		wh_error_text(text, sizeof(text), e);
 		log_kv(LOG_WARN, "webhook: WhatsApp reported an error",
 		    "code", wh_error_code(code, sizeof(code), e),
