@@ -596,7 +596,8 @@ wh_error_code(char *code, size_t len, struct json_object *e)
 }
 
 /*
- * "title: details" of one errors[] item, as the message's error text:
+ * "title: details" of one errors[] item (its message when it has no
+ * title), as the message's error text:
  * NULs dropped, the title cut to WEBHOOK_TITLE_MAX bytes and the whole to
  * len, both on character boundaries (WhatsApp's texts may be localised).
  */
@@ -608,7 +609,8 @@ wh_error_text(char *out, size_t len, struct json_object *e)
 	size_t		 tlen, dlen;
 
 	buf_init(&b);
-	if (jsonb_get_str(e, "title", &title, &tlen) != JSONB_GET_OK) {
+	if (jsonb_get_str(e, "title", &title, &tlen) != JSONB_GET_OK &&
+	    jsonb_get_str(e, "message", &title, &tlen) != JSONB_GET_OK) {
 		title = "failed";
 		tlen = strlen(title);
 	}
@@ -710,8 +712,7 @@ webhook_cloud_message(struct app *a, struct json_object *m,
 		    json_object_array_get_idx(errors, 0));
 		p[2] = msg;
 		log_kv(LOG_INFO, "webhook: a message came with errors", "id",
-		    p[3] == NULL ? NULL : wh_str(m, "id", NULL), "code", p[1],
-		    NULL);
+		    p[3], "code", p[1], NULL);
 		db_res_free(res);
 		res = NULL;
 		if ((rc = db_exec(a->db, STMT_MSG_INBOUND_ERROR, 3, p,
