@@ -190,9 +190,10 @@ def test_contacts_entry_matched_by_user_id_among_several(hook, api, query):
 def test_user_changed_number_keeps_one_thread(hook, api, query):
     old, new = wa_number(), wa_number()
     first, sysid, after = wamid(), wamid(), wamid()
-    _ok(hook.post(payload(entry(change(
+    before = payload(entry(change(
         messages=[text_msg(old, first, "before the change")],
-        contacts=[contact(old, "Ana")])))))
+        contacts=[contact(old, "Ana")])))
+    _ok(hook.post(before))
     cid = _stored(query, api, first)["contact_id"]
     _ok(hook.post(payload(entry(change(
         messages=[changed_number(old, new, sysid)])))))
@@ -205,6 +206,10 @@ def test_user_changed_number_keeps_one_thread(hook, api, query):
         contacts=[contact(new, "Ana")])))))
     assert _stored(query, api, after)["contact_id"] == cid
     assert contacts_of(query, "+" + old, None) == []
+    # A late re-delivery from the old number leaves no contact behind.
+    _ok(hook.post(before))
+    assert contacts_of(query, "+" + old, None) == []
+    assert _count(query, first) == 1
 
 
 def test_user_changed_number_from_the_body(hook, api, query):
