@@ -44,7 +44,9 @@
  * STMT_MSG_INBOUND in two parts (see there for its parameters), so that
  * STMT_MSG_INBOUND_REACTION can add to it: m holds the new row, nothing on
  * a re-delivery.  A re-delivery does not even look for the contact: a
- * customer who changed number since would get a new, empty one.
+ * customer who changed number since would get a new, empty one.  A system
+ * message (a number changed) is WhatsApp's, not the customer's: it leaves
+ * the contact's unread count and customer service window alone.
  */
 #define MSG_INBOUND_WITH \
 	"WITH c AS (SELECT wadesk_contact($7, $8, $9, $10, $6) AS id" \
@@ -61,8 +63,9 @@
 	" ON CONFLICT (provider_message_id)" \
 	" WHERE provider_message_id IS NOT NULL DO NOTHING RETURNING *)"
 #define MSG_INBOUND_RETURN \
-	"SELECT " MSG_COLS ", wadesk_contact_seen(contact_id, created_at)" \
-	" FROM m"
+	"SELECT " MSG_COLS " FROM m LEFT JOIN LATERAL (SELECT" \
+	" wadesk_contact_seen(m.contact_id, m.created_at)" \
+	" WHERE m.type <> 'system') s ON true"
 
 /* What a send writes after the message m: see STMT_MSG_SEND. */
 #define MSG_SEND_REST \
