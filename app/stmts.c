@@ -137,7 +137,8 @@ const char *const stmts_sql[STMT__MAX] = {
 	 * (NULL: text), $12 the raw item (jsonb text or NULL), $13 the
 	 * WhatsApp id of the message it replies to (reply_to when ours).
 	 * A new message marks its contact unread and open
-	 * (wadesk_contact_seen, run after the insert).
+	 * (wadesk_contact_seen, run after the insert; not for a system
+	 * message).
 	 */
 	[STMT_MSG_INBOUND] =
 	    MSG_INBOUND_WITH " " MSG_INBOUND_RETURN,
