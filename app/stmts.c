@@ -66,6 +66,33 @@
 	"coalesce((SELECT round(e.f * t.n)::bigint FROM e, t" \
 	" WHERE e.v = s.status), 0)"
 
+/*
+ * STMT_MSG_INBOUND in two parts (see there for its parameters), so that
+ * STMT_MSG_INBOUND_REACTION can add to it: m holds the new row, nothing on
+ * a re-delivery.  A re-delivery does not even look for the contact: a
+ * customer who changed number since would get a new, empty one.  A system
+ * message (a number changed) is WhatsApp's, not the customer's: it leaves
+ * the contact's unread count and customer service window alone.
+ */
+#define MSG_INBOUND_WITH \
+	"WITH c AS (SELECT wadesk_contact($7, $8, $9, $10, $6) AS id" \
+	" WHERE NOT EXISTS (SELECT 1 FROM messages" \
+	" WHERE provider_message_id = $4))," \
+	" m AS (" \
+	" INSERT INTO messages (direction, sender, receiver, content, status," \
+	" provider_message_id, contact_name, created_at, contact_id, type," \
+	" raw, reply_to)" \
+	" SELECT 'inbound', $1, $2, $3, 'received', $4, $6," \
+	" COALESCE(to_timestamp($5::bigint), now()), c.id," \
+	" coalesce($11, 'text'), $12::jsonb, (SELECT r.id FROM messages r" \
+	" WHERE r.provider_message_id = $13) FROM c" \
+	" ON CONFLICT (provider_message_id)" \
+	" WHERE provider_message_id IS NOT NULL DO NOTHING RETURNING *)"
+#define MSG_INBOUND_RETURN \
+	"SELECT " MSG_COLS " FROM m LEFT JOIN LATERAL (SELECT" \
+	" wadesk_contact_seen(m.contact_id, m.created_at)" \
+	" WHERE m.type <> 'system') s ON true"
+
 /* What a send writes after the message m: see STMT_MSG_SEND. */
 #define MSG_SEND_REST \
 	" o AS (INSERT INTO outbox (message_id) SELECT id FROM m)," \
@@ -136,22 +163,11 @@ const char *const stmts_sql[STMT__MAX] = {
 	 * (NULL: text), $12 the raw item (jsonb text or NULL), $13 the
 	 * WhatsApp id of the message it replies to (reply_to when ours).
 	 * A new message marks its contact unread and open
-	 * (wadesk_contact_seen, run after the insert).
+	 * (wadesk_contact_seen, run after the insert; not for a system
+	 * message).
 	 */
 	[STMT_MSG_INBOUND] =
-	    "WITH c AS (SELECT wadesk_contact($7, $8, $9, $10, $6) AS id),"
-	    " m AS ("
-	    " INSERT INTO messages (direction, sender, receiver, content, status,"
-	    " provider_message_id, contact_name, created_at, contact_id, type,"
-	    " raw, reply_to)"
-	    " SELECT 'inbound', $1, $2, $3, 'received', $4, $6,"
-	    " COALESCE(to_timestamp($5::bigint), now()), c.id,"
-	    " coalesce($11, 'text'), $12::jsonb, (SELECT r.id FROM messages r"
-	    " WHERE r.provider_message_id = $13) FROM c"
-	    " ON CONFLICT (provider_message_id)"
-	    " WHERE provider_message_id IS NOT NULL DO NOTHING RETURNING *) "
-	    "SELECT " MSG_COLS ", wadesk_contact_seen(contact_id, created_at)"
-	    " FROM m",
+	    MSG_INBOUND_WITH " " MSG_INBOUND_RETURN,
 	/* The inbound message a re-delivered webhook id already stored. */
 	[STMT_MSG_BY_PROVIDER_ID] =
 	    "SELECT " MSG_COLS " FROM messages WHERE provider_message_id = $1"
@@ -574,6 +590,37 @@ const char *const stmts_sql[STMT__MAX] = {
 	    " AND $4::text IS NOT NULL AND a.uid IS NULL) RETURNING k.*) "
 	    "SELECT " CONTACT_COLS " FROM c"
 	    " LEFT JOIN admin_users u ON u.id = c.assignee_id",
+
+	/*
+	 * An inbound reaction (MSG_INBOUND_WITH's $1-$13) that also sets the
+	 * customer's reaction on the message with WhatsApp id $14: their
+	 * earlier one goes, emoji $15 (NULL or empty: removed) comes, each
+	 * {"emoji", "direction", "timestamp"}; outbound reactions stay.  Only
+	 * for a new reaction message (a re-delivery changes nothing) and not
+	 * over a later reaction of theirs that arrived first.
+	 */
+	[STMT_MSG_INBOUND_REACTION] =
+	    MSG_INBOUND_WITH ","
+	    " r AS (UPDATE messages t SET reactions = nullif(coalesce("
+	    "(SELECT jsonb_agg(e.v ORDER BY e.n) FROM jsonb_array_elements("
+	    "coalesce(t.reactions, '[]')) WITH ORDINALITY AS e(v, n)"
+	    " WHERE e.v->>'direction' IS DISTINCT FROM 'inbound'), '[]')"
+	    " || CASE WHEN coalesce($15::text, '') = '' THEN '[]'::jsonb"
+	    " ELSE jsonb_build_array(jsonb_build_object('emoji', $15::text,"
+	    " 'direction', 'inbound', 'timestamp', " TS("m.created_at") "))"
+	    " END, '[]'), updated_at = now()"
+	    " FROM m WHERE t.provider_message_id = $14::text"
+	    " AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements("
+	    "coalesce(t.reactions, '[]')) x WHERE x->>'direction' = 'inbound'"
+	    " AND x->>'timestamp' > " TS("m.created_at") ")) "
+	    MSG_INBOUND_RETURN,
+	/* The errors[] WhatsApp put on inbound message $1: code, text. */
+	[STMT_MSG_INBOUND_ERROR] =
+	    "UPDATE messages SET error_code = $2, error_message = $3,"
+	    " updated_at = now() WHERE id = $1 AND direction = 'inbound'",
+	/* The customer's number or BSUID changed (sql/011). */
+	[STMT_CONTACT_RENUMBER] =
+	    "SELECT wadesk_contact_change($1, $2, $3, $4)",
 };
 
 /*
@@ -603,6 +650,8 @@ const unsigned char stmts_generic[STMT__MAX] = {
 	[STMT_ADMIN_SESSION_GET] = 1,
 	[STMT_CONTACT_GET] = 1,
 	[STMT_CONTACT_CHANGE] = 1,
+	[STMT_MSG_INBOUND_REACTION] = 1,
+	[STMT_MSG_INBOUND_ERROR] = 1,
 };
 
 const char *const stmts_mig_sql[MIG__MAX] = {

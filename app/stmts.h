@@ -57,6 +57,10 @@ enum stmt {
 	STMT_CONTACT_LIST,
 	STMT_CONTACT_GET,
 	STMT_CONTACT_CHANGE,
+	/* The webhook's reactions, message errors, number changes. */
+	STMT_MSG_INBOUND_REACTION,
+	STMT_MSG_INBOUND_ERROR,
+	STMT_CONTACT_RENUMBER,
 	STMT__MAX
 };
 

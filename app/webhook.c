@@ -1,10 +1,13 @@
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
 #include "log.h"
 #include "crypto.h"
+#include "mem.h"
 #include "jsonb.h"
 #include "model_message.h"
 #include "query.h"
@@ -15,6 +18,24 @@
 #define WEBHOOK_ID_MAX		256
 #define WEBHOOK_DB_TRIES	3
 #define WEBHOOK_TITLE_MAX	200
+#define WEBHOOK_NAME_MAX	256	/* bytes of a name or username */
+#define WEBHOOK_TYPE_MAX	32
+
+/* What a message item says about its customer ("" where it says nothing). */
+struct wh_customer {
+	char	phone[VALID_PHONE_MAX];		/* E.164, with '+' */
+	char	user_id[VALID_BSUID_MAX];	/* BSUID */
+	char	parent[VALID_BSUID_MAX];	/* parent BSUID */
+	char	username[WEBHOOK_NAME_MAX + 1];
+	char	name[WEBHOOK_NAME_MAX + 1];
+};
+
+/* The message types WhatsApp documents; any other is stored "unsupported". */
+static const char *const wh_types[] = {
+	"text", "image", "audio", "video", "document", "sticker", "location",
+	"contacts", "interactive", "button", "reaction", "order", "system",
+	"unsupported", NULL
+};
 
 /* What one Cloud API payload held, for the answer and the log. */
 struct cloud_counts {
@@ -40,8 +61,21 @@ static const char *wh_str(struct json_object *, ...)
 		    __attribute__((sentinel));
 static const char *wh_unix_ts(struct json_object *, const char *, char *,
 		    size_t);
+static const char *wh_id(struct json_object *, const char *, const char *);
+static int	wh_phone(const char *, char *);
+static int	wh_bsuid(const char *, char *);
+static const char *wh_text(char *, size_t, const char *);
+static int	wh_customer(struct wh_customer *, struct json_object *,
+		    struct json_object *);
+static const char *wh_type(const char *);
 static void	wh_content(struct buf *, struct json_object *, const char *);
+static void	wh_content_fit(struct buf *, const char *);
+static int	wh_body_phone(const char *, char *);
+static enum db_rc wh_system_change(struct app *, struct json_object *,
+		    const struct wh_customer *);
+static const char *wh_error_code(char *, size_t, struct json_object *);
 static void	wh_error_text(char *, size_t, struct json_object *);
+static void	wh_value_errors(struct json_object *);
 
 void
 webhook_verify(struct app *a)
@@ -180,12 +214,15 @@ webhook_simple(struct app *a, struct json_object *root)
 	db_res_free(res);
 }
 
-/* A string at a path of object keys, or NULL. */
+/*
+ * A string at a path of object keys, or NULL; NULL too for one with a NUL
+ * inside (\u0000), which would read as a shorter id or number than sent.
+ */
 static const char *
 wh_str(struct json_object *o, ...)
 {
 	va_list		 ap;
-	const char	*k;
+	const char	*k, *s;
 
 	va_start(ap, o);
 	while (o != NULL && (k = va_arg(ap, const char *)) != NULL) {
@@ -196,7 +233,10 @@ wh_str(struct json_object *o, ...)
 	va_end(ap);
 	if (o == NULL || !json_object_is_type(o, json_type_string))
 		return NULL;
-	return json_object_get_string(o);
+	s = json_object_get_string(o);
+	if (strlen(s) != (size_t)json_object_get_string_len(o))
+		return NULL;
+	return s;
 }
 
 /* WhatsApp's timestamp (Unix seconds, a string or a number), or NULL. */
@@ -215,14 +255,142 @@ wh_unix_ts(struct json_object *o, const char *key, char *out, size_t len)
 }
 
 /*
+ * An id at m.key (or m.key.sub when sub is not NULL): a non-empty string of
+ * at most WEBHOOK_ID_MAX bytes, or NULL.
+ */
+static const char *
+wh_id(struct json_object *m, const char *key, const char *sub)
+{
+	const char	*s;
+
+	s = sub == NULL ? wh_str(m, key, NULL) : wh_str(m, key, sub, NULL);
+	if (s == NULL || *s == '\0' || strlen(s) > WEBHOOK_ID_MAX)
+		return NULL;
+	return s;
+}
+
+/* s as an E.164 phone number into out (VALID_PHONE_MAX): 0, or -1. */
+static int
+wh_phone(const char *s, char *out)
+{
+	char	tmp[VALID_PHONE_MAX];
+
+	if (s == NULL || valid_phone(s, strlen(s), tmp) == -1)
+		return -1;
+	memcpy(out, tmp, sizeof(tmp));
+	return 0;
+}
+
+/* s as a BSUID into out (VALID_BSUID_MAX): 0, or -1 (out untouched). */
+static int
+wh_bsuid(const char *s, char *out)
+{
+	size_t	len;
+
+	if (s == NULL || (len = strlen(s)) >= VALID_BSUID_MAX ||
+	    valid_bsuid(s, len) == -1)
+		return -1;
+	memcpy(out, s, len + 1);
+	return 0;
+}
+
+/*
+ * s cleaned into out (len bytes, cut on a character boundary); out, or NULL
+ * when s is NULL or nothing of it is left.
+ */
+static const char *
+wh_text(char *out, size_t len, const char *s)
+{
+	if (s == NULL || utf8_clean(out, len, s, strlen(s)) == 0) {
+		*out = '\0';
+		return NULL;
+	}
+	return out;
+}
+
+/*
+ * The customer of message item m: `from` (a phone number; a BSUID there is
+ * taken too) and `from_user_id` (a BSUID), completed from their contacts[]
+ * entry: the one whose wa_id or user_id is the item's, else the only one
+ * when it does not contradict the item.  That entry gives the profile name,
+ * the username, the parent BSUID and whichever of phone and BSUID the item
+ * left out.  0, or -1 when the item names no customer at all.
+ */
+static int
+wh_customer(struct wh_customer *cu, struct json_object *m,
+    struct json_object *contacts)
+{
+	struct json_object	*c = NULL, *ci;
+	const char		*from, *s;
+	char			 ph[VALID_PHONE_MAX], uid[VALID_BSUID_MAX];
+	size_t			 i, n;
+
+	memset(cu, 0, sizeof(*cu));
+	from = wh_str(m, "from", NULL);
+	(void)wh_phone(from, cu->phone);
+	if (wh_bsuid(wh_str(m, "from_user_id", NULL), cu->user_id) == -1 &&
+	    cu->phone[0] == '\0')
+		(void)wh_bsuid(from, cu->user_id);
+	if (cu->phone[0] == '\0' && cu->user_id[0] == '\0')
+		return -1;
+	n = contacts == NULL ? 0 : json_object_array_length(contacts);
+	for (i = 0; i < n && c == NULL; i++) {
+		ci = json_object_array_get_idx(contacts, i);
+		if ((cu->phone[0] != '\0' &&
+		    wh_phone(wh_str(ci, "wa_id", NULL), ph) == 0 &&
+		    strcmp(ph, cu->phone) == 0) ||
+		    (cu->user_id[0] != '\0' &&
+		    (s = wh_str(ci, "user_id", NULL)) != NULL &&
+		    strcmp(s, cu->user_id) == 0))
+			c = ci;
+	}
+	if (c == NULL && n == 1) {
+		ci = json_object_array_get_idx(contacts, 0);
+		if (!(cu->phone[0] != '\0' &&
+		    wh_phone(wh_str(ci, "wa_id", NULL), ph) == 0 &&
+		    strcmp(ph, cu->phone) != 0) &&
+		    !(cu->user_id[0] != '\0' &&
+		    wh_bsuid(wh_str(ci, "user_id", NULL), uid) == 0 &&
+		    strcmp(uid, cu->user_id) != 0))
+			c = ci;
+	}
+	if (c == NULL)
+		return 0;
+	if (cu->phone[0] == '\0')
+		(void)wh_phone(wh_str(c, "wa_id", NULL), cu->phone);
+	if (cu->user_id[0] == '\0')
+		(void)wh_bsuid(wh_str(c, "user_id", NULL), cu->user_id);
+	(void)wh_bsuid(wh_str(c, "parent_user_id", NULL), cu->parent);
+	(void)wh_text(cu->name, sizeof(cu->name),
+	    wh_str(c, "profile", "name", NULL));
+	(void)wh_text(cu->username, sizeof(cu->username),
+	    wh_str(c, "profile", "username", NULL));
+	return 0;
+}
+
+/* The type a message is stored as: t when WhatsApp documents it. */
+static const char *
+wh_type(const char *t)
+{
+	size_t	i;
+
+	for (i = 0; t != NULL && wh_types[i] != NULL; i++)
+		if (strcmp(t, wh_types[i]) == 0)
+			return wh_types[i];
+	return "unsupported";
+}
+
+/*
  * Readable content for any message type: text as is, other types as
- * "[type]" plus whatever caption, title, emoji or name they carry.
+ * "[type]" plus whatever caption, title, emoji, name or body they carry
+ * (type is the type as sent, so an unknown one still shows what it was).
  */
 static void
 wh_content(struct buf *b, struct json_object *m, const char *type)
 {
-	const char	*extra = NULL, *lat, *lon;
+	const char	*extra = NULL, *more = NULL, *lat, *lon;
 	struct json_object *arr;
+	size_t		 k;
 	char		 pos[96];
 
 	if (strcmp(type, "text") == 0 &&
@@ -236,15 +404,18 @@ wh_content(struct buf *b, struct json_object *m, const char *type)
 	else if (strcmp(type, "document") == 0) {
 		if ((extra = wh_str(m, type, "caption", NULL)) == NULL)
 			extra = wh_str(m, type, "filename", NULL);
-	} else if (strcmp(type, "reaction") == 0)
+	} else if (strcmp(type, "reaction") == 0) {
 		extra = wh_str(m, "reaction", "emoji", NULL);
-	else if (strcmp(type, "location") == 0) {
+		if (extra == NULL || *extra == '\0')
+			extra = "(removed)";
+	} else if (strcmp(type, "location") == 0) {
 		if ((extra = wh_str(m, "location", "name", NULL)) == NULL &&
 		    (extra = wh_str(m, "location", "address", NULL)) == NULL) {
 			lat = json_object_get_string(json_object_object_get(
 			    json_object_object_get(m, "location"), "latitude"));
 			lon = json_object_get_string(json_object_object_get(
-			    json_object_object_get(m, "location"), "longitude"));
+			    json_object_object_get(m, "location"),
+			    "longitude"));
 			if (lat != NULL && lon != NULL) {
 				snprintf(pos, sizeof(pos), "%.40s,%.40s", lat,
 				    lon);
@@ -258,20 +429,175 @@ wh_content(struct buf *b, struct json_object *m, const char *type)
 			    "name", "formatted_name", NULL);
 	} else if (strcmp(type, "interactive") == 0) {
 		if ((extra = wh_str(m, "interactive", "button_reply", "title",
+		    NULL)) == NULL &&
+		    (extra = wh_str(m, "interactive", "list_reply", "title",
 		    NULL)) == NULL)
-			extra = wh_str(m, "interactive", "list_reply", "title",
+			extra = wh_str(m, "interactive", "nfm_reply", "body",
 			    NULL);
-	} else if (strcmp(type, "button") == 0)
-		extra = wh_str(m, "button", "text", NULL);
+	} else if (strcmp(type, "button") == 0) {
+		if ((extra = wh_str(m, "button", "text", NULL)) == NULL)
+			extra = wh_str(m, "button", "payload", NULL);
+	} else if (strcmp(type, "system") == 0)
+		extra = wh_str(m, "system", "body", NULL);
+	else if (strcmp(type, "order") == 0) {
+		if (jsonb_get_type(json_object_object_get(m, "order"),
+		    "product_items", json_type_array, &arr) == JSONB_GET_OK) {
+			k = json_object_array_length(arr);
+			snprintf(pos, sizeof(pos), "%zu item%s", k,
+			    k == 1 ? "" : "s");
+			extra = pos;
+		}
+		more = wh_str(m, "order", "text", NULL);
+	} else if (strcmp(type, "unsupported") == 0) {
+		/* What it was (newer payloads say), else WhatsApp's error. */
+		if ((extra = wh_str(m, "unsupported", "type", NULL)) == NULL &&
+		    jsonb_get_type(m, "errors", json_type_array, &arr) ==
+		    JSONB_GET_OK && json_object_array_length(arr) > 0 &&
+		    (extra = wh_str(json_object_array_get_idx(arr, 0),
+		    "message", NULL)) == NULL)
+			extra = wh_str(json_object_array_get_idx(arr, 0),
+			    "title", NULL);
+	}
 	buf_printf(b, "[%s]", type);
 	if (extra != NULL && *extra != '\0') {
 		buf_putc(b, ' ');
 		buf_puts(b, extra);
 	}
+	if (more != NULL && *more != '\0') {
+		buf_puts(b, extra != NULL ? ": " : " ");
+		buf_puts(b, more);
+	}
 }
 
 /*
- * "title: details" of one errors[] item, as the message's error text:
+ * Makes content storable whatever arrived: valid UTF-8 without NULs, cut to
+ * its first MESSAGE_MAX_CHARS characters; "[type]" when nothing is left.
+ */
+static void
+wh_content_fit(struct buf *b, const char *type)
+{
+	struct message_err	 err;
+	char			*clean;
+	size_t			 len, chars;
+
+	if (model_message_check_content(b->data, b->len, &err) == 0)
+		return;
+	if (valid_utf8(b->data, b->len, &chars) == -1) {
+		clean = mem_alloc(b->len * 3 + 1);
+		len = utf8_clean(clean, b->len * 3 + 1, b->data, b->len);
+		buf_reset(b);
+		buf_append(b, clean, len);
+		mem_free(clean);
+		if (valid_utf8(b->data, b->len, &chars) == -1)
+			chars = 0;
+	}
+	/*
+	 * Cutting the excess in bytes cuts at least one and at most that many
+	 * characters: never below the limit, and done in a few rounds.
+	 */
+	len = b->len;
+	while (len > 0 && chars > MESSAGE_MAX_CHARS) {
+		len = utf8_truncate(b->data, len,
+		    len - (chars - MESSAGE_MAX_CHARS));
+		if (valid_utf8(b->data, len, &chars) == -1)
+			len = 0;
+	}
+	if (len == 0) {
+		buf_reset(b);
+		buf_printf(b, "[%s]", type);
+		return;
+	}
+	b->len = len;
+	b->data[len] = '\0';
+}
+
+/*
+ * The new number of a user_changed_number body ("User A changed from
+ * +1 555 0100 to +1 555 0111"): the digits after the last " to ", into out
+ * (VALID_PHONE_MAX).  0, or -1.
+ */
+static int
+wh_body_phone(const char *body, char *out)
+{
+	const char	*p, *q;
+	char		 digits[VALID_PHONE_MAX + 1];
+	size_t		 n = 0;
+
+	if (body == NULL || (p = strstr(body, " to ")) == NULL)
+		return -1;
+	while ((q = strstr(p + 1, " to ")) != NULL)
+		p = q;
+	for (p += 4; *p != '\0'; p++) {
+		if (isdigit((unsigned char)*p)) {
+			if (n + 1 >= sizeof(digits))
+				return -1;
+			digits[n++] = *p;
+		} else if (strchr("+ -().", *p) == NULL)
+			break;
+	}
+	digits[n] = '\0';
+	return n == 0 ? -1 : wh_phone(digits, out);
+}
+
+/*
+ * A system item user_changed_number or user_changed_user_id, once stored
+ * on the customer's contact: that contact, known by the old identifiers
+ * (cu: the sender, system.previous_user_id), takes the new ones
+ * (system.wa_id or the number the body ends with; system.user_id), so the
+ * customer keeps one contact and one thread (wadesk_contact_change, which
+ * merges a contact the new identifiers already had).
+ */
+static enum db_rc
+wh_system_change(struct app *a, struct json_object *m,
+    const struct wh_customer *cu)
+{
+	PGresult	*res = NULL;
+	const char	*kind, *p[4];
+	char		 phone[VALID_PHONE_MAX], uid[VALID_BSUID_MAX];
+	enum db_rc	 rc;
+
+	phone[0] = uid[0] = '\0';
+	if ((kind = wh_str(m, "system", "type", NULL)) == NULL)
+		return DB_OK;
+	if (strcmp(kind, "user_changed_number") == 0) {
+		if (wh_phone(wh_str(m, "system", "wa_id", NULL), phone) == -1)
+			(void)wh_body_phone(wh_str(m, "system", "body", NULL),
+			    phone);
+	} else if (strcmp(kind, "user_changed_user_id") != 0)
+		return DB_OK;
+	(void)wh_bsuid(wh_str(m, "system", "user_id", NULL), uid);
+	if (phone[0] == '\0' && uid[0] == '\0') {
+		log_kv(LOG_WARN, "webhook: a system message without the new "
+		    "number or user id", "id", wh_str(m, "id", NULL),
+		    "type", kind, NULL);
+		return DB_OK;
+	}
+	p[0] = cu->phone[0] != '\0' ? cu->phone : NULL;
+	p[1] = cu->user_id[0] != '\0' ? cu->user_id : NULL;
+	p[2] = phone[0] != '\0' ? phone : NULL;
+	p[3] = uid[0] != '\0' ? uid : NULL;
+	rc = db_exec(a->db, STMT_CONTACT_RENUMBER, 4, p, &res);
+	db_res_free(res);
+	return rc;
+}
+
+/* The code of errors[] item e (a number or a string) into code, or NULL. */
+static const char *
+wh_error_code(char *code, size_t len, struct json_object *e)
+{
+	struct json_object	*v;
+	const char		*cs;
+
+	if (!json_object_is_type(e, json_type_object) ||
+	    !json_object_object_get_ex(e, "code", &v) || v == NULL ||
+	    (cs = json_object_get_string(v)) == NULL)
+		return NULL;
+	return wh_text(code, len, cs);
+}
+
+/*
+ * "title: details" of one errors[] item (its message when it has no
+ * title), as the message's error text:
  * NULs dropped, the title cut to WEBHOOK_TITLE_MAX bytes and the whole to
  * len, both on character boundaries (WhatsApp's texts may be localised).
  */
@@ -283,7 +609,8 @@ wh_error_text(char *out, size_t len, struct json_object *e)
 	size_t		 tlen, dlen;
 
 	buf_init(&b);
-	if (jsonb_get_str(e, "title", &title, &tlen) != JSONB_GET_OK) {
+	if (jsonb_get_str(e, "title", &title, &tlen) != JSONB_GET_OK &&
+	    jsonb_get_str(e, "message", &title, &tlen) != JSONB_GET_OK) {
 		title = "failed";
 		tlen = strlen(title);
 	}
@@ -299,81 +626,105 @@ wh_error_text(char *out, size_t len, struct json_object *e)
 	buf_cleanup(&b);
 }
 
+/*
+ * One value.messages[] item, whatever its type, as an inbound message of
+ * its customer (wh_customer); skipped only when it names no customer.
+ * Stored with it: its type (an unknown one as "unsupported"), the item
+ * itself (raw: referral, ctwa_clid and all), the message it replies to
+ * (context.id); a reaction also sets the customer's reaction on the
+ * message reacted to, a system item may change the contact's number or
+ * BSUID, and the item's errors[] go on the message (error_code and
+ * error_message, the first error's).  A re-delivery changes nothing.
+ */
 static enum db_rc
 webhook_cloud_message(struct app *a, struct json_object *m,
     const char *receiver, struct json_object *contacts,
     struct cloud_counts *n)
 {
-	struct message_err	 err;
+	struct wh_customer	 cu;
 	struct buf		 content;
-	struct json_object	*c;
+	struct json_object	*errors, *raw = NULL;
 	PGresult		*res = NULL;
-	const char		*from, *id, *type, *name = NULL, *p[13];
-	char			 phone[VALID_PHONE_MAX], ts[24];
-	size_t			 i, chars;
+	const char		*sent, *type, *emoji, *p[15];
+	char			 ts[24], code[32], msg[512], row[24];
+	enum stmt		 stmt = STMT_MSG_INBOUND;
+	int			 np = 13;
 	enum db_rc		 rc;
 
-	from = wh_str(m, "from", NULL);
-	if (from == NULL || valid_phone(from, strlen(from), phone) == -1) {
+	if (wh_customer(&cu, m, contacts) == -1) {
 		log_kv(LOG_WARN, "webhook: message without a usable sender "
 		    "skipped", "id", wh_str(m, "id", NULL), NULL);
 		n->skipped++;
 		return DB_OK;
 	}
-	id = wh_str(m, "id", NULL);
-	if (id != NULL && (*id == '\0' || strlen(id) > WEBHOOK_ID_MAX))
-		id = NULL;
-	if ((type = wh_str(m, "type", NULL)) == NULL || *type == '\0' ||
-	    strlen(type) > 32)
-		type = "unknown";
-	for (i = 0; contacts != NULL &&
-	    i < json_object_array_length(contacts); i++) {
-		c = json_object_array_get_idx(contacts, i);
-		if (json_object_array_length(contacts) == 1 ||
-		    (wh_str(c, "wa_id", NULL) != NULL &&
-		    strcmp(wh_str(c, "wa_id", NULL), from) == 0)) {
-			name = wh_str(c, "profile", "name", NULL);
-			break;
-		}
-	}
+	/*
+	 * Ids and numbers come from the item as sent; what is shown and kept
+	 * comes from a copy PostgreSQL takes (no \u0000, no broken UTF-8).
+	 */
+	if (json_object_deep_copy(m, &raw, NULL) != 0)
+		abort();	/* json-c could not allocate */
+	jsonb_scrub(raw);
+	sent = wh_str(raw, "type", NULL);
+	type = wh_type(sent);
+	if (sent == NULL || *sent == '\0' || strlen(sent) > WEBHOOK_TYPE_MAX)
+		sent = type;
+	/* A changed BSUID: the message goes to the contact of the old one. */
+	if (strcmp(type, "system") == 0)
+		(void)wh_bsuid(wh_str(m, "system", "previous_user_id", NULL),
+		    cu.user_id);
 	buf_init(&content);
-	wh_content(&content, m, type);
-	/* Whatever arrives, store something valid and readable. */
-	if (model_message_check_content(content.data, content.len, &err) ==
-	    -1) {
-		if (valid_utf8(content.data, content.len, &chars) == 0 &&
-		    chars > MESSAGE_MAX_CHARS) {
-			/* Keep the first 4096 characters. */
-			size_t	k, cp = 0;
-
-			for (k = 0; k < content.len && cp <= MESSAGE_MAX_CHARS;
-			    k++)
-				if (((unsigned char)content.data[k] & 0xc0) !=
-				    0x80)
-					cp++;
-			content.len = k - 1;
-			content.data[content.len] = '\0';
-		} else {
-			buf_reset(&content);
-			buf_printf(&content, "[%s]", type);
-		}
-	}
-	if (name != NULL && (strlen(name) > 256 ||
-	    valid_utf8(name, strlen(name), NULL) == -1))
-		name = NULL;
-	p[0] = phone;
+	wh_content(&content, raw, sent);
+	wh_content_fit(&content, sent);
+	p[0] = cu.phone[0] != '\0' ? cu.phone : cu.user_id;
 	p[1] = receiver;
 	p[2] = content.data;
-	p[3] = id;
+	p[3] = wh_id(m, "id", NULL);
 	p[4] = wh_unix_ts(m, "timestamp", ts, sizeof(ts));
-	p[5] = name;
-	p[6] = phone;
-	p[7] = p[8] = p[9] = p[10] = p[11] = p[12] = NULL;
-	rc = db_exec(a->db, STMT_MSG_INBOUND, 13, p, &res);
+	p[5] = cu.name[0] != '\0' ? cu.name : NULL;
+	p[6] = cu.phone[0] != '\0' ? cu.phone : NULL;
+	p[7] = cu.user_id[0] != '\0' ? cu.user_id : NULL;
+	p[8] = cu.parent[0] != '\0' ? cu.parent : NULL;
+	p[9] = cu.username[0] != '\0' ? cu.username : NULL;
+	p[10] = type;
+	p[11] = json_object_to_json_string_ext(raw, JSON_C_TO_STRING_PLAIN);
+	p[12] = wh_id(m, "context", "id");
+	if (strcmp(type, "reaction") == 0 &&
+	    (p[13] = wh_id(m, "reaction", "message_id")) != NULL) {
+		emoji = wh_str(raw, "reaction", "emoji", NULL);
+		p[14] = emoji != NULL && *emoji != '\0' ? emoji : NULL;
+		stmt = STMT_MSG_INBOUND_REACTION;
+		np = 15;
+	}
+	if ((rc = db_exec(a->db, stmt, np, p, &res)) != DB_OK)
+		goto out;
+	n->messages++;
+	/* No row: a re-delivery, all of it done the first time. */
+	if (PQntuples(res) != 1)
+		goto out;
+	if (jsonb_get_type(raw, "errors", json_type_array, &errors) ==
+	    JSONB_GET_OK && json_object_array_length(errors) > 0) {
+		snprintf(row, sizeof(row), "%s",
+		    PQgetvalue(res, 0, MSG_COL_ID));
+		p[0] = row;
+		p[1] = wh_error_code(code, sizeof(code),
+		    json_object_array_get_idx(errors, 0));
+		wh_error_text(msg, sizeof(msg),
+		    json_object_array_get_idx(errors, 0));
+		p[2] = msg;
+		log_kv(LOG_INFO, "webhook: a message came with errors", "id",
+		    p[3], "code", p[1], NULL);
+		db_res_free(res);
+		res = NULL;
+		if ((rc = db_exec(a->db, STMT_MSG_INBOUND_ERROR, 3, p,
+		    &res)) != DB_OK)
+			goto out;
+	}
+	if (strcmp(type, "system") == 0)
+		rc = wh_system_change(a, m, &cu);
+out:
 	db_res_free(res);
 	buf_cleanup(&content);
-	if (rc == DB_OK)
-		n->messages++;
+	json_object_put(raw);
 	return rc;
 }
 
@@ -383,7 +734,7 @@ webhook_cloud_status(struct app *a, struct json_object *st,
 {
 	struct json_object	*detail = NULL, *errors = NULL, *e0, *v;
 	PGresult		*res = NULL;
-	const char		*id, *status, *p[6], *cs;
+	const char		*id, *status, *p[6];
 	char			 ts[24], code[32], msg[512];
 	enum db_rc		 rc;
 
@@ -404,13 +755,7 @@ webhook_cloud_status(struct app *a, struct json_object *st,
 		    json_object_get(errors));
 		if (json_object_array_length(errors) > 0) {
 			e0 = json_object_array_get_idx(errors, 0);
-			if (json_object_object_get_ex(e0, "code", &v) &&
-			    v != NULL) {
-				cs = json_object_get_string(v);
-				(void)utf8_clean(code, sizeof(code), cs,
-				    strlen(cs));
-				p[4] = code;
-			}
+			p[4] = wh_error_code(code, sizeof(code), e0);
 			wh_error_text(msg, sizeof(msg), e0);
 			p[5] = msg;
 		}
@@ -478,6 +823,33 @@ wh_item_end(struct app *a, enum db_rc rc, const char *kind,
 	return db_simple(a->db, "RELEASE SAVEPOINT webhook_item", NULL);
 }
 
+/*
+ * value.errors[]: WhatsApp could not hand us something (a message it could
+ * not process, a webhook it could not build).  No message of ours stands
+ * for it and nothing in it can be stored as one, so each error is logged
+ * with its code (act on the code, never on the title), its title and
+ * details, and the rest of the value is stored and answered 200 as
+ * usual: refusing the batch would only make WhatsApp deliver it again.
+ */
+static void
+wh_value_errors(struct json_object *value)
+{
+	struct json_object	*errors, *e;
+	char			 code[32], text[512];
+	size_t			 i;
+
+	if (jsonb_get_type(value, "errors", json_type_array, &errors) !=
+	    JSONB_GET_OK)
+		return;
+	for (i = 0; i < json_object_array_length(errors); i++) {
+		e = json_object_array_get_idx(errors, i);
+		wh_error_text(text, sizeof(text), e);
+		log_kv(LOG_WARN, "webhook: WhatsApp reported an error",
+		    "code", wh_error_code(code, sizeof(code), e),
+		    "error", text, NULL);
+	}
+}
+
 static enum db_rc
 webhook_cloud_value(struct app *a, struct json_object *value,
     struct cloud_counts *n)
@@ -494,6 +866,7 @@ webhook_cloud_value(struct app *a, struct json_object *value,
 		recv = receiver;
 	else
 		recv = app_business_number(a);
+	wh_value_errors(value);
 	if (jsonb_get_type(value, "contacts", json_type_array, &contacts) !=
 	    JSONB_GET_OK)
 		contacts = NULL;

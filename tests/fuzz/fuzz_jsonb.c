@@ -13,6 +13,14 @@
  * - the three getters agree on "absent" and on the member's type;
  * - model_message_check() accepts only E.164 numbers and 1-4096 code
  *   points of NUL-free UTF-8, and always names a field when it refuses;
+ * - webhook items: an accepted BSUID (from_user_id, contacts[].user_id and
+ *   parent_user_id, system.user_id and previous_user_id) has WhatsApp's
+ *   shape; names, usernames, emoji, system bodies and error texts cleaned
+ *   with utf8_clean() are NUL-free UTF-8 that fits; a message item after
+ *   jsonb_scrub() holds only NUL-free UTF-8 strings and serializes to
+ *   UTF-8 (what PostgreSQL's jsonb takes), and content cut the way
+ *   webhook.c cuts it (utf8_truncate()) ends at most 4096 code points long
+ *   without losing a character it had room for;
  * - no leaks (LeakSanitizer).
  */
 #include <stddef.h>
@@ -24,6 +32,7 @@
 
 #include "jsonb.h"
 #include "model_message.h"
+#include "utf8.h"
 #include "valid.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -35,6 +44,12 @@ static void	fz_keys(struct json_object *);
 static void	fz_message(struct json_object *, const char *);
 static void	fz_cloud(struct json_object *);
 static void	fz_cloud_value(struct json_object *);
+static void	fz_bsuid(struct json_object *, const char *);
+static void	fz_clean(struct json_object *, const char *);
+static void	fz_errors(struct json_object *);
+static void	fz_scrubbed(struct json_object *);
+static void	fz_fit(const char *, size_t);
+static void	fz_item(struct json_object *);
 
 static const char *const fz_keynames[] = {
 	"sender", "receiver", "content", "id", "object", "entry", NULL
@@ -195,6 +210,178 @@ fz_message(struct json_object *o, const char *def)
 		    "is too long");
 }
 
+/* o.key as webhook.c's wh_bsuid() takes it: WhatsApp's BSUID shape. */
+static void
+fz_bsuid(struct json_object *o, const char *key)
+{
+	const char	*s;
+	size_t		 len, i;
+
+	if (jsonb_get_str(o, key, &s, &len) != JSONB_GET_OK)
+		return;
+	fz_str(s, len);
+	if (strlen(s) != len || valid_bsuid(s, len) == -1)
+		return;
+	if (len < 4 || len >= VALID_BSUID_MAX || s[0] < 'A' || s[0] > 'Z' ||
+	    s[1] < 'A' || s[1] > 'Z' || s[2] != '.')
+		fz_fail("accepted BSUID does not start CC.");
+	for (i = 3; i < len; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] == '.' && i == 6 && strncmp(s + 3, "ENT", 3) == 0)))
+			fz_fail("accepted BSUID has a character WhatsApp's "
+			    "have not");
+}
+
+/* o.key cleaned as webhook.c's wh_text() cleans names and usernames. */
+static void
+fz_clean(struct json_object *o, const char *key)
+{
+	const char	*s;
+	char		 out[257];
+	size_t		 len, n;
+
+	if (jsonb_get_str(o, key, &s, &len) != JSONB_GET_OK)
+		return;
+	fz_str(s, len);
+	memset(out, 'Z', sizeof(out));
+	n = utf8_clean(out, sizeof(out), s, len);
+	if (n >= sizeof(out) || out[n] != '\0' || strlen(out) != n ||
+	    valid_utf8(out, n, NULL) == -1)
+		fz_fail("utf8_clean left NUL, bad UTF-8 or no terminator");
+}
+
+/* errors[] as webhook.c reads it on a value, an item or a status. */
+static void
+fz_errors(struct json_object *o)
+{
+	struct json_object	*arr, *e, *v;
+	const char		*cs;
+	char			 code[32];
+	size_t			 i, n;
+
+	if (jsonb_get_type(o, "errors", json_type_array, &arr) !=
+	    JSONB_GET_OK)
+		return;
+	for (i = 0; i < json_object_array_length(arr); i++) {
+		e = json_object_array_get_idx(arr, i);
+		if (json_object_is_type(e, json_type_object) &&
+		    json_object_object_get_ex(e, "code", &v) && v != NULL &&
+		    (cs = json_object_get_string(v)) != NULL) {
+			n = utf8_clean(code, sizeof(code), cs, strlen(cs));
+			if (n >= sizeof(code) || valid_utf8(code, n, NULL) ==
+			    -1)
+				fz_fail("an error code cleaned badly");
+		}
+		fz_clean(e, "title");
+		fz_clean(e, "message");
+		if (jsonb_get_type(e, "error_data", json_type_object, &v) ==
+		    JSONB_GET_OK)
+			fz_clean(v, "details");
+	}
+}
+
+/* After jsonb_scrub(): every string NUL-free UTF-8, keys too. */
+static void
+fz_scrubbed(struct json_object *o)
+{
+	struct json_object_iterator	 it, end;
+	const char			*k;
+	size_t				 i;
+
+	switch (json_object_get_type(o)) {
+	case json_type_string:
+		if (valid_utf8(json_object_get_string(o),
+		    (size_t)json_object_get_string_len(o), NULL) == -1)
+			fz_fail("jsonb_scrub left a NUL or bad UTF-8");
+		break;
+	case json_type_array:
+		for (i = 0; i < json_object_array_length(o); i++)
+			fz_scrubbed(json_object_array_get_idx(o, i));
+		break;
+	case json_type_object:
+		it = json_object_iter_begin(o);
+		end = json_object_iter_end(o);
+		while (!json_object_iter_equal(&it, &end)) {
+			k = json_object_iter_peek_name(&it);
+			if (valid_utf8(k, strlen(k), NULL) == -1)
+				fz_fail("a key is not UTF-8");
+			fz_scrubbed(json_object_iter_peek_value(&it));
+			json_object_iter_next(&it);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+/* Content cut as webhook.c's wh_content_fit() cuts it. */
+static void
+fz_fit(const char *s, size_t len)
+{
+	size_t	chars, cut, before;
+
+	if (valid_utf8(s, len, &chars) == -1)
+		return;
+	cut = len;
+	before = chars;
+	while (cut > 0 && chars > MESSAGE_MAX_CHARS) {
+		cut = utf8_truncate(s, cut, cut - (chars - MESSAGE_MAX_CHARS));
+		if (valid_utf8(s, cut, &chars) == -1)
+			fz_fail("utf8_truncate cut a character");
+	}
+	if (chars > MESSAGE_MAX_CHARS)
+		fz_fail("content longer than 4096 characters after the cut");
+	if (before > MESSAGE_MAX_CHARS && chars != MESSAGE_MAX_CHARS)
+		fz_fail("the cut lost characters it had room for");
+	if (before <= MESSAGE_MAX_CHARS && cut != len)
+		fz_fail("content within the limit was cut");
+}
+
+/*
+ * One messages[] item's 2026 fields, as webhook_cloud_message() reads
+ * them; then the scrubbed copy it stores as raw.
+ */
+static void
+fz_item(struct json_object *m)
+{
+	struct json_object	*raw = NULL, *v;
+	const char		*s;
+	size_t			 len;
+
+	fz_bsuid(m, "from_user_id");
+	fz_bsuid(m, "from");
+	if (jsonb_get_type(m, "context", json_type_object, &v) ==
+	    JSONB_GET_OK && jsonb_get_str(v, "id", &s, &len) == JSONB_GET_OK)
+		fz_str(s, len);
+	if (jsonb_get_type(m, "reaction", json_type_object, &v) ==
+	    JSONB_GET_OK) {
+		fz_clean(v, "emoji");
+		if (jsonb_get_str(v, "message_id", &s, &len) == JSONB_GET_OK)
+			fz_str(s, len);
+	}
+	if (jsonb_get_type(m, "system", json_type_object, &v) ==
+	    JSONB_GET_OK) {
+		fz_bsuid(v, "user_id");
+		fz_bsuid(v, "previous_user_id");
+		fz_clean(v, "body");
+	}
+	fz_errors(m);
+	if (json_object_deep_copy(m, &raw, NULL) != 0)
+		fz_fail("json_object_deep_copy failed");
+	jsonb_scrub(raw);
+	fz_scrubbed(raw);
+	s = json_object_to_json_string_ext(raw, JSON_C_TO_STRING_PLAIN);
+	if (s == NULL || valid_utf8(s, strlen(s), NULL) == -1)
+		fz_fail("the raw item does not serialize to UTF-8");
+	if (jsonb_get_type(raw, "text", json_type_object, &v) ==
+	    JSONB_GET_OK && jsonb_get_str(v, "body", &s, &len) ==
+	    JSONB_GET_OK)
+		fz_fit(s, len);
+	json_object_put(raw);
+}
+
 /* One changes[].value, read as webhook_cloud_value() reads it. */
 static void
 fz_cloud_value(struct json_object *value)
@@ -212,6 +399,20 @@ fz_cloud_value(struct json_object *value)
 		fz_str(s, len);
 		if (valid_phone(s, strlen(s), phone) == 0)
 			fz_phone(phone);
+	}
+	fz_errors(value);
+	if (jsonb_get_type(value, "contacts", json_type_array, &arr) ==
+	    JSONB_GET_OK) {
+		for (i = 0; i < json_object_array_length(arr); i++) {
+			m = json_object_array_get_idx(arr, i);
+			fz_bsuid(m, "user_id");
+			fz_bsuid(m, "parent_user_id");
+			if (jsonb_get_type(m, "profile", json_type_object,
+			    &v) == JSONB_GET_OK) {
+				fz_clean(v, "name");
+				fz_clean(v, "username");
+			}
+		}
 	}
 	if (jsonb_get_type(value, "messages", json_type_array, &arr) ==
 	    JSONB_GET_OK) {
@@ -237,6 +438,7 @@ fz_cloud_value(struct json_object *value)
 				fz_str(s, len);
 				(void)model_message_check_content(s, len, &err);
 			}
+			fz_item(m);
 		}
 	}
 	if (jsonb_get_type(value, "statuses", json_type_array, &arr) ==
@@ -250,6 +452,8 @@ fz_cloud_value(struct json_object *value)
 			if (jsonb_get_str(m, "status", &s, &len) ==
 			    JSONB_GET_OK)
 				fz_str(s, len);
+			fz_bsuid(m, "recipient_user_id");
+			fz_errors(m);
 		}
 	}
 }

@@ -1053,6 +1053,13 @@ def build_cases(ctx):
                 d[k] = v
         return jdump(d)
 
+    def cloud_item(fields, name):
+        """A Cloud API body with one messages[] item: the raw JSON members
+        `fields` plus an id carrying the run's marker."""
+        return (b'{"object":"whatsapp_business_account","entry":[{"changes":'
+                b'[{"field":"messages","value":{"messages":[{"id":"%s-%s",'
+                % (_b(tag), _b(name)) + fields + b'}]}}]}]}')
+
     hostile_hook = [
         ("truncated", simple("wt")[:-5], [400]),
         ("empty", b"", [400]),
@@ -1130,6 +1137,40 @@ def build_cases(ctx):
          b'"entry":[{"changes":[{"field":"messages","value":{"messages":'
          b'[{"from":"%s","id":"%s-s","type":"text","text":{"body":"\\udc00'
          b'"}}]}}]}]}' % (_b(ctx.wa_from), _b(tag)), [400]),
+        # The 2026 fields (BSUID senders, contacts' user ids and usernames,
+        # replies, reactions, system items, referrals, errors) are parsed as
+        # strictly as the rest: bytes that are not UTF-8, lone surrogates,
+        # a NUL in a key and too deep nesting are refused before any of it.
+        ("cloud-bsuid-invalid-utf8", cloud_item(
+            b'"from_user_id":"US.1\xff2","type":"text",'
+            b'"text":{"body":"x"}', "bu"), [400]),
+        ("cloud-username-overlong-utf8", b'{"object":"whatsapp_business_'
+         b'account","entry":[{"changes":[{"field":"messages","value":{'
+         b'"contacts":[{"profile":{"username":"\xe0\x80\x80"},'
+         b'"user_id":"US.1"}],"messages":[{"from_user_id":"US.1",'
+         b'"id":"%s-un","type":"text","text":{"body":"x"}}]}}]}]}' % _b(tag),
+         [400]),
+        ("cloud-reaction-lone-surrogate", cloud_item(
+            b'"from":"%s","type":"reaction","reaction":{"message_id":'
+            b'"wamid.X","emoji":"\\ud83d"}' % _b(ctx.wa_from), "rs"),
+         [400]),
+        ("cloud-context-nul-in-key", cloud_item(
+            b'"from":"%s","type":"text","text":{"body":"x"},'
+            b'"context":{"id\\u0000":"wamid.X"}' % _b(ctx.wa_from), "cn"),
+         [400]),
+        ("cloud-system-invalid-utf8", cloud_item(
+            b'"from":"%s","type":"system","system":{"type":'
+            b'"user_changed_number","body":"\xc3","wa_id":"%s"}' % (
+                _b(ctx.wa_from), _b(ctx.wa_from)), "sy"), [400]),
+        ("cloud-deep-referral", cloud_item(
+            b'"from":"%s","type":"text","text":{"body":"x"},"referral":'
+            % _b(ctx.wa_from) + b'{"a":' * 40 + b'1' + b'}' * 40, "dr"),
+         [400]),
+        ("cloud-errors-invalid-utf8", b'{"object":"whatsapp_business_'
+         b'account","entry":[{"changes":[{"field":"messages","value":{'
+         b'"errors":[{"code":131000,"title":"\xed\xa0\x80"}],'
+         b'"messages":[{"from":"%s","id":"%s-ev","type":"text",'
+         b'"text":{"body":"x"}}]}}]}]}' % (_b(ctx.wa_from), _b(tag)), [400]),
     ]
     for name, body, exp in hostile_hook:
         add("webhook/signed/" + name, hook(body), expect=exp)

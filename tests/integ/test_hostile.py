@@ -464,6 +464,41 @@ def test_cloud_shape_oddities_are_acknowledged_not_stored(run, env):
             {"id": [ctx.tag], "status": "failed"}, 7, None]}),
         "metadata-odd": cloud({"metadata": {"display_phone_number": [1]},
                                "contacts": "x", "messages": []}),
+        # No usable from or from_user_id: a contacts[] entry with ids of
+        # its own lends none to the item; a NUL cuts no id shorter.
+        "from-user-id-unusable": cloud({
+            "contacts": [{"profile": {"name": "Lender", "username": "l.x"},
+                          "user_id": "US.1349120865530274191",
+                          "wa_id": ctx.wa_from}],
+            "messages": [
+                {"from_user_id": v, "id": "%s-u%d" % (ctx.tag, i),
+                 "type": "text", "text": {"body": ctx.tag}}
+                for i, v in enumerate([None, 1349120865530274191, [], {},
+                                       True, "", "US.", "us.1234", "US1234",
+                                       "US." + "1" * 200, "US.12\u00003",
+                                       "US.1 2", "4915\u0000123456"])] + [
+                {"from": "4915\u0000123456", "from_user_id": "US.\u00001",
+                 "id": ctx.tag + "-u-both", "type": "text",
+                 "text": {"body": ctx.tag}}]}),
+        "new-types-without-sender": cloud({"messages": [
+            {"id": ctx.tag + "-r", "type": "reaction",
+             "reaction": {"message_id": "wamid.X", "emoji": "x"}},
+            {"id": ctx.tag + "-sy", "type": "system",
+             "system": {"type": "user_changed_user_id",
+                        "previous_user_id": "US.1", "user_id": "US.2"}},
+            {"id": ctx.tag + "-b", "type": "button",
+             "context": {"id": "wamid.X"},
+             "button": {"payload": "P", "text": "T"}},
+            {"id": ctx.tag + "-ref", "type": "text", "text": {"body": "x"},
+             "referral": {"ctwa_clid": "c", "source_type": "ad"},
+             "errors": [{"code": 131051}]}]}),
+        "value-errors-odd": cloud({"errors": [
+            "x", 1, None, [], {"code": []}, {"code": {"a": 1}, "title": 5,
+                                             "error_data": "x"},
+            {"code": "\u0000", "title": "\u0000" * 3,
+             "error_data": {"details": ["x"]}}]}),
+        "value-errors-not-array": cloud({"errors": {"code": 131000},
+                                         "statuses": "x"}),
     }
     for name, obj in bodies.items():
         body = jd(obj)

@@ -225,7 +225,7 @@ def test_redelivery_stores_nothing_new(hook, api, query):
                      "button_reply": {"id": "yes-1", "title": "Yes"}},
      "[interactive] Yes"),
     ("foo", {"bar": 1}, "[foo]"),
-    ("unsupported", None, "[unsupported]"),
+    ("unsupported", None, "[unsupported] Message type unknown"),
 ], ids=["image-caption", "image-bare", "reaction", "location", "sticker",
         "audio", "video-caption", "interactive", "unknown-foo",
         "unsupported"])
@@ -243,6 +243,10 @@ def test_non_text_types_get_readable_content(hook, api, query, mtype,
     assert m["content"] == expected
     assert m["direction"] == "inbound" and m["status"] == "received"
     assert m["sender"] == "+" + frm and m["contact_name"] == "Typer"
+    # An unknown type is kept as "unsupported", with the item as it came.
+    assert m["type"] == ("unsupported" if mtype == "foo" else mtype)
+    raw = query("SELECT raw FROM messages WHERE id = %s", (m["id"],))[0][0]
+    assert raw == item
 
 
 def test_missing_contacts_or_profile_is_fine(hook, api, query):
