@@ -603,9 +603,9 @@ conv_reply(struct admin_page *p, const struct conv_contact *c,
 
 /*
  * An old conversation URL (the customer's phone digits): 303 to the
- * contact with that phone.  0 when it redirected, -1 when the argument is
- * no known phone (nothing answered) or after answering a database error
- * (*a answered: 1).
+ * contact with that phone.  0 after answering (the redirect, or 503/500
+ * when the database failed); -1 when the argument is no known contact's
+ * phone, with nothing answered.
  */
 static int
 conv_redirect_phone(struct app *a)

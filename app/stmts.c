@@ -40,6 +40,14 @@
 	"coalesce((SELECT round(e.f * t.n)::bigint FROM e, t" \
 	" WHERE e.v = s.status), 0)"
 
+/* The conversation list's filter $1 on contacts c ($2: the admin user). */
+#define CONTACT_FILTER \
+	"CASE $1::text WHEN 'open' THEN c.state = 'open'" \
+	" WHEN 'resolved' THEN c.state = 'resolved'" \
+	" WHEN 'mine' THEN c.assignee_id = $2::integer" \
+	" WHEN 'unassigned' THEN c.assignee_id IS NULL" \
+	" AND c.state = 'open' ELSE true END"
+
 /* What a send writes after the message m: see STMT_MSG_SEND. */
 #define MSG_SEND_REST \
 	" o AS (INSERT INTO outbox (message_id) SELECT id FROM m)," \
@@ -460,32 +468,41 @@ const char *const stmts_sql[STMT__MAX] = {
 
 	/*
 	 * The admin's conversation list: one row per contact, the latest
-	 * customer message first (contacts that never wrote last, newest
+	 * customer message first (contacts that never wrote last, oldest
 	 * first), keyset-paginated after contact $3 (NULL: the top), $4 rows
-	 * at most.  $1 filters: open, resolved, mine (assigned to admin user
-	 * $2), unassigned (and open), all.  Columns: id, phone, user_id,
+	 * at most.  $1 filters (CONTACT_FILTER): open, resolved, mine
+	 * (assigned to admin user $2), unassigned (and open), all.  Each
+	 * half walks contacts_recent in its order from the cursor on, so a
+	 * page costs the same at any depth.  Columns: id, phone, user_id,
 	 * username, name, state, assignee's username, unread, the last
 	 * message's direction, content, time and type.
 	 */
 	[STMT_ADMIN_CONTACTS] =
+	    "WITH k AS (SELECT last_inbound_at AS t FROM contacts"
+	    " WHERE id = $3::bigint),"
+	    " p AS ((SELECT c.id, c.last_inbound_at FROM contacts c"
+	    " WHERE " CONTACT_FILTER " AND c.last_inbound_at IS NOT NULL"
+	    " AND ($3::bigint IS NULL OR (c.last_inbound_at <="
+	    " (SELECT t FROM k) AND (c.last_inbound_at < (SELECT t FROM k)"
+	    " OR c.id > $3::bigint)))"
+	    " ORDER BY c.last_inbound_at DESC NULLS LAST, c.id"
+	    " LIMIT $4::bigint) UNION ALL"
+	    " (SELECT c.id, c.last_inbound_at FROM contacts c"
+	    " WHERE " CONTACT_FILTER " AND c.last_inbound_at IS NULL"
+	    " AND ($3::bigint IS NULL OR ((SELECT t FROM k) IS NULL"
+	    " AND EXISTS (SELECT 1 FROM k) AND c.id > $3::bigint)"
+	    " OR (SELECT t FROM k) IS NOT NULL)"
+	    " ORDER BY c.id LIMIT $4::bigint)) "
 	    "SELECT c.id, c.phone, c.user_id, c.username, c.name, c.state,"
 	    " u.username, c.unread, m.direction, m.content, "
 	    TS("m.created_at") ", m.type "
-	    "FROM contacts c LEFT JOIN admin_users u ON u.id = c.assignee_id"
+	    "FROM (SELECT * FROM p ORDER BY last_inbound_at DESC NULLS LAST,"
+	    " id LIMIT $4::bigint) p JOIN contacts c ON c.id = p.id"
+	    " LEFT JOIN admin_users u ON u.id = c.assignee_id"
 	    " LEFT JOIN LATERAL (SELECT l.direction, l.content, l.created_at,"
 	    " l.type FROM messages l WHERE l.contact_id = c.id"
 	    " ORDER BY l.id DESC LIMIT 1) m ON true "
-	    "WHERE CASE $1::text WHEN 'open' THEN c.state = 'open'"
-	    " WHEN 'resolved' THEN c.state = 'resolved'"
-	    " WHEN 'mine' THEN c.assignee_id = $2::integer"
-	    " WHEN 'unassigned' THEN c.assignee_id IS NULL"
-	    " AND c.state = 'open' ELSE true END"
-	    " AND ($3::bigint IS NULL OR"
-	    " (coalesce(c.last_inbound_at, '-infinity'), c.id) <"
-	    " (SELECT coalesce(k.last_inbound_at, '-infinity'), k.id"
-	    " FROM contacts k WHERE k.id = $3::bigint)) "
-	    "ORDER BY coalesce(c.last_inbound_at, '-infinity') DESC, c.id DESC"
-	    " LIMIT $4::bigint",
+	    "ORDER BY p.last_inbound_at DESC NULLS LAST, p.id",
 	/*
 	 * Contact $1 for its conversation page, read: unread goes back to 0
 	 * (only written when it was not).  Columns: id, phone, user_id,

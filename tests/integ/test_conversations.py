@@ -150,6 +150,35 @@ def test_list_pages_by_contact(admin, query):
         query("DELETE FROM contacts WHERE id = ANY(%s)", (ids,))
 
 
+def test_list_pages_past_contacts_that_never_wrote(admin, query, admin_id):
+    """Contacts without a customer message come last, by id, and the
+    pages cross from one kind to the other without a gap or a repeat."""
+    t = unique_token("nw")
+    wrote = [r[0] for r in query(
+        "INSERT INTO contacts (user_id, assignee_id, last_inbound_at)"
+        " SELECT 'ZZ.' || %s || g, %s, now() - g * interval '1 second'"
+        " FROM generate_series(1, 30) g RETURNING id", (t, admin_id))]
+    never = [r[0] for r in query(
+        "INSERT INTO contacts (user_id, assignee_id)"
+        " SELECT 'ZZ.' || %s || 'n' || g, %s"
+        " FROM generate_series(1, 60) g RETURNING id", (t, admin_id))]
+    try:
+        seen, path = [], "/admin/conversations/?filter=mine"
+        for _ in range(20):
+            r = admin.get(path)
+            assert_html(r, 200)
+            seen += _links(r.text)
+            nxt = re.search(r'rel="next" href="([^"]+)"', r.text)
+            if not nxt:
+                break
+            path = nxt.group(1).replace("&amp;", "&")
+        assert len(seen) == len(set(seen)), "a contact shown twice"
+        mine = [i for i in seen if i in set(wrote) | set(never)]
+        assert mine == wrote + sorted(never)
+    finally:
+        query("DELETE FROM contacts WHERE id = ANY(%s)", (wrote + never,))
+
+
 # ------------------------------------------------------------ BSUID only
 
 def test_a_bsuid_only_customer_has_a_conversation(admin, contact, message,
