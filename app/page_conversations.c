@@ -653,6 +653,10 @@ page_conversations_show(struct app *a)
 
 	query_parse(a->req->arena, a->req->query, &q);
 	p[0] = a->args[0];
+	/*
+	 * Read before the thread is fetched: a message that arrives in
+	 * between is shown and still counted unread, never the reverse.
+	 */
 	if ((rc = db_exec(a->db, STMT_ADMIN_CONTACT_OPEN, 1, p, &cres)) !=
 	    DB_OK) {
 		app_db_error(a, rc);
