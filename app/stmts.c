@@ -45,6 +45,7 @@
 	"CASE $1::text WHEN 'open' THEN c.state = 'open'" \
 	" WHEN 'resolved' THEN c.state = 'resolved'" \
 	" WHEN 'mine' THEN c.assignee_id = $2::integer" \
+	" AND c.state = 'open'" \
 	" WHEN 'unassigned' THEN c.assignee_id IS NULL" \
 	" AND c.state = 'open' ELSE true END"
 
@@ -470,8 +471,8 @@ const char *const stmts_sql[STMT__MAX] = {
 	 * The admin's conversation list: one row per contact, the latest
 	 * customer message first (contacts that never wrote last, oldest
 	 * first), keyset-paginated after contact $3 (NULL: the top), $4 rows
-	 * at most.  $1 filters (CONTACT_FILTER): open, resolved, mine
-	 * (assigned to admin user $2), unassigned (and open), all.  Each
+	 * at most.  $1 filters (CONTACT_FILTER): open, resolved, mine (open
+	 * and assigned to admin user $2), unassigned (and open), all.  Each
 	 * half walks contacts_recent in its order from the cursor on, so a
 	 * page costs the same at any depth.  Columns: id, phone, user_id,
 	 * username, name, state, assignee's username, unread, the last
@@ -554,6 +555,20 @@ const char *const stmts_sql[STMT__MAX] = {
 	/* Who a conversation can be assigned to: $1 users at most. */
 	[STMT_ADMIN_USERS] =
 	    "SELECT id, username FROM admin_users ORDER BY username LIMIT $1",
+	/*
+	 * The dashboard's conversations, each counted up to $1 (reaching it
+	 * means "at least"): open, open and unassigned, open and assigned to
+	 * admin user $2.
+	 */
+	[STMT_ADMIN_CONTACT_COUNTS] =
+	    "SELECT (SELECT count(*) FROM (SELECT 1 FROM contacts"
+	    " WHERE state = 'open' LIMIT $1::bigint) o),"
+	    " (SELECT count(*) FROM (SELECT 1 FROM contacts"
+	    " WHERE state = 'open' AND assignee_id IS NULL"
+	    " LIMIT $1::bigint) u),"
+	    " (SELECT count(*) FROM (SELECT 1 FROM contacts"
+	    " WHERE state = 'open' AND assignee_id = $2::integer"
+	    " LIMIT $1::bigint) m)",
 };
 
 /*

@@ -98,21 +98,24 @@ def test_list_filters_default_to_open(admin, contact, message, admin_id,
     mine = contact(user_id=_bsuid(), name="mine " + t, assignee=admin_id)
     theirs = contact(phone=unique_phone(), name="theirs " + t,
                      assignee=other_user[0])
-    for cid in (unassigned, resolved, mine, theirs):
+    done = contact(phone=unique_phone(), name="done " + t,
+                   assignee=admin_id, state="resolved")
+    every = {unassigned, resolved, mine, theirs, done}
+    for cid in every:
         message(cid, "inbound", "hello from %d" % cid)
     want = {
         None: {unassigned, mine, theirs},
         "open": {unassigned, mine, theirs},
         "mine": {mine},
         "unassigned": {unassigned},
-        "resolved": {resolved},
-        "all": {unassigned, resolved, mine, theirs},
+        "resolved": {resolved, done},
+        "all": every,
     }
     for f, ids in want.items():
         r = admin.get("/admin/conversations/" +
                       ("?filter=" + f if f else ""))
         assert_html(r, 200)
-        shown = set(_links(r.text)) & {unassigned, resolved, mine, theirs}
+        shown = set(_links(r.text)) & every
         assert shown == ids, (f, shown, ids)
         current = re.search(r'class="chip chip-(\w+)" aria-current="true"',
                             r.text).group(1)
@@ -177,6 +180,29 @@ def test_list_pages_past_contacts_that_never_wrote(admin, query, admin_id):
         assert mine == wrote + sorted(never)
     finally:
         query("DELETE FROM contacts WHERE id = ANY(%s)", (wrote + never,))
+
+
+def test_dashboard_counts_the_conversations_waiting(admin, query, admin_id):
+    def cards():
+        text = admin.get("/admin/").text
+        got = {}
+        for f in ("open", "unassigned", "mine"):
+            m = re.search(r'class="card card-conv-%s" href="/admin/'
+                          r'conversations/\?filter=%s"><span class="card-'
+                          r'label">[^<]+</span><strong><span>([\d,]+)'
+                          r'</span>(\+?)</strong>' % (f, f), text)
+            assert m, f
+            got[f] = int(m.group(1).replace(",", ""))
+        return got
+
+    def counted():
+        return dict(zip(("open", "unassigned", "mine"), query(
+            "SELECT least(count(*) FILTER (WHERE state = 'open'), 1000),"
+            " least(count(*) FILTER (WHERE state = 'open' AND assignee_id"
+            " IS NULL), 1000), least(count(*) FILTER (WHERE state = 'open'"
+            " AND assignee_id = %s), 1000) FROM contacts", (admin_id,))[0]))
+
+    assert cards() == counted()
 
 
 # ------------------------------------------------------------ BSUID only
