@@ -36,6 +36,7 @@ static const char *const dash_series_name[DASH__MAX] = {
 
 static long long	dash_step(long long);
 static void		dash_cards(struct html *, const struct admin_counts *);
+static void		dash_conversations(struct html *, const PGresult *);
 static void		dash_chart(struct html *, const struct dash_hour *);
 static void		dash_table(struct html *, const struct dash_hour *);
 
@@ -108,6 +109,46 @@ dash_cards(struct html *h, const struct admin_counts *c)
 	}
 	html_close(h);
 	buf_cleanup(&url);
+}
+
+/*
+ * Cards for the conversations waiting (STMT_ADMIN_CONTACT_COUNTS): open,
+ * unassigned, mine, each a link to that list.
+ */
+static void
+dash_conversations(struct html *h, const PGresult *res)
+{
+	static const char *const cards[3][3] = {
+		{ "Open conversations", "open", "card card-conv-open" },
+		{ "Unassigned", "unassigned", "card card-conv-unassigned" },
+		{ "Assigned to me", "mine", "card card-conv-mine" },
+	};
+	char		 href[64];
+	long long	 n;
+	int		 i;
+
+	html_open(h, "section");
+	html_attr(h, "class", "cards");
+	html_attr(h, "aria-label", "Conversations");
+	for (i = 0; i < 3 && PQntuples(res) == 1; i++) {
+		n = strtoll(PQgetvalue(res, 0, i), NULL, 10);
+		snprintf(href, sizeof(href), "/admin/conversations/?filter=%s",
+		    cards[i][1]);
+		html_open(h, "a");
+		html_attr(h, "class", cards[i][2]);
+		html_attr(h, "href", href);
+		html_open(h, "span");
+		html_attr(h, "class", "card-label");
+		html_str(h, cards[i][0]);
+		html_close(h);
+		html_open(h, "strong");
+		admin_count(h, n, 0);
+		if (n >= ADMIN_COUNT_CAP)
+			html_str(h, "+");
+		html_close(h);
+		html_close(h);
+	}
+	html_close(h);
 }
 
 static void
@@ -280,15 +321,27 @@ page_dashboard(struct app *a)
 	struct dash_hour	 hours[DASH_HOURS];
 	struct html		*h = &p.h;
 	struct admin_counts	 counts;
-	PGresult		*res = NULL;
+	PGresult		*res = NULL, *convs = NULL;
+	const char		*cp[2];
+	char			 cap[24], uid[24];
 	enum db_rc		 rc;
 	int			 i, k;
 
 	if (admin_counts(a, &counts) == -1)
 		return;
+	snprintf(cap, sizeof(cap), "%d", ADMIN_COUNT_CAP);
+	snprintf(uid, sizeof(uid), "%lld", a->sess->user_id);
+	cp[0] = cap;
+	cp[1] = uid;
+	if ((rc = db_exec(a->db, STMT_ADMIN_CONTACT_COUNTS, 2, cp, &convs)) !=
+	    DB_OK) {
+		app_db_error(a, rc);
+		return;
+	}
 	if ((rc = db_exec(a->db, STMT_ADMIN_HOURLY, 0, NULL, &res)) !=
 	    DB_OK) {
 		app_db_error(a, rc);
+		db_res_free(convs);
 		return;
 	}
 	memset(hours, 0, sizeof(hours));
@@ -304,6 +357,7 @@ page_dashboard(struct app *a)
 	admin_page_begin(&p, a, "Dashboard", ADMIN_NAV_DASHBOARD);
 	admin_page_head(h, "Dashboard");
 	dash_cards(h, &counts);
+	dash_conversations(h, convs);
 	html_open(h, "section");
 	html_attr(h, "class", "panel");
 	html_elem(h, "h2", "Messages per hour, last 24 hours (UTC)");
@@ -311,4 +365,5 @@ page_dashboard(struct app *a)
 	dash_table(h, hours);
 	html_close(h);
 	admin_page_end(&p, 200);
+	db_res_free(convs);
 }

@@ -36,7 +36,6 @@ static void	send_render(struct app *, int, const char *const *,
 static char	*send_crlf(struct arena *, const char *, size_t *);
 static void	show_events(struct html *, const PGresult *);
 static void	show_field(struct html *, const char *, const char *);
-static int	show_customer(const struct message *, char *);
 
 static void
 list_chips(struct html *h, const struct list_filter *f,
@@ -383,7 +382,9 @@ send_render(struct app *a, int status, const char *const *vals,
 		any |= errs[i] != NULL;
 	admin_page_begin(&p, a, "Send Message", ADMIN_NAV_MESSAGES);
 	html_elem(h, "h1", "Send Message");
-	if (any)
+	if (errs[MSG_F_CONTACT_ID] != NULL)
+		admin_notice(h, 1, errs[MSG_F_CONTACT_ID]);
+	else if (any)
 		admin_notice(h, 1, "The message was not sent: please correct "
 		    "the fields marked below.");
 	html_open(h, "form");
@@ -511,12 +512,18 @@ page_messages_send(struct app *a)
 		app_db_error(a, rc);
 		return;
 	}
+	if (PQntuples(res) != 1) {
+		/* No row: the contact_id names no contact. */
+		db_res_free(res);
+		errs[MSG_F_CONTACT_ID] = "There is no such contact.";
+		send_render(a, 422, vals, errs, back);
+		return;
+	}
 	model_message_fill(&m, res, 0);
 	buf_init(&loc);
-	if (back != NULL && strcmp(back, "conversation") == 0 &&
-	    in.receiver_phone)
-		buf_printf(&loc, "/admin/conversations/%s?sent=1",
-		    in.receiver + 1);
+	if (back != NULL && strcmp(back, "conversation") == 0)
+		buf_printf(&loc, "/admin/conversations/%lld?sent=1",
+		    m.contact_id);
 	else
 		buf_printf(&loc, "/admin/messages/%lld?sent=1", m.id);
 	log_kv(LOG_INFO, "admin send", "user", a->sess->username,
@@ -558,20 +565,6 @@ show_events(struct html *h, const PGresult *res)
 	html_close(h);
 }
 
-/* The customer's number without '+' (for the conversation URL): 0 or -1. */
-static int
-show_customer(const struct message *m, char *digits)
-{
-	char		 e164[VALID_PHONE_MAX];
-	const char	*c;
-
-	c = strcmp(m->direction, "inbound") == 0 ? m->sender : m->receiver;
-	if (c == NULL || valid_phone(c, strlen(c), e164) == -1)
-		return -1;
-	memcpy(digits, e164 + 1, VALID_PHONE_MAX - 1);
-	return 0;
-}
-
 void
 page_messages_show(struct app *a)
 {
@@ -581,7 +574,7 @@ page_messages_show(struct app *a)
 	struct query		 q;
 	PGresult		*res = NULL, *ev = NULL;
 	const char		*p[1];
-	char			 title[48], digits[VALID_PHONE_MAX], url[64];
+	char			 title[48], url[64];
 	enum db_rc		 rc;
 
 	p[0] = a->args[0];
@@ -666,14 +659,12 @@ page_messages_show(struct app *a)
 		html_close(h);
 		html_close(h);
 	}
-	if (show_customer(&m, digits) == 0) {
-		snprintf(url, sizeof(url), "/admin/conversations/%s", digits);
-		html_open(h, "a");
-		html_attr(h, "class", "button");
-		html_attr(h, "href", url);
-		html_str(h, "Open conversation");
-		html_close(h);
-	}
+	snprintf(url, sizeof(url), "/admin/conversations/%lld", m.contact_id);
+	html_open(h, "a");
+	html_attr(h, "class", "button");
+	html_attr(h, "href", url);
+	html_str(h, "Open conversation");
+	html_close(h);
 	html_close(h);
 	html_close(h);			/* section */
 

@@ -57,6 +57,12 @@ const struct route_def routes[ROUTE__MAX] = {
 	    ROUTES_PAGE, page_conversations_list },
 	[ROUTE_ADMIN_CONVERSATION] = { "GET", "/admin/conversations/{id}",
 	    ROUTES_PAGE, page_conversations_show },
+	[ROUTE_ADMIN_CONVERSATION_STATE] = { "POST",
+	    "/admin/conversations/{id}/state", ROUTES_FORM,
+	    page_conversations_state },
+	[ROUTE_ADMIN_CONVERSATION_ASSIGN] = { "POST",
+	    "/admin/conversations/{id}/assign", ROUTES_FORM,
+	    page_conversations_assign },
 };
 
 static int	routes_prepare(struct app *, unsigned);

@@ -92,6 +92,14 @@
 	"SELECT " MSG_COLS " FROM m LEFT JOIN LATERAL (SELECT" \
 	" wadesk_contact_seen(m.contact_id, m.created_at)" \
 	" WHERE m.type <> 'system') s ON true"
+/* The conversation list's filter $1 on contacts c ($2: the admin user). */
+#define CONTACT_FILTER \
+	"CASE $1::text WHEN 'open' THEN c.state = 'open'" \
+	" WHEN 'resolved' THEN c.state = 'resolved'" \
+	" WHEN 'mine' THEN c.assignee_id = $2::integer" \
+	" AND c.state = 'open'" \
+	" WHEN 'unassigned' THEN c.assignee_id IS NULL" \
+	" AND c.state = 'open' ELSE true END"
 
 /* What a send writes after the message m: see STMT_MSG_SEND. */
 #define MSG_SEND_REST \
@@ -426,58 +434,6 @@ const char *const stmts_sql[STMT__MAX] = {
 	    " coalesce(f.f, c.failed, 0)"
 	    " FROM h LEFT JOIN fresh f USING (hour)"
 	    " LEFT JOIN message_hourly c USING (hour) ORDER BY h.hour",
-	/*
-	 * Conversations: one row per customer number (the sender of inbound,
-	 * the receiver of outbound messages), latest activity first, keyset-
-	 * paginated by the id of their last message.  Bounded work per page:
-	 * only the 2000 newest messages below the cursor $1 (NULL: the top)
-	 * are grouped, and customers with a message at or above the cursor
-	 * were on an earlier page.  Columns: customer, last message's
-	 * direction, content, time, status, id; unread (inbound messages
-	 * newer than the last outbound one, counted up to 100); the latest
-	 * contact name; the window's lowest id and size (for the next
-	 * cursor).  Always one row: a customer of NULL means none.  $2 rows
-	 * at most.
-	 */
-	[STMT_ADMIN_CONVERSATIONS] =
-	    "WITH w AS (SELECT id, CASE WHEN direction = 'inbound' THEN sender"
-	    " ELSE receiver END AS customer FROM messages"
-	    " WHERE ($1::bigint IS NULL OR id < $1) ORDER BY id DESC"
-	    " LIMIT 2000),"
-	    " c AS (SELECT customer, max(id) AS last_id FROM w"
-	    " GROUP BY customer),"
-	    " f AS (SELECT customer, last_id FROM c WHERE $1::bigint IS NULL"
-	    " OR NOT EXISTS (SELECT 1 FROM messages x WHERE x.id >= $1"
-	    " AND ((x.direction = 'inbound' AND x.sender = c.customer)"
-	    " OR (x.direction = 'outbound' AND x.receiver = c.customer)))"
-	    " ORDER BY last_id DESC LIMIT $2::bigint),"
-	    " s AS (SELECT min(id) AS low, count(*) AS n FROM w) "
-	    "SELECT f.customer, m.direction, m.content, " TS("m.created_at") ","
-	    " m.status, m.id,"
-	    " (SELECT count(*) FROM (SELECT 1 FROM messages u"
-	    " WHERE u.direction = 'inbound' AND u.sender = f.customer"
-	    " AND u.id > coalesce((SELECT o.id FROM messages o"
-	    " WHERE o.direction = 'outbound' AND o.receiver = f.customer"
-	    " ORDER BY o.id DESC LIMIT 1), 0) LIMIT 100) z),"
-	    " (SELECT ci.contact_name FROM messages ci"
-	    " WHERE ci.direction = 'inbound' AND ci.sender = f.customer"
-	    " ORDER BY ci.id DESC LIMIT 1),"
-	    " s.low, s.n "
-	    "FROM s LEFT JOIN f ON true LEFT JOIN messages m ON m.id = f.last_id "
-	    "ORDER BY f.last_id DESC NULLS LAST",
-	/*
-	 * The thread with customer $1, newest first, ids below $2 (NULL: the
-	 * newest), $3 rows at most: each direction from its own index.
-	 */
-	[STMT_ADMIN_THREAD] =
-	    "SELECT * FROM ("
-	    "(SELECT " MSG_COLS " FROM messages WHERE direction = 'inbound'"
-	    " AND sender = $1 AND ($2::bigint IS NULL OR id < $2)"
-	    " ORDER BY id DESC LIMIT $3::bigint) UNION ALL "
-	    "(SELECT " MSG_COLS " FROM messages WHERE direction = 'outbound'"
-	    " AND receiver = $1 AND ($2::bigint IS NULL OR id < $2)"
-	    " ORDER BY id DESC LIMIT $3::bigint)) t "
-	    "ORDER BY id DESC LIMIT $3::bigint",
 	/* STMT_MSG_LIST's filters, ids above $5, oldest first. */
 	[STMT_MSG_LIST_NEWER] =
 	    "SELECT " MSG_COLS " FROM messages "
@@ -621,6 +577,109 @@ const char *const stmts_sql[STMT__MAX] = {
 	/* The customer's number or BSUID changed (sql/011). */
 	[STMT_CONTACT_RENUMBER] =
 	    "SELECT wadesk_contact_change($1, $2, $3, $4)",
+
+	/*
+	 * The admin's conversation list: one row per contact, the latest
+	 * customer message first (contacts that never wrote last, oldest
+	 * first), keyset-paginated after contact $3 (NULL: the top), $4 rows
+	 * at most.  $1 filters (CONTACT_FILTER): open, resolved, mine (open
+	 * and assigned to admin user $2), unassigned (and open), all.  Each
+	 * half walks contacts_recent in its order from the cursor on, so a
+	 * page costs the same at any depth.  Columns: id, phone, user_id,
+	 * username, name, state, assignee's username, unread, the last
+	 * message's direction, content, time and type.
+	 */
+	[STMT_ADMIN_CONTACTS] =
+	    "WITH k AS (SELECT last_inbound_at AS t FROM contacts"
+	    " WHERE id = $3::bigint),"
+	    " p AS ((SELECT c.id, c.last_inbound_at FROM contacts c"
+	    " WHERE " CONTACT_FILTER " AND c.last_inbound_at IS NOT NULL"
+	    " AND ($3::bigint IS NULL OR (c.last_inbound_at <="
+	    " (SELECT t FROM k) AND (c.last_inbound_at < (SELECT t FROM k)"
+	    " OR c.id > $3::bigint)))"
+	    " ORDER BY c.last_inbound_at DESC NULLS LAST, c.id"
+	    " LIMIT $4::bigint) UNION ALL"
+	    " (SELECT c.id, c.last_inbound_at FROM contacts c"
+	    " WHERE " CONTACT_FILTER " AND c.last_inbound_at IS NULL"
+	    " AND ($3::bigint IS NULL OR ((SELECT t FROM k) IS NULL"
+	    " AND EXISTS (SELECT 1 FROM k) AND c.id > $3::bigint)"
+	    " OR (SELECT t FROM k) IS NOT NULL)"
+	    " ORDER BY c.id LIMIT $4::bigint)) "
+	    "SELECT c.id, c.phone, c.user_id, c.username, c.name, c.state,"
+	    " u.username, c.unread, m.direction, m.content, "
+	    TS("m.created_at") ", m.type "
+	    "FROM (SELECT * FROM p ORDER BY last_inbound_at DESC NULLS LAST,"
+	    " id LIMIT $4::bigint) p JOIN contacts c ON c.id = p.id"
+	    " LEFT JOIN admin_users u ON u.id = c.assignee_id"
+	    " LEFT JOIN LATERAL (SELECT l.direction, l.content, l.created_at,"
+	    " l.type FROM messages l WHERE l.contact_id = c.id"
+	    " ORDER BY l.id DESC LIMIT 1) m ON true "
+	    "ORDER BY p.last_inbound_at DESC NULLS LAST, p.id",
+	/*
+	 * Contact $1 for its conversation page, read: unread goes back to 0
+	 * (only written when it was not).  Columns: id, phone, user_id,
+	 * parent_user_id, username, name, state, assignee id, assignee's
+	 * username, unread before opening, last_inbound_at.
+	 */
+	[STMT_ADMIN_CONTACT_OPEN] =
+	    "WITH r AS (UPDATE contacts SET unread = 0"
+	    " WHERE id = $1 AND unread <> 0 RETURNING id) "
+	    "SELECT c.id, c.phone, c.user_id, c.parent_user_id, c.username,"
+	    " c.name, c.state, c.assignee_id, u.username, c.unread, "
+	    TS("c.last_inbound_at") " FROM contacts c"
+	    " LEFT JOIN admin_users u ON u.id = c.assignee_id"
+	    " LEFT JOIN r ON true WHERE c.id = $1",
+	/*
+	 * Contact $1's messages, newest first, ids below $2 (NULL: the
+	 * newest), $3 rows at most; after the message columns, the direction
+	 * and content of the message each one replies to (NULL: none).
+	 */
+	[STMT_ADMIN_CONTACT_THREAD] =
+	    "SELECT " MSG_COLS ","
+	    " (SELECT q.direction FROM messages q"
+	    " WHERE q.id = messages.reply_to),"
+	    " (SELECT q.content FROM messages q"
+	    " WHERE q.id = messages.reply_to) "
+	    "FROM messages WHERE contact_id = $1"
+	    " AND ($2::bigint IS NULL OR id < $2) ORDER BY id DESC LIMIT $3",
+	/* The contact whose phone is $1 (E.164): old conversation URLs. */
+	[STMT_ADMIN_CONTACT_BY_PHONE] =
+	    "SELECT id FROM contacts WHERE phone = $1",
+	/* Contact $1 resolved or open again ($2); one row when it exists. */
+	[STMT_ADMIN_CONTACT_STATE] =
+	    "UPDATE contacts SET state = $2, updated_at = now()"
+	    " WHERE id = $1 RETURNING id",
+	/*
+	 * Contact $1 assigned to admin user $2 (NULL: unassigned).  One row:
+	 * the contact exists, the user exists (or $2 is NULL), it was
+	 * changed (only when both hold).
+	 */
+	[STMT_ADMIN_CONTACT_ASSIGN] =
+	    "WITH u AS (SELECT id FROM admin_users WHERE id = $2::integer),"
+	    " c AS (UPDATE contacts SET assignee_id = (SELECT id FROM u),"
+	    " updated_at = now() WHERE id = $1::bigint"
+	    " AND ($2::integer IS NULL OR EXISTS (SELECT 1 FROM u))"
+	    " RETURNING id) "
+	    "SELECT EXISTS (SELECT 1 FROM contacts WHERE id = $1::bigint),"
+	    " $2::integer IS NULL OR EXISTS (SELECT 1 FROM u),"
+	    " EXISTS (SELECT 1 FROM c)",
+	/* Who a conversation can be assigned to: $1 users at most. */
+	[STMT_ADMIN_USERS] =
+	    "SELECT id, username FROM admin_users ORDER BY username LIMIT $1",
+	/*
+	 * The dashboard's conversations, each counted up to $1 (reaching it
+	 * means "at least"): open, open and unassigned, open and assigned to
+	 * admin user $2.
+	 */
+	[STMT_ADMIN_CONTACT_COUNTS] =
+	    "SELECT (SELECT count(*) FROM (SELECT 1 FROM contacts"
+	    " WHERE state = 'open' LIMIT $1::bigint) o),"
+	    " (SELECT count(*) FROM (SELECT 1 FROM contacts"
+	    " WHERE state = 'open' AND assignee_id IS NULL"
+	    " LIMIT $1::bigint) u),"
+	    " (SELECT count(*) FROM (SELECT 1 FROM contacts"
+	    " WHERE state = 'open' AND assignee_id = $2::integer"
+	    " LIMIT $1::bigint) m)",
 };
 
 /*

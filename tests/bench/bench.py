@@ -500,10 +500,15 @@ def scale(cur, key, mid):
         row("1M rows: " + name, 1, None, p50, None, None, None,
             "p95 %.2f ms over 200 requests" % p95)
     admin = admin_session()
+    # Conversations are addressed by contact id.
+    cur.execute("SELECT id FROM contacts WHERE phone = '+34600012345'")
+    contact = cur.fetchone()
     for name, path in (
             ("list", "/admin/messages"),
             ("status filter", "/admin/messages?status=failed"),
-            ("contact (conversation)", "/admin/conversations/34600012345"),
+            ("conversation list", "/admin/conversations/?filter=all"),
+            ("contact (conversation)", "/admin/conversations/%d"
+             % (contact[0] if contact else 1)),
             ("search q=refund", "/admin/messages?q=refund"),
             ("search q=order 42", "/admin/messages?q=order%2042")):
         p50, p95 = timed_gets(admin, path)

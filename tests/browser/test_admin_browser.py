@@ -195,8 +195,9 @@ def test_05_send_message_invalid_then_valid(browser, base_url, shots, db):
 
 def test_06_open_the_conversation_and_reply(browser, base_url, shots):
     browser.find_element(By.LINK_TEXT, "Open conversation").click()
-    wait(browser, EC.url_contains("/admin/conversations/" +
-                                  CUSTOMER.lstrip("+")))
+    # Conversations are addressed by contact id.
+    wait(browser, EC.url_matches(r"/admin/conversations/\d+$"))
+    thread = browser.current_url
     bubbles = browser.find_elements(By.CSS_SELECTOR, "ol.thread .bubble")
     assert len(bubbles) >= 5
     # The message just sent is the newest bubble, on our side, as text.
@@ -214,12 +215,13 @@ def test_06_open_the_conversation_and_reply(browser, base_url, shots):
     browser.find_element(By.CSS_SELECTOR,
                          "form.reply button[type=submit]").click()
     wait(browser, EC.url_contains("sent=1"))
+    assert browser.current_url == thread + "?sent=1"
     last = browser.find_elements(By.CSS_SELECTOR, "ol.thread .bubble")[-1]
     assert reply in last.text
     assert "out" in last.get_attribute("class").split()
     assert last.find_elements(By.CSS_SELECTOR, ".ticks")
     shot(browser, shots, "06-conversation")
-    browser.get(base_url + "/admin/conversations/")
+    browser.get(base_url + "/admin/conversations/?filter=all")
     assert CUSTOMER in browser.find_element(By.CSS_SELECTOR,
                                             "ul.conversations").text
     shot(browser, shots, "07-conversations")
@@ -275,6 +277,7 @@ def test_09_phone_width(browser, env, base_url, shots):
     wait(browser, EC.url_to_be(base_url + "/admin/"))
     for path, name in (("/admin/", "09-phone-dashboard"),
                        ("/admin/messages/", "10-phone-messages"),
+                       # The old phone-digit URL leads to the thread.
                        ("/admin/conversations/" + CUSTOMER.lstrip("+"),
                         "11-phone-conversation")):
         browser.get(base_url + path)

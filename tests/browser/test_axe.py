@@ -33,6 +33,7 @@ import npm_tools  # noqa: E402
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 TOKEN = unique_token("axe")
 CUSTOMER = unique_phone()
+BSUID = "US.%d" % int(TOKEN[3:], 16)
 OUTBOUND_STATUSES = ("queued", "sent", "delivered", "read", "failed")
 
 
@@ -113,6 +114,32 @@ def seeded(env, base_url, axe_js):
                 "VALUES (%s, 'failed', %s)",
                 (ids["failed"], json.dumps({"errors": [{
                     "code": 131047, "title": "Re-engagement message"}]})))
+            # A customer known only by a BSUID, resolved and assigned,
+            # with a quoted reply, reactions, a type and the played status.
+            cur.execute(
+                "SELECT wadesk_contact(NULL, %s, 'US.ENT.77', %s, %s)",
+                (BSUID, "kai." + TOKEN, "Kai Axe"))
+            cid = cur.fetchone()[0]
+            cur.execute(
+                "INSERT INTO messages (direction, sender, receiver, content,"
+                " status, contact_id, reactions) VALUES ('inbound', %s,"
+                " '+15550001111', %s, 'received', %s, %s) RETURNING id",
+                (BSUID, TOKEN + " can I change my booking?", cid,
+                 json.dumps([{"emoji": "\U0001F44D",
+                              "direction": "outbound",
+                              "timestamp": "2026-01-01T10:00:00Z"}])))
+            asked = cur.fetchone()[0]
+            cur.execute(
+                "INSERT INTO messages (direction, sender, receiver, content,"
+                " status, contact_id, type, reply_to) VALUES ('outbound',"
+                " '+15550001111', %s, '[audio] voice note', 'played', %s,"
+                " 'audio', %s)", (BSUID, cid, asked))
+            cur.execute(
+                "UPDATE contacts SET state = 'resolved', last_inbound_at ="
+                " now(), assignee_id = (SELECT id FROM admin_users"
+                " WHERE username = %s) WHERE id = %s",
+                (env["WADESK_ADMIN_USER"], cid))
+            ids["bsuid_contact"] = cid
     finally:
         conn.close()
     return ids
@@ -182,11 +209,36 @@ def _page_conversations(browser, env, base_url, ids):
                                             "ul.conversations").text
 
 
+def _page_conversations_resolved(browser, env, base_url, ids):
+    _log_in(browser, env, base_url)
+    browser.get(base_url + "/admin/conversations/?filter=resolved")
+    assert "Kai Axe" in browser.find_element(By.CSS_SELECTOR,
+                                             "ul.conversations").text
+
+
+def _page_conversations_empty(browser, env, base_url, ids):
+    _log_in(browser, env, base_url)
+    browser.get(base_url + "/admin/conversations/?filter=mine"
+                "&before_id=999999999999")
+    browser.find_element(By.CSS_SELECTOR, "p.empty")
+
+
 def _page_thread(browser, env, base_url, ids):
     _log_in(browser, env, base_url)
+    # The old phone-digit URL leads to the contact's thread.
     browser.get(base_url + "/admin/conversations/" + CUSTOMER.lstrip("+"))
     bubbles = browser.find_elements(By.CSS_SELECTOR, "ol.thread .bubble")
     assert len(bubbles) >= 6, len(bubbles)
+
+
+def _page_thread_bsuid(browser, env, base_url, ids):
+    _log_in(browser, env, base_url)
+    browser.get(base_url + "/admin/conversations/%d?done=resolved"
+                % ids["bsuid_contact"])
+    browser.find_element(By.CSS_SELECTOR, "blockquote.quote")
+    browser.find_element(By.CSS_SELECTOR, "ul.reactions")
+    browser.find_element(By.CSS_SELECTOR, ".ticks-played")
+    browser.find_element(By.ID, "reopen")
 
 
 def _page_not_found(browser, env, base_url, ids):
@@ -205,7 +257,10 @@ PAGES = [
     ("message-detail", _page_message),
     ("send-form-with-errors", _page_send_form_errors),
     ("conversations", _page_conversations),
+    ("conversations-resolved", _page_conversations_resolved),
+    ("conversations-empty", _page_conversations_empty),
     ("conversation-thread", _page_thread),
+    ("conversation-bsuid-resolved", _page_thread_bsuid),
     ("error-page", _page_not_found),
     ("logged-out", _page_logged_out),
 ]

@@ -31,6 +31,11 @@ def _digits(phone):
     return phone.lstrip("+")
 
 
+def _contact(query, phone):
+    """The id of the contact with this phone (conversation URLs use it)."""
+    return query("SELECT id FROM contacts WHERE phone = %s", (phone,))[0][0]
+
+
 # ------------------------------------------------------------ login
 
 @pytest.mark.parametrize("path,next_", [
@@ -525,7 +530,7 @@ def test_reply_from_a_conversation_returns_to_it(admin, query):
         "back": "conversation"})
     assert r.status_code == 303
     assert r.headers["Location"] == \
-        "/admin/conversations/%s?sent=1" % _digits(customer)
+        "/admin/conversations/%d?sent=1" % _contact(query, customer)
     page = admin.get(r.headers["Location"])
     assert_html(page, 200)
     assert "Reply queued for delivery" in page.text
@@ -533,7 +538,8 @@ def test_reply_from_a_conversation_returns_to_it(admin, query):
 
 # ------------------------------------------------------------ escaping
 
-def test_xss_payloads_are_rendered_as_text_everywhere(admin, send, webhook):
+def test_xss_payloads_are_rendered_as_text_everywhere(admin, send, webhook,
+                                                      query):
     customer = unique_phone()
     token = unique_token("xss")
     payload = XSS + " " + token
@@ -546,7 +552,7 @@ def test_xss_payloads_are_rendered_as_text_everywhere(admin, send, webhook):
     pages = [
         "/admin/messages/?q=" + token,
         "/admin/messages/%d" % mid,
-        "/admin/conversations/%s" % _digits(customer),
+        "/admin/conversations/%d" % _contact(query, customer),
         "/admin/conversations/",
     ]
     for path in pages:
@@ -558,7 +564,7 @@ def test_xss_payloads_are_rendered_as_text_everywhere(admin, send, webhook):
             "&#39;quoted&#39; \U0001F600" in page.text, path
 
 
-def test_cloud_contact_names_are_escaped(admin, webhook):
+def test_cloud_contact_names_are_escaped(admin, webhook, query):
     customer = unique_phone()
     name = "<svg onload=alert(1)> Ana & \"Co\""
     body = {"object": "whatsapp_business_account", "entry": [{
@@ -574,7 +580,7 @@ def test_cloud_contact_names_are_escaped(admin, webhook):
                           "type": "text", "text": {"body": "hi"}}]}}]}]}
     assert webhook(body).status_code == 200
     for path in ("/admin/conversations/",
-                 "/admin/conversations/" + _digits(customer)):
+                 "/admin/conversations/%d" % _contact(query, customer)):
         page = admin.get(path)
         assert "<svg onload" not in page.text
         assert escaped(name) in page.text
@@ -713,22 +719,24 @@ def test_inbound_messages_cannot_be_retried(admin, webhook, query):
 
 # ------------------------------------------------------------ conversations
 
-def test_conversations_list_and_unread(admin, webhook, send):
+def test_conversations_list_and_unread(admin, webhook, send, query):
     customer = unique_phone()
     for text in ("first", "second"):
         assert webhook({"sender": customer,
                         "content": text}).status_code == 200
     r = admin.get("/admin/conversations/")
     assert_html(r, 200)
-    link = 'href="/admin/conversations/%s"' % _digits(customer)
+    cid = _contact(query, customer)
+    link = 'href="/admin/conversations/%d"' % cid
     assert link in r.text
     item = r.text[r.text.index(link):]
     item = item[:item.index("</li>")]
     assert 'class="unread-count"' in item and ">2<" in item
     assert "second" in item
-    # A reply marks the inbound messages read.
+    # A reply is the last message; opening the thread reads them.
     assert send({"sender": "+15550001111", "receiver": customer,
                  "content": "answer"}).status_code == 201
+    assert_html(admin.get("/admin/conversations/%d" % cid), 200)
     r = admin.get("/admin/conversations/")
     item = r.text[r.text.index(link):]
     item = item[:item.index("</li>")]
@@ -746,7 +754,7 @@ def test_conversation_thread_has_bubbles_ticks_and_reply_box(
     mid = r.json()["id"]
     wait_until(lambda: query("SELECT status FROM messages WHERE id = %s",
                              (mid,))[0][0] == "read", 10)
-    page = admin.get("/admin/conversations/" + _digits(customer))
+    page = admin.get("/admin/conversations/%d" % _contact(query, customer))
     assert_html(page, 200)
     text = page.text
     assert text.index("hello?") < text.index("hi there"), "oldest first"
@@ -756,11 +764,15 @@ def test_conversation_thread_has_bubbles_ticks_and_reply_box(
         in text
     assert 'name="receiver" value="%s"' % customer in text
     assert 'name="back" value="conversation"' in text
-    # An unknown number is an empty thread; not a number is 404.
-    r = admin.get("/admin/conversations/" + _digits(unique_phone()))
-    assert_html(r, 200)
-    assert "No messages with this number" in r.text
-    assert_html(admin.get("/admin/conversations/123"), 404)
+    # The old URL (the phone's digits) leads to the contact's; an unknown
+    # number or contact id is 404.
+    r = admin.get("/admin/conversations/" + _digits(customer))
+    assert r.status_code == 303
+    assert r.headers["Location"] == \
+        "/admin/conversations/%d" % _contact(query, customer)
+    assert_html(admin.get("/admin/conversations/" +
+                          _digits(unique_phone())), 404)
+    assert_html(admin.get("/admin/conversations/999999999999"), 404)
 
 
 # ------------------------------------------------------------ dashboard

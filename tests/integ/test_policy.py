@@ -23,10 +23,12 @@ API_ROUTES = [
 ADMIN_PAGES = [
     "/admin/", "/admin/messages/", "/admin/messages/new",
     "/admin/messages/1", "/admin/conversations/",
-    "/admin/conversations/15550001111",
+    "/admin/conversations/15550001111", "/admin/conversations/1",
+    "/admin/conversations/?filter=mine",
 ]
 ADMIN_FORMS = [
     "/admin/messages/new", "/admin/messages/1/retry", "/admin/logout",
+    "/admin/conversations/1/state", "/admin/conversations/1/assign",
 ]
 
 
