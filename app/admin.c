@@ -360,6 +360,16 @@ admin_page_end(struct admin_page *p, int status)
 }
 
 void
+admin_post_form(struct admin_page *p, const char *action, const char *cls)
+{
+	html_open(&p->h, "form");
+	html_attr(&p->h, "method", "post");
+	html_attr(&p->h, "action", action);
+	html_attr(&p->h, "class", cls);
+	admin_csrf_field(p);
+}
+
+void
 admin_csrf_field(struct admin_page *p)
 {
 	if (p->sess != NULL)

@@ -109,6 +109,11 @@ void	admin_page_begin(struct admin_page *, struct app *, const char *,
 /* Closes the page, sends it with status and the security headers, and
  * frees it. */
 void	admin_page_end(struct admin_page *, int);
+/*
+ * Opens <form method="post" action=action class=cls> with the session's
+ * CSRF input; the caller closes it.
+ */
+void	admin_post_form(struct admin_page *, const char *, const char *);
 /* The hidden CSRF input of a POST form. */
 void	admin_csrf_field(struct admin_page *);
 /* <input type="hidden" name value>. */

@@ -10,10 +10,13 @@
 #define LIST_DEFAULT	50
 #define LIST_MAX	200
 
+/* The filters the next page keeps. */
+static const char *const list_keep[] = {
+	"q", "state", "assignee", "window", NULL
+};
+
 static int	api_contacts_filters(struct app *, const struct query *,
 		    const char *[CONTACT_P__MAX], long long *);
-static void	api_contacts_next(struct buf *, const struct query *,
-		    long long, long long);
 static void	api_contact_answer(struct app *, PGresult *, int);
 
 /*
@@ -85,27 +88,6 @@ bad:
 	return -1;
 }
 
-/* The same filters, with before_id moved to the last contact shown. */
-static void
-api_contacts_next(struct buf *b, const struct query *q, long long limit,
-    long long before)
-{
-	static const char *const keep[] = {
-		"q", "state", "assignee", "window", NULL
-	};
-	const char	*v;
-	size_t		 i;
-
-	buf_puts(b, "/api/contacts/?");
-	for (i = 0; keep[i] != NULL; i++) {
-		if ((v = query_get(q, keep[i])) == NULL || *v == '\0')
-			continue;
-		buf_printf(b, "%s=", keep[i]);
-		query_encode(b, v);
-		buf_putc(b, '&');
-	}
-	buf_printf(b, "limit=%lld&before_id=%lld", limit, before);
-}
 
 void
 api_contacts_list(struct app *a)
@@ -148,7 +130,8 @@ api_contacts_list(struct app *a)
 	json_object_object_add(root, "data", data);
 	if (n > limit) {
 		buf_init(&next);
-		api_contacts_next(&next, &q, limit, c.id);
+		app_next_link(&next, "/api/contacts/", &q, list_keep, limit,
+		    c.id);
 		json_object_object_add(root, "next",
 		    json_object_new_string(next.data));
 		buf_cleanup(&next);

@@ -13,6 +13,11 @@
 #define LIST_DEFAULT	50
 #define LIST_MAX	200
 
+/* The filters the next page keeps. */
+static const char *const list_keep[] = {
+	"status", "direction", "contact", "contact_id", "q", NULL
+};
+
 static int	api_field(struct json_object *, enum msg_field,
 		    struct message_raw *, struct app_err *);
 static int	api_send_input(struct app *, struct json_object **,
@@ -24,8 +29,6 @@ static void	api_send_checked(struct app *, const struct message_input *);
 static void	api_send_idempotent(struct app *, const char *,
 		    const struct message_input *);
 static void	api_bad_param(struct app *, const char *, const char *);
-static void	api_next_link(struct buf *, const struct query *, long long,
-		    long long);
 
 /*
  * A string field into raw: absent (or null) leaves it NULL; any other type
@@ -260,27 +263,6 @@ api_bad_param(struct app *a, const char *field, const char *message)
 	req_error(a->req, 400, "invalid_parameter", message, field);
 }
 
-/* The same filters, with before_id moved to the last row shown. */
-static void
-api_next_link(struct buf *b, const struct query *q, long long limit,
-    long long before)
-{
-	static const char *const keep[] = {
-		"status", "direction", "contact", "contact_id", "q", NULL
-	};
-	const char	*v;
-	size_t		 i;
-
-	buf_puts(b, "/api/messages/?");
-	for (i = 0; keep[i] != NULL; i++) {
-		if ((v = query_get(q, keep[i])) == NULL || *v == '\0')
-			continue;
-		buf_printf(b, "%s=", keep[i]);
-		query_encode(b, v);
-		buf_putc(b, '&');
-	}
-	buf_printf(b, "limit=%lld&before_id=%lld", limit, before);
-}
 
 void
 api_messages_list(struct app *a)
@@ -388,7 +370,8 @@ api_messages_list(struct app *a)
 	json_object_object_add(root, "data", data);
 	if (n > limit) {
 		buf_init(&next);
-		api_next_link(&next, &q, limit, m.id);
+		app_next_link(&next, "/api/messages/", &q, list_keep, limit,
+		    m.id);
 		json_object_object_add(root, "next",
 		    json_object_new_string(next.data));
 		buf_cleanup(&next);

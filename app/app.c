@@ -2,6 +2,7 @@
 
 #include "admin.h"
 #include "app.h"
+#include "buf.h"
 #include "db.h"
 #include "jsonb.h"
 
@@ -190,6 +191,24 @@ app_parse_json(struct app *a, struct json_object **root)
 		return -1;
 	}
 	return 0;
+}
+
+void
+app_next_link(struct buf *b, const char *path, const struct query *q,
+    const char *const *keep, long long limit, long long before)
+{
+	const char	*v;
+	size_t		 i;
+
+	buf_printf(b, "%s?", path);
+	for (i = 0; keep[i] != NULL; i++) {
+		if ((v = query_get(q, keep[i])) == NULL || *v == '\0')
+			continue;
+		buf_printf(b, "%s=", keep[i]);
+		query_encode(b, v);
+		buf_putc(b, '&');
+	}
+	buf_printf(b, "limit=%lld&before_id=%lld", limit, before);
 }
 
 const char *

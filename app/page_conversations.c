@@ -491,11 +491,7 @@ conv_actions(struct admin_page *p, const struct conv_contact *c,
 	html_attr(h, "class", "actions conv-actions");
 
 	snprintf(url, sizeof(url), "/admin/conversations/%lld/state", c->id);
-	html_open(h, "form");
-	html_attr(h, "method", "post");
-	html_attr(h, "action", url);
-	html_attr(h, "class", "inline");
-	admin_csrf_field(p);
+	admin_post_form(p, url, "inline");
 	admin_hidden(h, "state", resolved ? "open" : "resolved");
 	html_open(h, "button");
 	html_attr(h, "type", "submit");
@@ -508,11 +504,7 @@ conv_actions(struct admin_page *p, const struct conv_contact *c,
 	snprintf(url, sizeof(url), "/admin/conversations/%lld/assign", c->id);
 	if (!mine) {
 		snprintf(me, sizeof(me), "%lld", p->sess->user_id);
-		html_open(h, "form");
-		html_attr(h, "method", "post");
-		html_attr(h, "action", url);
-		html_attr(h, "class", "inline");
-		admin_csrf_field(p);
+		admin_post_form(p, url, "inline");
 		admin_hidden(h, "assignee", me);
 		html_open(h, "button");
 		html_attr(h, "type", "submit");
@@ -522,11 +514,7 @@ conv_actions(struct admin_page *p, const struct conv_contact *c,
 		html_close(h);
 	}
 
-	html_open(h, "form");
-	html_attr(h, "method", "post");
-	html_attr(h, "action", url);
-	html_attr(h, "class", "inline assign");
-	admin_csrf_field(p);
+	admin_post_form(p, url, "inline assign");
 	html_open(h, "label");
 	html_attr(h, "for", "assignee");
 	html_str(h, "Assignee ");

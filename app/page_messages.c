@@ -646,11 +646,7 @@ page_messages_show(struct app *a)
 	if (strcmp(m.direction, "outbound") == 0 &&
 	    strcmp(m.status, "failed") == 0) {
 		snprintf(url, sizeof(url), "/admin/messages/%lld/retry", m.id);
-		html_open(h, "form");
-		html_attr(h, "method", "post");
-		html_attr(h, "action", url);
-		html_attr(h, "class", "inline");
-		admin_csrf_field(&pg);
+		admin_post_form(&pg, url, "inline");
 		html_open(h, "button");
 		html_attr(h, "type", "submit");
 		html_attr(h, "class", "primary");
