@@ -63,6 +63,10 @@ UPDATE messages m SET contact_id = c.id FROM contacts c
 ALTER TABLE messages ALTER COLUMN contact_id SET NOT NULL;
 -- A conversation: one contact's messages, newest first.
 CREATE INDEX messages_contact_id ON messages (contact_id, id);
+-- The replies to a message: what deleting it must unlink (without this
+-- index every deleted message scans the table).
+CREATE INDEX messages_reply_to ON messages (reply_to)
+	WHERE reply_to IS NOT NULL;
 
 -- Moves everything of contact src into contact dst and deletes src: one
 -- customer had come to have two contacts (a phone-only one from a send,

@@ -127,6 +127,13 @@ def pgbench(script_text, clients, defines):
     return float(m.group(1)), float(lat.group(1)) if lat else None
 
 
+# The inbound statement's parameters a plain text message leaves NULL: $4
+# WhatsApp's id, $5 its time, $6 the profile name, $8-$10 the BSUID, its
+# parent and the username, $11 the type, $12 the raw item, $13 the id it
+# replies to.
+INBOUND_NULLS = {"$%d" % n: "NULL" for n in (4, 5, 6, 8, 9, 10, 11, 12, 13)}
+
+
 def sql_of(name, mapping):
     text = subprocess.run([str(BIN), "sql", name], capture_output=True,
                           text=True, check=True).stdout.strip()
@@ -366,8 +373,10 @@ def run():
 
 def limits(cur, key_hash):
     # 1. the limits
+    # $4 contact id (none), $5 the receiver as a phone, $6 as a BSUID.
     send_sql = sql_of("send-keyed", {"$1": ":s", "$2": ":r", "$3": ":c",
-                                     "$4": ":h"})
+                                     "$4": "NULL", "$5": ":r", "$6": "NULL",
+                                     "$7": ":h"})
     t_db, _ = pgbench(send_sql, 64, {"h": key_hash, "s": "+15550001111",
                                      "r": "+34600111222", "c": "pgbench"})
     row("pgbench: the send route's SQL (T_db)", 64, t_db, None, None, None,
@@ -415,10 +424,8 @@ def routes(cur, auth, t_fcgi, limit):
         "BENCH_HEADERS": "Content-Type: application/json\n"
                          "X-Hub-Signature-256: sha256=" + sig})
     made = count(cur, "messages") - before
-    inbound_sql = sql_of("inbound", {"$1": ":s", "$2": ":r", "$3": ":c",
-                                     "$4::bigint": "NULL::bigint",
-                                     "$4": "NULL", "$5": "NULL",
-                                     "$6": "NULL"})
+    inbound_sql = sql_of("inbound", dict(INBOUND_NULLS, **{
+        "$1": ":s", "$2": ":r", "$3": ":c", "$7": ":s"}))
     t_in, _ = pgbench(inbound_sql, 64, {"s": "+34600111222", "r": "Me",
                                         "c": "pgbench"})
     l_in = 1 / (1 / t_in + 1 / t_fcgi)
@@ -433,9 +440,9 @@ def routes(cur, auth, t_fcgi, limit):
     signed_bodies(bodies, n_bodies, ENV["WADESK_APP_SECRET"])
     cloud_sql = "BEGIN;\n" + "".join(
         "\\set n%d random(1, 1000000000000)\n" % k for k in range(3)) + \
-        "".join(sql_of("inbound", {"$1": ":s", "$2": ":r", "$3": ":c",
-                                   "$4": ":n%d" % k, "$5": ":t",
-                                   "$6": ":name"}) for k in range(3)) + \
+        "".join(sql_of("inbound", dict(INBOUND_NULLS, **{
+            "$1": ":s", "$2": ":r", "$3": ":c", "$4": ":n%d" % k,
+            "$5": ":t", "$6": ":name", "$7": ":s"})) for k in range(3)) + \
         "COMMIT;\n"
     t_cloud, _ = pgbench(cloud_sql, 64, {"s": "+34600111222",
                                          "r": "+15550001111", "c": "x",
