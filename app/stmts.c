@@ -74,8 +74,26 @@
  * message (a number changed) is WhatsApp's, not the customer's: it leaves
  * the contact's unread count and customer service window alone.
  */
+/*
+ * The contact of a customer: one index lookup when the contact exists and
+ * the message tells nothing new about it (the common case: COALESCE stops
+ * at the first value), else wadesk_contact() (sql/011), which creates,
+ * joins and updates, safely against concurrent first messages.  SEND_TO:
+ * a send to phone $5 or BSUID $6.  INBOUND_FROM: a message from phone $7
+ * and/or BSUID $8, parent $9, username $10, profile name $6.
+ */
+#define CONTACT_SEND_TO \
+	"coalesce((SELECT k.id FROM contacts k WHERE k.phone = $5)," \
+	" (SELECT k.id FROM contacts k WHERE k.user_id = $6)," \
+	" wadesk_contact($5, $6, NULL, NULL, NULL))"
+#define CONTACT_INBOUND_FROM \
+	"coalesce((SELECT k.id FROM contacts k WHERE k.phone = $7" \
+	" AND $8::text IS NULL AND $9::text IS NULL AND $10::text IS NULL" \
+	" AND k.name IS NOT DISTINCT FROM coalesce($6, k.name))," \
+	" wadesk_contact($7, $8, $9, $10, $6))"
+
 #define MSG_INBOUND_WITH \
-	"WITH c AS (SELECT wadesk_contact($7, $8, $9, $10, $6) AS id" \
+	"WITH c AS (SELECT " CONTACT_INBOUND_FROM " AS id" \
 	" WHERE NOT EXISTS (SELECT 1 FROM messages" \
 	" WHERE provider_message_id = $4))," \
 	" m AS (" \
@@ -138,7 +156,7 @@ const char *const stmts_sql[STMT__MAX] = {
 	 */
 	[STMT_MSG_SEND] =
 	    "WITH c AS (SELECT CASE WHEN $4::bigint IS NULL"
-	    " THEN wadesk_contact($5, $6, NULL, NULL, NULL)"
+	    " THEN " CONTACT_SEND_TO
 	    " ELSE (SELECT id FROM contacts WHERE id = $4::bigint) END AS id),"
 	    " m AS ("
 	    " INSERT INTO messages (direction, sender, receiver, content, status,"
@@ -156,7 +174,7 @@ const char *const stmts_sql[STMT__MAX] = {
 	[STMT_MSG_SEND_KEYED] =
 	    "WITH k AS (SELECT 1 FROM api_keys"
 	    " WHERE key_hash = $7 AND revoked_at IS NULL),"
-	    " c AS (SELECT wadesk_contact($5, $6, NULL, NULL, NULL) AS id"
+	    " c AS (SELECT " CONTACT_SEND_TO " AS id"
 	    " FROM k WHERE $4::bigint IS NULL),"
 	    " m AS ("
 	    " INSERT INTO messages (direction, sender, receiver, content, status,"

@@ -99,7 +99,8 @@ $$;
 -- one), created when new; what the message says about the customer
 -- (username, profile name, parent id) is kept, and a phone and a BSUID that
 -- arrive together join their contacts into one.  Concurrent first messages
--- of one customer find each other (a unique violation is retried).
+-- of one customer find each other (an insert that conflicts is retried as a
+-- lookup).
 CREATE FUNCTION wadesk_contact(p_phone text, p_user_id text, p_parent text,
     p_username text, p_name text) RETURNS bigint
 LANGUAGE plpgsql AS $$
@@ -146,15 +147,17 @@ BEGIN
 			    name IS DISTINCT FROM coalesce(p_name, name));
 			RETURN found_id;
 		END IF;
-		BEGIN
-			INSERT INTO contacts (phone, user_id, parent_user_id,
-			    username, name)
-			VALUES (p_phone, p_user_id, p_parent, p_username, p_name)
-			RETURNING id INTO found_id;
+		-- No exception block (a subtransaction per new customer): a
+		-- concurrent first message of the same customer makes this
+		-- insert do nothing, and the loop finds that contact.
+		INSERT INTO contacts (phone, user_id, parent_user_id, username,
+		    name)
+		VALUES (p_phone, p_user_id, p_parent, p_username, p_name)
+		ON CONFLICT DO NOTHING
+		RETURNING id INTO found_id;
+		IF found_id IS NOT NULL THEN
 			RETURN found_id;
-		EXCEPTION WHEN unique_violation THEN
-			-- Another transaction created it meanwhile: look again.
-		END;
+		END IF;
 	END LOOP;
 END
 $$;
