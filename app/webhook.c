@@ -42,19 +42,20 @@ struct cloud_counts {
 	int	messages;
 	int	statuses;
 	int	skipped;
+	int	careful;	/* each item under a savepoint */
 };
 
 static void	webhook_simple(struct app *, struct json_object *);
 static void	webhook_cloud(struct app *, struct json_object *);
 static enum db_rc webhook_cloud_tx(struct app *, struct json_object *,
-		    struct cloud_counts *);
+		    struct cloud_counts *, int);
 static enum db_rc webhook_cloud_value(struct app *, struct json_object *,
 		    struct cloud_counts *);
 static enum db_rc webhook_cloud_message(struct app *, struct json_object *,
 		    const char *, struct json_object *, struct cloud_counts *);
 static enum db_rc webhook_cloud_status(struct app *, struct json_object *,
 		    struct cloud_counts *);
-static enum db_rc wh_item_begin(struct app *);
+static enum db_rc wh_item_begin(struct app *, const struct cloud_counts *);
 static enum db_rc wh_item_end(struct app *, enum db_rc, const char *,
 		    struct json_object *, struct cloud_counts *);
 static const char *wh_str(struct json_object *, ...)
@@ -789,10 +790,15 @@ webhook_cloud_status(struct app *a, struct json_object *st,
 	return rc;
 }
 
-/* Each item is stored under a savepoint of its own (wh_item_end). */
+/*
+ * In careful mode each item is stored under a savepoint of its own
+ * (wh_item_end); see webhook_cloud() for when.
+ */
 static enum db_rc
-wh_item_begin(struct app *a)
+wh_item_begin(struct app *a, const struct cloud_counts *n)
 {
+	if (!n->careful)
+		return DB_OK;
 	return db_simple(a->db, "SAVEPOINT webhook_item", NULL);
 }
 
@@ -809,6 +815,8 @@ static enum db_rc
 wh_item_end(struct app *a, enum db_rc rc, const char *kind,
     struct json_object *item, struct cloud_counts *n)
 {
+	if (!n->careful)
+		return rc;
 	if (rc == DB_OK)
 		return db_simple(a->db, "RELEASE SAVEPOINT webhook_item", NULL);
 	if (db_rc_transient(rc))
@@ -874,7 +882,7 @@ webhook_cloud_value(struct app *a, struct json_object *value,
 	    JSONB_GET_OK)
 		for (i = 0; i < json_object_array_length(arr); i++) {
 			item = json_object_array_get_idx(arr, i);
-			if ((rc = wh_item_begin(a)) != DB_OK ||
+			if ((rc = wh_item_begin(a, n)) != DB_OK ||
 			    (rc = wh_item_end(a, webhook_cloud_message(a, item,
 			    recv, contacts, n), "message", item, n)) != DB_OK)
 				return rc;
@@ -883,7 +891,7 @@ webhook_cloud_value(struct app *a, struct json_object *value,
 	    JSONB_GET_OK)
 		for (i = 0; i < json_object_array_length(arr); i++) {
 			item = json_object_array_get_idx(arr, i);
-			if ((rc = wh_item_begin(a)) != DB_OK ||
+			if ((rc = wh_item_begin(a, n)) != DB_OK ||
 			    (rc = wh_item_end(a, webhook_cloud_status(a, item,
 			    n), "status", item, n)) != DB_OK)
 				return rc;
@@ -894,7 +902,7 @@ webhook_cloud_value(struct app *a, struct json_object *value,
 /* Every entry[], every changes[] of field "messages", in one transaction. */
 static enum db_rc
 webhook_cloud_tx(struct app *a, struct json_object *root,
-    struct cloud_counts *n)
+    struct cloud_counts *n, int careful)
 {
 	struct json_object	*entries, *changes, *ch, *value;
 	const char		*field;
@@ -902,6 +910,7 @@ webhook_cloud_tx(struct app *a, struct json_object *root,
 	enum db_rc		 rc;
 
 	memset(n, 0, sizeof(*n));
+	n->careful = careful;
 	if ((rc = db_begin(a->db)) != DB_OK)
 		return rc;
 	(void)jsonb_get_type(root, "entry", json_type_array, &entries);
@@ -941,7 +950,7 @@ webhook_cloud(struct app *a, struct json_object *root)
 	struct cloud_counts	 n;
 	const char		*object;
 	enum db_rc		 rc = DB_ERROR;
-	int			 tries;
+	int			 tries, careful = 0;
 
 	object = wh_str(root, "object", NULL);
 	if (object == NULL || strcmp(object, "whatsapp_business_account") !=
@@ -956,9 +965,19 @@ webhook_cloud(struct app *a, struct json_object *root)
 		    "entry must be an array", "entry");
 		return;
 	}
-	for (tries = 0; tries < WEBHOOK_DB_TRIES; tries++)
-		if ((rc = webhook_cloud_tx(a, root, &n)) != DB_RETRY)
+	/*
+	 * First the whole payload in one transaction, no savepoints (two
+	 * round trips an item saved); if the database refuses something for
+	 * good, again in careful mode, where that item alone is skipped.
+	 */
+	for (tries = 0; tries < WEBHOOK_DB_TRIES; tries++) {
+		rc = webhook_cloud_tx(a, root, &n, careful);
+		if (rc == DB_RETRY)
+			continue;
+		if (rc == DB_OK || db_rc_transient(rc) || careful)
 			break;
+		careful = 1;
+	}
 	if (rc != DB_OK) {
 		app_db_error(a, rc);
 		return;
