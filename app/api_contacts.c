@@ -94,8 +94,7 @@ api_contacts_list(struct app *a)
 {
 	struct query		 q;
 	struct contact		 c;
-	struct json_object	*root, *data;
-	struct buf		 next;
+	struct json_object	*data;
 	PGresult		*res = NULL;
 	const char		*p[CONTACT_P__MAX];
 	char			 lim[24];
@@ -119,7 +118,6 @@ api_contacts_list(struct app *a)
 		app_db_error(a, rc);
 		return;
 	}
-	root = json_object_new_object();
 	data = json_object_new_array();
 	n = PQntuples(res);
 	c.id = 0;
@@ -127,18 +125,8 @@ api_contacts_list(struct app *a)
 		model_contact_fill(&c, res, i);
 		json_object_array_add(data, model_contact_json(&c));
 	}
-	json_object_object_add(root, "data", data);
-	if (n > limit) {
-		buf_init(&next);
-		app_next_link(&next, "/api/contacts/", &q, list_keep, limit,
-		    c.id);
-		json_object_object_add(root, "next",
-		    json_object_new_string(next.data));
-		buf_cleanup(&next);
-	} else
-		json_object_object_add(root, "next", NULL);
-	req_json(a->req, 200, root);
-	json_object_put(root);
+	app_list_answer(a, data, n > limit, "/api/contacts/", &q, list_keep,
+	    limit, c.id);
 	db_res_free(res);
 }
 

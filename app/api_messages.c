@@ -269,7 +269,7 @@ api_messages_list(struct app *a)
 {
 	struct query		 q;
 	struct message		 m;
-	struct json_object	*root, *data;
+	struct json_object	*data;
 	struct buf		 next;
 	PGresult		*res = NULL;
 	const char		*p[6] = { NULL, NULL, NULL, NULL, NULL, NULL };
@@ -360,25 +360,14 @@ api_messages_list(struct app *a)
 		app_db_error(a, rc);
 		return;
 	}
-	root = json_object_new_object();
 	data = json_object_new_array();
 	n = PQntuples(res);
 	for (i = 0; i < n && i < limit; i++) {
 		model_message_fill(&m, res, i);
 		json_object_array_add(data, model_message_json(&m));
 	}
-	json_object_object_add(root, "data", data);
-	if (n > limit) {
-		buf_init(&next);
-		app_next_link(&next, "/api/messages/", &q, list_keep, limit,
-		    m.id);
-		json_object_object_add(root, "next",
-		    json_object_new_string(next.data));
-		buf_cleanup(&next);
-	} else
-		json_object_object_add(root, "next", NULL);
-	req_json(a->req, 200, root);
-	json_object_put(root);
+	app_list_answer(a, data, n > limit, "/api/messages/", &q, list_keep,
+	    limit, m.id);
 	db_res_free(res);
 }
 

@@ -194,21 +194,35 @@ app_parse_json(struct app *a, struct json_object **root)
 }
 
 void
-app_next_link(struct buf *b, const char *path, const struct query *q,
-    const char *const *keep, long long limit, long long before)
+app_list_answer(struct app *a, struct json_object *data, int more,
+    const char *path, const struct query *q, const char *const *keep,
+    long long limit, long long last)
 {
-	const char	*v;
-	size_t		 i;
+	struct json_object	*root;
+	struct buf		 b;
+	const char		*v;
+	size_t			 i;
 
-	buf_printf(b, "%s?", path);
-	for (i = 0; keep[i] != NULL; i++) {
-		if ((v = query_get(q, keep[i])) == NULL || *v == '\0')
-			continue;
-		buf_printf(b, "%s=", keep[i]);
-		query_encode(b, v);
-		buf_putc(b, '&');
-	}
-	buf_printf(b, "limit=%lld&before_id=%lld", limit, before);
+	root = json_object_new_object();
+	json_object_object_add(root, "data", data);
+	if (more) {
+		buf_init(&b);
+		buf_printf(&b, "%s?", path);
+		for (i = 0; keep[i] != NULL; i++) {
+			if ((v = query_get(q, keep[i])) == NULL || *v == '\0')
+				continue;
+			buf_printf(&b, "%s=", keep[i]);
+			query_encode(&b, v);
+			buf_putc(&b, '&');
+		}
+		buf_printf(&b, "limit=%lld&before_id=%lld", limit, last);
+		json_object_object_add(root, "next",
+		    json_object_new_string(b.data));
+		buf_cleanup(&b);
+	} else
+		json_object_object_add(root, "next", NULL);
+	req_json(a->req, 200, root);
+	json_object_put(root);
 }
 
 const char *

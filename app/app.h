@@ -114,13 +114,13 @@ void	app_err_answer(struct app *, const struct app_err *);
 int	app_parse_json_err(struct app *, struct json_object **,
 	    struct app_err *) __attribute__((warn_unused_result));
 /*
- * The next page of a list: path + "?" + the query's filters named in keep
- * (a NULL-terminated list; empty ones left out), percent-encoded, then
- * limit and before_id, appended to b.
+ * Answers 200 {"data": data, "next": link or null} for a list (data is
+ * taken over).  With more set, the link is path + "?" + the query's
+ * filters named in keep (a NULL-terminated list; empty ones left out),
+ * percent-encoded, then limit and before_id=last (the last id shown).
  */
-struct buf;
-void	app_next_link(struct buf *, const char *, const struct query *,
-	    const char *const *, long long, long long);
+void	app_list_answer(struct app *, struct json_object *, int, const char *,
+	    const struct query *, const char *const *, long long, long long);
 /*
  * The business's side of a message when the payload names none:
  * WADESK_BUSINESS_NUMBER, or "Me" when that is unset.
