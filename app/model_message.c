@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app.h"
 #include "model_message.h"
 #include "stmts.h"
 
@@ -221,7 +222,7 @@ model_valid_contact(const char *v, size_t len, const char *default_sender,
 	if (v == NULL)
 		return NULL;
 	if (len >= sizeof(in->contact_id) || memchr(v, '\0', len) != NULL ||
-	    valid_uint(v, 1, 999999999999999999LL, &id) == -1)
+	    valid_uint(v, 1, APP_ID_MAX, &id) == -1)
 		return "contact_id must be a positive integer";
 	snprintf(in->contact_id, sizeof(in->contact_id), "%lld", id);
 	return NULL;

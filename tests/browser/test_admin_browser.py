@@ -12,7 +12,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.select import Select
 
-from browser_support import submit_login, wait
+from browser_support import send_reply, submit_login, wait
 from integ_support import sign, json_bytes, unique_phone, unique_token
 
 # Typed into the form: ChromeDriver before 151 refuses characters outside
@@ -211,12 +211,8 @@ def test_06_open_the_conversation_and_reply(browser, base_url, shots):
     # Inbound on the left, outbound on the right.
     assert inbound[0].location["x"] < outbound[0].location["x"]
     reply = "Thanks, " + TOKEN + " & done"
-    browser.find_element(By.ID, "reply-content").send_keys(reply)
-    browser.find_element(By.CSS_SELECTOR,
-                         "form.reply button[type=submit]").click()
-    wait(browser, EC.url_contains("sent=1"))
+    last = send_reply(browser, reply)
     assert browser.current_url == thread + "?sent=1"
-    last = browser.find_elements(By.CSS_SELECTOR, "ol.thread .bubble")[-1]
     assert reply in last.text
     assert "out" in last.get_attribute("class").split()
     assert last.find_elements(By.CSS_SELECTOR, ".ticks")

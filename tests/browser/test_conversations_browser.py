@@ -12,7 +12,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.select import Select
 
-from browser_support import submit_login, wait
+from browser_support import send_reply, submit_login, wait
 from integ_support import unique_token
 
 TOKEN = unique_token("cv")
@@ -145,12 +145,8 @@ def test_04_reply_goes_to_the_bsuid(browser, env, base_url, seeded):
     cid = seeded["contact"]
     thread = base_url + "/admin/conversations/%d" % cid
     reply = "Yes, done " + TOKEN + " <i>ok</i>"
-    browser.find_element(By.ID, "reply-content").send_keys(reply)
-    browser.find_element(By.CSS_SELECTOR,
-                         "form.reply button[type=submit]").click()
-    wait(browser, EC.url_contains("sent=1"))
+    last = send_reply(browser, reply)
     assert browser.current_url == thread + "?sent=1"
-    last = browser.find_elements(By.CSS_SELECTOR, "ol.thread .bubble")[-1]
     assert reply in last.text
     assert _sql(env, "SELECT direction, receiver, contact_id FROM messages"
                 " WHERE content = %s", (reply,)) == \
