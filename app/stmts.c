@@ -33,9 +33,10 @@
  * from contacts c and its assignee admin_users u. */
 #define CONTACT_COLS \
 	"c.id, c.phone, c.user_id, c.parent_user_id, c.username, c.name, " \
-	TS("c.last_inbound_at") ", " \
-	TS("(c.last_inbound_at + interval '24 hours')") ", " \
-	"c.state, u.username, c.unread"
+	TS("wadesk_last_inbound(c.id, c.last_inbound_at)") ", " \
+	TS("(wadesk_last_inbound(c.id, c.last_inbound_at) +" \
+	" interval '24 hours')") ", " \
+	"c.state, u.username, wadesk_unread(c.id, c.read_upto)"
 #define CONTACT_FROM \
 	" FROM contacts c LEFT JOIN admin_users u ON u.id = c.assignee_id"
 /* What the contacts' search (q) matches, fields joined by U+001F. */
@@ -72,7 +73,7 @@
  * a re-delivery.  A re-delivery does not even look for the contact: a
  * customer who changed number since would get a new, empty one.  A system
  * message (a number changed) is WhatsApp's, not the customer's: it leaves
- * the contact's unread count and customer service window alone.
+ * the contact's conversation state and customer service window alone.
  */
 /*
  * The contact of a customer: one index lookup when the contact exists and
@@ -188,9 +189,9 @@ const char *const stmts_sql[STMT__MAX] = {
 	 * BSUID, $10 username, $6 profile name (wadesk_contact); $11 type
 	 * (NULL: text), $12 the raw item (jsonb text or NULL), $13 the
 	 * WhatsApp id of the message it replies to (reply_to when ours).
-	 * A new message marks its contact unread and open
-	 * (wadesk_contact_seen, run after the insert; not for a system
-	 * message).
+	 * A new message opens its contact's conversation again and moves it
+	 * up the list (wadesk_contact_seen, run after the insert; not for a
+	 * system message; sql/012: rarely a write).
 	 */
 	[STMT_MSG_INBOUND] =
 	    MSG_INBOUND_WITH " " MSG_INBOUND_RETURN,
@@ -543,8 +544,9 @@ const char *const stmts_sql[STMT__MAX] = {
 	    " AND ($3::text IS NULL OR c.assignee_id ="
 	    " (SELECT a.id FROM admin_users a WHERE a.username = $3))"
 	    " AND ($4::boolean IS NOT TRUE OR c.assignee_id IS NULL)"
-	    " AND ($5::text IS NULL OR coalesce(c.last_inbound_at >"
-	    " now() - interval '24 hours', false) = ($5 = 'open'))"
+	    " AND ($5::text IS NULL OR coalesce(wadesk_last_inbound(c.id,"
+	    " c.last_inbound_at) > now() - interval '24 hours', false)"
+	    " = ($5 = 'open'))"
 	    " AND ($6::bigint IS NULL OR c.id < $6) "
 	    "ORDER BY c.id DESC LIMIT $7",
 	[STMT_CONTACT_GET] =
@@ -624,7 +626,8 @@ const char *const stmts_sql[STMT__MAX] = {
 	    " OR (SELECT t FROM k) IS NOT NULL)"
 	    " ORDER BY c.id LIMIT $4::bigint)) "
 	    "SELECT c.id, c.phone, c.user_id, c.username, c.name, c.state,"
-	    " u.username, c.unread, m.direction, m.content, "
+	    " u.username, wadesk_unread(c.id, c.read_upto), m.direction,"
+	    " m.content, "
 	    TS("m.created_at") ", m.type "
 	    "FROM (SELECT * FROM p ORDER BY last_inbound_at DESC NULLS LAST,"
 	    " id LIMIT $4::bigint) p JOIN contacts c ON c.id = p.id"
@@ -634,17 +637,21 @@ const char *const stmts_sql[STMT__MAX] = {
 	    " ORDER BY l.id DESC LIMIT 1) m ON true "
 	    "ORDER BY p.last_inbound_at DESC NULLS LAST, p.id",
 	/*
-	 * Contact $1 for its conversation page, read: unread goes back to 0
-	 * (only written when it was not).  Columns: id, phone, user_id,
-	 * parent_user_id, username, name, state, assignee id, assignee's
-	 * username, unread before opening, last_inbound_at.
+	 * Contact $1 for its conversation page, read: everything it has so
+	 * far is seen (read_upto, only written when it moves).  Columns: id,
+	 * phone, user_id, parent_user_id, username, name, state, assignee id,
+	 * assignee's username, unread before opening, last_inbound_at.
 	 */
 	[STMT_ADMIN_CONTACT_OPEN] =
-	    "WITH r AS (UPDATE contacts SET unread = 0"
-	    " WHERE id = $1 AND unread <> 0 RETURNING id) "
+	    "WITH t AS (SELECT max(id) AS top FROM messages"
+	    " WHERE contact_id = $1),"
+	    " r AS (UPDATE contacts SET read_upto = t.top FROM t"
+	    " WHERE id = $1 AND read_upto < t.top RETURNING id) "
 	    "SELECT c.id, c.phone, c.user_id, c.parent_user_id, c.username,"
-	    " c.name, c.state, c.assignee_id, u.username, c.unread, "
-	    TS("c.last_inbound_at") " FROM contacts c"
+	    " c.name, c.state, c.assignee_id, u.username,"
+	    " wadesk_unread(c.id, c.read_upto), "
+	    TS("wadesk_last_inbound(c.id, c.last_inbound_at)")
+	    " FROM contacts c"
 	    " LEFT JOIN admin_users u ON u.id = c.assignee_id"
 	    " LEFT JOIN r ON true WHERE c.id = $1",
 	/*

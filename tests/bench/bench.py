@@ -194,9 +194,9 @@ def signed_bodies(path, n, secret):
             f.write(sig + "\t" + body + "\n")
 
 
-# Inbound messages come from this many customers: each message updates its
-# customer's contact (unread, last message), so one customer writing
-# hundreds of messages a second would measure that one row's lock instead.
+# Inbound messages come from this many customers, as real traffic does: one
+# customer writing hundreds of messages a second would measure that one
+# contact's row instead.
 CUSTOMERS = 10000
 
 

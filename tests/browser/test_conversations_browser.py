@@ -68,7 +68,8 @@ def seeded(env):
 
 
 def _state(env, cid):
-    return _sql(env, "SELECT state, assignee_id, unread FROM contacts"
+    return _sql(env, "SELECT state, assignee_id, wadesk_unread(id, read_upto)"
+                " FROM contacts"
                 " WHERE id = %s", (cid,))[0]
 
 

@@ -96,6 +96,28 @@ def test_get_phone_contact_after_an_inbound_message(api, webhook, query):
     assert _plus_24h(c["last_inbound_at"]) == c["window_expires_at"]
 
 
+def test_last_inbound_and_window_follow_every_message(api, webhook, query):
+    """The customer's newest message sets last_inbound_at and the window,
+    even a few seconds after the one before (the contact row itself is
+    only written when its list time is a minute behind)."""
+    phone = unique_phone()
+    for t, text in ((1767225600, "first"), (1767225605, "five seconds on")):
+        r = webhook({"object": "whatsapp_business_account", "entry": [{
+            "id": "1", "changes": [{"field": "messages", "value": {
+                "messaging_product": "whatsapp",
+                "metadata": {"display_phone_number": "15550001111",
+                             "phone_number_id": "1"},
+                "messages": [{"from": phone[1:], "id": "wamid." +
+                              unique_token(), "timestamp": str(t),
+                              "type": "text", "text": {"body": text}}]}}]}]})
+        assert r.status_code == 200, r.text
+    cid = query("SELECT id FROM contacts WHERE phone = %s", (phone,))[0][0]
+    c = _get(api, cid)
+    assert c["last_inbound_at"] == "2026-01-01T00:00:05.000Z"
+    assert c["window_expires_at"] == "2026-01-02T00:00:05.000Z"
+    assert c["unread"] == 2
+
+
 def _plus_24h(ts):
     t = datetime.strptime(ts, "%Y-%m-%dT%H:%M:%S.%fZ")
     return (t + timedelta(hours=24)).strftime("%Y-%m-%dT%H:%M:%S.%f")[

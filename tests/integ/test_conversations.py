@@ -23,12 +23,12 @@ def contact(query):
     """contact(phone=None, user_id=None, ...) -> id: a contact made with
     wadesk_contact, its last customer message now (top of the list)."""
     def make(phone=None, user_id=None, parent=None, username=None,
-             name=None, state="open", assignee=None, unread=0):
+             name=None, state="open", assignee=None):
         cid = query("SELECT wadesk_contact(%s, %s, %s, %s, %s)",
                     (phone, user_id, parent, username, name))[0][0]
         query("UPDATE contacts SET last_inbound_at = clock_timestamp(),"
-              " state = %s, assignee_id = %s, unread = %s WHERE id = %s",
-              (state, assignee, unread, cid))
+              " state = %s, assignee_id = %s WHERE id = %s",
+              (state, assignee, cid))
         return cid
     return make
 
@@ -83,7 +83,8 @@ def _item(text, cid):
 
 
 def _state(query, cid):
-    return query("SELECT state, assignee_id, unread FROM contacts"
+    return query("SELECT state, assignee_id, wadesk_unread(id, read_upto)"
+                 " FROM contacts"
                  " WHERE id = %s", (cid,))[0]
 
 
@@ -213,7 +214,7 @@ def test_a_bsuid_only_customer_has_a_conversation(admin, contact, message,
     name = "Kai <b>&\"co\""
     username = "kai.<i>" + unique_token()
     cid = contact(user_id=bsuid, parent="US.ENT.5519", username=username,
-                  name=name, unread=1)
+                  name=name)
     message(cid, "inbound", "Hi from a username")
     r = admin.get("/admin/conversations/?filter=all")
     item = _item(r.text, cid)
@@ -333,8 +334,9 @@ def test_resolve_reopen_and_assign(admin, contact, query, admin_id,
 
 
 def test_opening_a_thread_clears_unread(admin, contact, message, query):
-    cid = contact(phone=unique_phone(), unread=3)
-    message(cid, "inbound", "are you there?")
+    cid = contact(phone=unique_phone())
+    for text in ("hello?", "anyone?", "are you there?"):
+        message(cid, "inbound", text)
     r = admin.get("/admin/conversations/?filter=all")
     item = _item(r.text, cid)
     assert 'class="unread-count"' in item and ">3<" in item

@@ -195,7 +195,9 @@ def test_user_changed_number_keeps_one_thread(hook, api, query):
         contacts=[contact(old, "Ana")])))
     _ok(hook.post(before))
     cid = _stored(query, api, first)["contact_id"]
-    seen = query("SELECT unread, last_inbound_at FROM contacts WHERE id = %s",
+    seen = query("SELECT wadesk_unread(id, read_upto),"
+                 " wadesk_last_inbound(id, last_inbound_at) FROM contacts"
+                 " WHERE id = %s",
                  (cid,))[0]
     assert seen[0] == 1 and seen[1] is not None
     _ok(hook.post(payload(entry(change(
@@ -205,7 +207,9 @@ def test_user_changed_number_keeps_one_thread(hook, api, query):
     assert s["content"].startswith("[system] User Ana changed from")
     assert contact_row(query, cid)["phone"] == "+" + new
     # WhatsApp's notice is no customer message: no unread, no new window.
-    assert query("SELECT unread, last_inbound_at FROM contacts WHERE id = %s",
+    assert query("SELECT wadesk_unread(id, read_upto),"
+                 " wadesk_last_inbound(id, last_inbound_at) FROM contacts"
+                 " WHERE id = %s",
                  (cid,))[0] == seen
     _ok(hook.post(payload(entry(change(
         messages=[text_msg(new, after, "from my new number")],
