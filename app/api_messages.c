@@ -7,6 +7,7 @@
 #include "crypto.h"
 #include "jsonb.h"
 #include "model_message.h"
+#include "model_send.h"
 #include "query.h"
 #include "stmts.h"
 
@@ -73,6 +74,11 @@ api_send_input(struct app *a, struct json_object **root,
 	for (f = 0; f < MSG_F__MAX; f++)
 		if (api_field(*root, f, &raw, e) == -1)
 			return -1;
+	/* A template or a reaction brings its own content (checked there). */
+	if (raw.v[MSG_F_CONTENT] == NULL && model_send_brings_content(*root)) {
+		raw.v[MSG_F_CONTENT] = "-";
+		raw.len[MSG_F_CONTENT] = 1;
+	}
 	if (model_message_check(&raw, a->cfg->business_number, in, &err) ==
 	    -1) {
 		app_err_set(e, 422, "validation_failed", err.message,
@@ -94,12 +100,18 @@ api_send_message(struct app *a)
 	struct json_object	*root = NULL;
 	struct message_input	 in;
 	struct app_err		 err;
-	const char		*idem;
-	int			 valid;
+	struct send_extras	 x;
+	const char		*idem, *content;
+	size_t			 len;
+	enum db_rc		 rc;
+	int			 valid, prep;
 
 	idem = req_param(a->req, "HTTP_IDEMPOTENCY_KEY");
-	valid = api_send_input(a, &root, &in, &err) == 0;
-	if (valid && idem == NULL && in.contact_id[0] == '\0') {
+	valid = api_send_input(a, &root, &in, &err) == 0 &&
+	    model_send_parse(root, jsonb_get_str(root, "content", &content,
+	    &len) == JSONB_GET_OK, &x, &err) == 0;
+	if (valid && idem == NULL && in.contact_id[0] == '\0' &&
+	    model_send_plain(&x) && !a->cfg->window_policy) {
 		api_send_plain(a, a->key_hash, &in);
 		goto out;
 	}
@@ -110,6 +122,10 @@ api_send_message(struct app *a)
 		    "Idempotency-Key must be 1-255 printable ASCII characters",
 		    NULL);
 	else if (!valid)
+		app_err_answer(a, &err);
+	else if ((prep = model_send_prepare(a, &x, &in, &err, &rc)) == -2)
+		app_db_error(a, rc);
+	else if (prep == -1)
 		app_err_answer(a, &err);
 	else if (idem == NULL)
 		api_send_checked(a, &in);

@@ -4,6 +4,7 @@
 
 #include "auth.h"
 #include "cli.h"
+#include "template_sync.h"
 #include "crypto.h"
 #include "db.h"
 #include "stmts.h"
@@ -195,4 +196,27 @@ cli_sql(int argc, char **argv)
 		}
 	fprintf(stderr, "usage: wadesk sql auth|send|inbound|status|list\n");
 	return 2;
+}
+
+int
+cli_templates(const struct settings *s, int argc, char **argv)
+{
+	struct db	 db;
+	char		 err[256];
+	int		 n;
+
+	if (argc != 1 || strcmp(argv[0], "sync") != 0) {
+		fprintf(stderr, "usage: wadesk templates sync\n");
+		return 2;
+	}
+	if (cli_connect(&db, s) == -1)
+		return 1;
+	n = template_sync(&db, s, err, sizeof(err));
+	db_cleanup(&db);
+	if (n == -1) {
+		fprintf(stderr, "wadesk: templates sync: %s\n", err);
+		return 1;
+	}
+	printf("%d templates\n", n);
+	return 0;
 }

@@ -6,6 +6,8 @@
  *   wadesk apikey revoke ID
  *   wadesk apikey list
  *   wadesk user add NAME        password on stdin (first line)
+ *   wadesk templates sync       loads the message templates (WhatsApp's,
+ *                               or the simulator's catalog)
  *   wadesk sql NAME             prints a route's SQL (auth, send, inbound,
  *                               status) so a benchmark can run exactly it
  */
@@ -17,5 +19,6 @@
 int	cli_apikey(const struct settings *, int, char **);
 int	cli_user(const struct settings *, int, char **);
 int	cli_sql(int, char **);
+int	cli_templates(const struct settings *, int, char **);
 
 #endif

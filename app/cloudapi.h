@@ -29,9 +29,11 @@ void		 cloudapi_send(struct cloudapi *, struct job *, size_t);
 /*
  * The request body for one job (owned by the caller: json_object_put):
  * "recipient" when the receiver is a BSUID, else "to" with the phone
- * number's digits.
+ * number's digits; the message by its type (text, template, interactive
+ * buttons, reaction) with "context" when it quotes one.  NULL, with the
+ * job's result set, when the job cannot be sent yet.
  */
-struct json_object	*cloudapi_body(const struct job *);
+struct json_object	*cloudapi_body(struct job *);
 /* Interprets one answer into the job (exposed for tests and the fuzzer). */
 void		 cloudapi_result(struct job *, long, long, const char *, size_t,
 		    const char *);

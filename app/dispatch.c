@@ -16,6 +16,7 @@
 #include "mem.h"
 #include "provider.h"
 #include "stmts.h"
+#include "template_sync.h"
 #include "utf8.h"
 
 #define DISPATCH_SWEEP_MS	1000
@@ -24,6 +25,8 @@
 #define DISPATCH_MIN_WAIT_MS	5
 
 static volatile sig_atomic_t	dispatch_stop;
+/* When the templates were last synced (0: not yet). */
+static time_t			dispatch_synced;
 
 static void	dispatch_on_signal(int);
 static long long dispatch_ms(void);
@@ -381,7 +384,7 @@ dispatch_batch(struct db *db, struct provider *prov, const struct settings *s)
 {
 	PGresult	*res = NULL;
 	struct job	*jobs;
-	const char	*p[2];
+	const char	*p[3];
 	char		 limit[16], lease[16];
 	static const char *const outcomes[JOB__MAX] = {
 		[JOB_SENT] = "sent", [JOB_RETRY] = "retry",
@@ -394,7 +397,8 @@ dispatch_batch(struct db *db, struct provider *prov, const struct settings *s)
 	snprintf(lease, sizeof(lease), "%ld", s->lease_s);
 	p[0] = limit;
 	p[1] = lease;
-	if (db_exec(db, STMT_OUTBOX_CLAIM, 2, p, &res) != DB_OK)
+	p[2] = s->provider == PROVIDER_SIMULATED && s->sim_window ? "t" : "f";
+	if (db_exec(db, STMT_OUTBOX_CLAIM, 3, p, &res) != DB_OK)
 		return -1;
 	if ((n = PQntuples(res)) == 0) {
 		db_res_free(res);
@@ -407,6 +411,12 @@ dispatch_batch(struct db *db, struct provider *prov, const struct settings *s)
 		jobs[i].sender = PQgetvalue(res, i, 2);
 		jobs[i].receiver = PQgetvalue(res, i, 3);
 		jobs[i].content = PQgetvalue(res, i, 4);
+		jobs[i].type = PQgetvalue(res, i, 5);
+		jobs[i].spec = db_get(res, i, 6);
+		jobs[i].context_id = db_get(res, i, 7);
+		jobs[i].reaction_id = db_get(res, i, 8);
+		jobs[i].window = PQgetisnull(res, i, 9) ? -1 :
+		    strcmp(PQgetvalue(res, i, 9), "t") == 0;
 	}
 	/*
 	 * A row claimed more often than allowed (its dispatcher died after
@@ -461,8 +471,9 @@ dispatch_housekeeping(struct db *db, const struct settings *s, time_t *last)
 {
 	PGresult	*res = NULL;
 	const char	*p[2];
-	char		 deliver[24], readms[24];
+	char		 deliver[24], readms[24], err[256], num[16];
 	time_t		 now;
+	int		 n;
 
 	if (s->provider == PROVIDER_SIMULATED) {
 		snprintf(deliver, sizeof(deliver), "%ld", s->sim_deliver_ms);
@@ -473,6 +484,19 @@ dispatch_housekeeping(struct db *db, const struct settings *s, time_t *last)
 			db_res_free(res);
 	}
 	now = time(NULL);
+	/* The templates: at start, then every WADESK_TEMPLATE_SYNC_S. */
+	if (s->template_sync_s > 0 && (dispatch_synced == 0 ||
+	    now - dispatch_synced >= s->template_sync_s)) {
+		dispatch_synced = now;
+		if ((n = template_sync(db, s, err, sizeof(err))) == -1)
+			log_kv(LOG_WARN, "templates sync failed", "error", err,
+			    NULL);
+		else {
+			snprintf(num, sizeof(num), "%d", n);
+			log_kv(LOG_INFO, "templates synced", "#templates", num,
+			    NULL);
+		}
+	}
 	if (now - *last >= DISPATCH_PURGE_S) {
 		*last = now;
 		if (db_exec(db, STMT_HOUSEKEEPING, 0, NULL, &res) == DB_OK)

@@ -27,6 +27,12 @@ struct job {
 	const char	*sender;
 	const char	*receiver;
 	const char	*content;
+	const char	*type;		/* text, template, interactive, ... */
+	const char	*spec;		/* structured parts (JSON), or NULL */
+	const char	*context_id;	/* WhatsApp id of the quoted, or NULL */
+	const char	*reaction_id;	/* WhatsApp id reacted to, or NULL */
+	int		 window;	/* 24-hour window: 1 open, 0 closed,
+					 * -1 not looked at */
 	/* out */
 	enum job_result	 result;
 	char		 provider_id[160];

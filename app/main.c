@@ -28,7 +28,8 @@ usage(void)
 	    "       wadesk dispatch\n"
 	    "       wadesk migrate\n"
 	    "       wadesk apikey create NAME | revoke ID | list\n"
-	    "       wadesk user add NAME   (password on stdin)\n");
+	    "       wadesk user add NAME   (password on stdin)\n"
+	    "       wadesk templates sync\n");
 }
 
 int
@@ -48,7 +49,7 @@ main(int argc, char *argv[])
 		return cli_sql(argc - 2, argv + 2);
 	if (strcmp(cmd, "serve") == 0)
 		need = NEED_DATABASE | NEED_SECRETS;
-	else if (strcmp(cmd, "dispatch") == 0)
+	else if (strcmp(cmd, "dispatch") == 0 || strcmp(cmd, "templates") == 0)
 		need = NEED_DATABASE | NEED_PROVIDER;
 	else if (strcmp(cmd, "migrate") == 0 || strcmp(cmd, "apikey") == 0 ||
 	    strcmp(cmd, "user") == 0)
@@ -78,5 +79,7 @@ main(int argc, char *argv[])
 		return migrate_run(&s) == 0 ? 0 : 1;
 	if (strcmp(cmd, "apikey") == 0)
 		return cli_apikey(&s, argc - 2, argv + 2);
+	if (strcmp(cmd, "templates") == 0)
+		return cli_templates(&s, argc - 2, argv + 2);
 	return cli_user(&s, argc - 2, argv + 2);
 }

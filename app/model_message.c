@@ -32,7 +32,7 @@ typedef const char *(*message_validator)(const char *, size_t, const char *,
 
 static struct json_object	*model_json_str(const char *);
 static void		 model_message_params(const struct message_input *,
-			    const char *[6]);
+			    const char *[9]);
 static const char	*model_valid_sender(const char *, size_t, const char *,
 			    struct message_input *);
 static const char	*model_valid_receiver(const char *, size_t,
@@ -69,6 +69,7 @@ model_message_fill(struct message *m, const PGresult *res, int row)
 	m->reply_to = PQgetisnull(res, row, MSG_COL_REPLY_TO) ? 0 :
 	    strtoll(PQgetvalue(res, row, MSG_COL_REPLY_TO), NULL, 10);
 	m->reactions = db_get(res, row, MSG_COL_REACTIONS);
+	m->tmpl = db_get(res, row, MSG_COL_TEMPLATE);
 }
 
 static struct json_object *
@@ -80,7 +81,7 @@ model_json_str(const char *s)
 struct json_object *
 model_message_json(const struct message *m)
 {
-	struct json_object	*o, *err = NULL, *reactions = NULL;
+	struct json_object	*o, *err = NULL, *reactions = NULL, *t = NULL;
 
 	o = json_object_new_object();
 	json_object_object_add(o, "id", json_object_new_int64(m->id));
@@ -117,7 +118,13 @@ model_message_json(const struct message *m)
 	json_object_object_add(o, "reactions", reactions);
 	/* Fields of later features: always present, null until then. */
 	json_object_object_add(o, "media", NULL);
-	json_object_object_add(o, "template", NULL);
+	/* An outbound template message: {"name", "language", "parameters"}. */
+	if (m->tmpl != NULL && ((t = json_tokener_parse(m->tmpl)) == NULL ||
+	    !json_object_is_type(t, json_type_object))) {
+		json_object_put(t);
+		t = NULL;
+	}
+	json_object_object_add(o, "template", t);
 	json_object_object_add(o, "number_id", NULL);
 	return o;
 }
@@ -322,12 +329,14 @@ model_message_like(struct arena *arena, const char *s)
 }
 
 /*
- * The send statements' first six parameters: sender, receiver (NULL for a
- * contact_id), content, contact_id (or NULL), and the receiver as a phone
- * or as a BSUID (the other NULL).
+ * The send statements' parameters: sender, receiver (NULL for a
+ * contact_id), content, contact_id (or NULL), the receiver as a phone or
+ * as a BSUID (the other NULL); then the type (NULL: text), the structured
+ * parts (JSON or NULL) and the message quoted (or NULL), which only
+ * STMT_MSG_SEND takes.
  */
 static void
-model_message_params(const struct message_input *in, const char *p[6])
+model_message_params(const struct message_input *in, const char *p[9])
 {
 	int	to_contact = in->contact_id[0] != '\0';
 
@@ -337,6 +346,9 @@ model_message_params(const struct message_input *in, const char *p[6])
 	p[3] = to_contact ? in->contact_id : NULL;
 	p[4] = !to_contact && in->receiver_phone ? in->receiver : NULL;
 	p[5] = !to_contact && !in->receiver_phone ? in->receiver : NULL;
+	p[6] = in->type;
+	p[7] = in->spec;
+	p[8] = in->reply_to[0] != '\0' ? in->reply_to : NULL;
 }
 
 enum db_rc
@@ -376,17 +388,17 @@ enum db_rc
 model_message_send(struct db *db, const struct message_input *in,
     PGresult **res)
 {
-	const char	*p[6];
+	const char	*p[9];
 
 	model_message_params(in, p);
-	return db_exec(db, STMT_MSG_SEND, 6, p, res);
+	return db_exec(db, STMT_MSG_SEND, 9, p, res);
 }
 
 enum db_rc
 model_message_send_keyed(struct db *db, const struct message_input *in,
     const char *key_hash, PGresult **res)
 {
-	const char	*p[7];
+	const char	*p[9];
 
 	model_message_params(in, p);
 	p[6] = key_hash;

@@ -66,6 +66,7 @@ enum msg_col {
 	MSG_COL_TYPE,
 	MSG_COL_REPLY_TO,
 	MSG_COL_REACTIONS,
+	MSG_COL_TEMPLATE,
 	MSG_COL__MAX
 };
 
@@ -85,6 +86,7 @@ struct message {
 	const char	*type;
 	long long	 reply_to;	/* 0: none */
 	const char	*reactions;	/* JSON array text, or NULL */
+	const char	*tmpl;		/* outbound template: JSON, or NULL */
 };
 
 /*
@@ -98,6 +100,15 @@ struct message_input {
 	int		 receiver_phone;	/* receiver is a phone */
 	char		 contact_id[24];	/* "" or a decimal id */
 	const char	*content;	/* borrowed */
+	/*
+	 * Beyond plain text (model_send.c): the type (NULL: text), the
+	 * structured parts kept in messages.raw for the provider
+	 * ({"template"}, {"buttons"}, {"reaction"}; NULL: none) and the id
+	 * of the message quoted ("" none).
+	 */
+	const char	*type;
+	const char	*spec;
+	char		 reply_to[24];
 };
 
 /* Why an input was refused: the field and a message for the client. */

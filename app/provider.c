@@ -51,7 +51,9 @@ provider_name(const struct provider *p)
  * No network: a generated "sim." id, or, for WADESK_SIM_FAIL_RATE of the
  * sends, a transient failure (WhatsApp's 131000) to exercise retries.
  * delivered/read follow later (the dispatcher's sweep, by age).  The
- * receiver, a phone number or a BSUID, is never looked at.
+ * receiver, a phone number or a BSUID, is never looked at.  With
+ * WADESK_SIM_WINDOW=1 a message other than a template to a customer whose
+ * window is closed fails with 131047, as on WhatsApp.
  */
 static void
 provider_sim_send(struct provider *p, struct job *jobs, size_t n)
@@ -61,6 +63,14 @@ provider_sim_send(struct provider *p, struct job *jobs, size_t n)
 
 	threshold = (uint32_t)(p->cfg->sim_fail_rate * 1000000.0);
 	for (i = 0; i < n; i++) {
+		/* WADESK_SIM_WINDOW=1: WhatsApp's answer outside the window. */
+		if (jobs[i].window == 0 && (jobs[i].type == NULL ||
+		    strcmp(jobs[i].type, "template") != 0)) {
+			job_error(&jobs[i], JOB_FAILED, "131047",
+			    "Re-engagement message: more than 24 hours have "
+			    "passed since the customer last replied");
+			continue;
+		}
 		if (randombytes_uniform(1000000) < threshold) {
 			job_error(&jobs[i], JOB_RETRY, "131000",
 			    "simulated transient failure");

@@ -3,6 +3,7 @@
 #include "admin.h"
 #include "auth.h"
 #include "api_contacts.h"
+#include "api_templates.h"
 #include "api_messages.h"
 #include "ops.h"
 #include "page_conversations.h"
@@ -31,6 +32,8 @@ const struct route_def routes[ROUTE__MAX] = {
 	    api_contact_get },
 	[ROUTE_CONTACT_CHANGE] = { "PATCH", "/api/contacts/{id}",
 	    ROUTES_API_JSON, api_contact_change },
+	[ROUTE_TEMPLATES] = { "GET", "/api/templates", ROUTES_API,
+	    api_templates_list },
 	/* WhatsApp's subscription check: the verify token is its credential. */
 	[ROUTE_WEBHOOK_VERIFY] = { "GET", "/api/webhook", 0, webhook_verify },
 	[ROUTE_WEBHOOK] = { "POST", "/api/webhook",

@@ -11,6 +11,7 @@ static int	settings_placeholder(const char *);
 static int	settings_secrets(const struct settings *, struct cfg_err *);
 static int	settings_cookie(struct settings *, struct cfg_err *);
 static int	settings_graph_version(const char *);
+static int	settings_window(struct settings *, struct cfg_err *);
 
 /*
  * Values that example files (docker-compose.yml, the README) shipped as
@@ -117,6 +118,35 @@ settings_provider(struct settings *s, struct cfg_err *err)
 	    err) == -1))
 		return -1;
 	return 0;
+}
+
+/*
+ * The window policy and templates, for the workers as for the dispatcher:
+ * the provider is only named here (settings_provider checks it).
+ */
+static int
+settings_window(struct settings *s, struct cfg_err *err)
+{
+	long	v;
+
+	if (cfg_long("WADESK_SIM_WINDOW", 0, 0, 1, &v, err) == -1)
+		return -1;
+	s->sim_window = (int)v;
+	s->window_policy = s->sim_window ||
+	    strcmp(cfg_str("WADESK_PROVIDER", "simulated"), "cloudapi") == 0;
+	if (cfg_long("WADESK_READ_RECEIPTS", 1, 0, 1, &v, err) == -1)
+		return -1;
+	s->read_receipts = (int)v;
+	s->waba_id = cfg_str("WADESK_WABA_ID", NULL);
+	if (s->waba_id != NULL && (*s->waba_id == '\0' ||
+	    strspn(s->waba_id, "0123456789") != strlen(s->waba_id))) {
+		snprintf(err->msg, sizeof(err->msg),
+		    "WADESK_WABA_ID must be the WhatsApp Business Account id "
+		    "(digits)");
+		return -1;
+	}
+	return cfg_long("WADESK_TEMPLATE_SYNC_S", 3600, 0, 604800,
+	    &s->template_sync_s, err);
 }
 
 /* 1 when v is, or starts with, a known placeholder ("change-me-..."). */
@@ -257,6 +287,8 @@ settings_load(struct settings *s, int need, struct cfg_err *err)
 		return -1;
 	}
 	if ((need & NEED_PROVIDER) && settings_provider(s, err) == -1)
+		return -1;
+	if (settings_window(s, err) == -1)
 		return -1;
 	/*
 	 * Every connection: UTC and a bound on any statement.  (Statements

@@ -67,6 +67,17 @@ struct settings {
 	const char	*cloudapi_token;
 	const char	*phone_number_id;
 	long		 cloudapi_timeout_ms;
+
+	/*
+	 * The 24-hour window and templates (always read).  window_policy: a
+	 * free-form send to a customer whose window is closed is refused
+	 * (the cloudapi provider, or WADESK_SIM_WINDOW=1).
+	 */
+	int		 window_policy;
+	int		 sim_window;		/* WADESK_SIM_WINDOW */
+	int		 read_receipts;		/* WADESK_READ_RECEIPTS */
+	const char	*waba_id;		/* WADESK_WABA_ID, or NULL */
+	long		 template_sync_s;	/* 0: no periodic sync */
 };
 
 /*

@@ -16,7 +16,8 @@
 #define MSG_COLS \
 	"id, direction, sender, receiver, content, " TS("created_at") ", " \
 	"status, provider_message_id, contact_name, error_code, error_message, " \
-	"contact_id, type, reply_to, reactions::text"
+	"contact_id, type, reply_to, reactions::text, " \
+	"CASE WHEN direction = 'outbound' THEN raw->'template' END::text"
 
 /*
  * The contact a list's contact filter c names: a contact id (digits only),
@@ -161,10 +162,21 @@ const char *const stmts_sql[STMT__MAX] = {
 	    " ELSE (SELECT id FROM contacts WHERE id = $4::bigint) END AS id),"
 	    " m AS ("
 	    " INSERT INTO messages (direction, sender, receiver, content, status,"
-	    " contact_id)"
+	    " contact_id, type, raw, reply_to)"
 	    " SELECT 'outbound', $1, coalesce($2, (SELECT coalesce(k.phone,"
 	    " k.user_id) FROM contacts k WHERE k.id = c.id)), $3, 'queued',"
-	    " c.id FROM c WHERE c.id IS NOT NULL RETURNING *),"
+	    " c.id, coalesce($7::text, 'text'), $8::jsonb, $9::bigint"
+	    " FROM c WHERE c.id IS NOT NULL RETURNING *),"
+	    " r AS (UPDATE messages t SET reactions = nullif(coalesce("
+	    "(SELECT jsonb_agg(e.v ORDER BY e.n) FROM jsonb_array_elements("
+	    "coalesce(t.reactions, '[]')) WITH ORDINALITY AS e(v, n)"
+	    " WHERE e.v->>'direction' IS DISTINCT FROM 'outbound'), '[]')"
+	    " || CASE WHEN coalesce(m.raw->'reaction'->>'emoji', '') = ''"
+	    " THEN '[]'::jsonb ELSE jsonb_build_array(jsonb_build_object("
+	    "'emoji', m.raw->'reaction'->>'emoji', 'direction', 'outbound',"
+	    " 'timestamp', " TS("m.created_at") ")) END, '[]'),"
+	    " updated_at = now() FROM m WHERE m.type = 'reaction'"
+	    " AND t.id = (m.raw->'reaction'->>'message_id')::bigint),"
 	    MSG_SEND_REST,
 	/*
 	 * The API's send to a receiver: the same, written only when $7 is the
@@ -283,7 +295,12 @@ const char *const stmts_sql[STMT__MAX] = {
 
 	/*
 	 * Claims up to $1 due rows for $2 seconds (the lease: a dispatcher
-	 * killed mid-send loses nothing, the rows fall due again).
+	 * killed mid-send loses nothing, the rows fall due again).  Beyond
+	 * the text: the type, the structured parts (template, buttons,
+	 * reaction: messages.raw), WhatsApp's ids of the message quoted and
+	 * of the one reacted to (NULL: none yet), and, when $3 is true (the
+	 * simulator plays WhatsApp's window), whether the customer's 24-hour
+	 * window is open.
 	 */
 	[STMT_OUTBOX_CLAIM] =
 	    "WITH c AS (SELECT message_id FROM outbox WHERE run_at <= now()"
@@ -292,7 +309,15 @@ const char *const stmts_sql[STMT__MAX] = {
 	    " attempts = o.attempts + 1 FROM c, messages m"
 	    " WHERE o.message_id = c.message_id AND m.id = o.message_id "
 	    "RETURNING o.message_id, o.attempts, m.sender, m.receiver,"
-	    " m.content",
+	    " m.content, m.type, m.raw::text,"
+	    " (SELECT q.provider_message_id FROM messages q"
+	    " WHERE q.id = m.reply_to),"
+	    " (SELECT q.provider_message_id FROM messages q"
+	    " WHERE q.id = (m.raw->'reaction'->>'message_id')::bigint),"
+	    " CASE WHEN $3::boolean THEN coalesce((SELECT"
+	    " wadesk_last_inbound(k.id, k.last_inbound_at) > now() -"
+	    " interval '24 hours' FROM contacts k WHERE k.id = m.contact_id),"
+	    " false) END",
 	/*
 	 * A batch of sends ($1 ids, $2 provider ids, as arrays) in one
 	 * statement; returns the provider ids that have parked statuses
@@ -705,6 +730,70 @@ const char *const stmts_sql[STMT__MAX] = {
 	    " (SELECT count(*) FROM (SELECT 1 FROM contacts"
 	    " WHERE state = 'open' AND assignee_id = $2::integer"
 	    " LIMIT $1::bigint) m)",
+
+	/*
+	 * A template from WhatsApp's list (or the simulator's catalog): $1
+	 * name, $2 language, $3 category, $4 status, $5 WhatsApp's id, $6
+	 * parameter format, $7 body text, $8 its placeholders (a JSON array
+	 * of strings), $9 every component (JSON).
+	 */
+	[STMT_TEMPLATE_PUT] =
+	    "INSERT INTO templates (name, language, category, status,"
+	    " whatsapp_id, parameter_format, body, parameters, components,"
+	    " synced_at) VALUES ($1, $2, $3, $4, $5, $6, $7,"
+	    " ARRAY(SELECT jsonb_array_elements_text($8::jsonb)), $9::jsonb,"
+	    " now()) ON CONFLICT (name, language) DO UPDATE SET"
+	    " category = EXCLUDED.category, status = EXCLUDED.status,"
+	    " whatsapp_id = EXCLUDED.whatsapp_id,"
+	    " parameter_format = EXCLUDED.parameter_format,"
+	    " body = EXCLUDED.body, parameters = EXCLUDED.parameters,"
+	    " components = EXCLUDED.components, synced_at = now()",
+	/* After a whole sync (one transaction): what WhatsApp no longer has. */
+	[STMT_TEMPLATE_PRUNE] =
+	    "DELETE FROM templates WHERE synced_at < now()",
+	/*
+	 * Every template, by name and language: name, language, category,
+	 * status, body, parameter count, parameter format, the placeholders
+	 * (JSON array), the header text ('' when none).
+	 */
+	[STMT_TEMPLATE_LIST] =
+	    "SELECT name, language, category, status, body,"
+	    " cardinality(parameters), parameter_format,"
+	    " to_jsonb(parameters)::text, coalesce((SELECT x->>'text'"
+	    " FROM jsonb_array_elements(components) x"
+	    " WHERE upper(x->>'type') = 'HEADER' AND x ? 'text' LIMIT 1), '')"
+	    " FROM templates ORDER BY name, language",
+	/* Template $1 in language $2: status, body, placeholders, format. */
+	[STMT_TEMPLATE_GET] =
+	    "SELECT status, body, to_jsonb(parameters)::text, parameter_format"
+	    " FROM templates WHERE name = $1 AND language = $2",
+	/*
+	 * A template's new status ($4) from WhatsApp's status webhook: by its
+	 * WhatsApp id $1, else by name $2 and language $3.
+	 */
+	[STMT_TEMPLATE_STATUS] =
+	    "UPDATE templates SET status = $4 WHERE ($1::text IS NOT NULL"
+	    " AND whatsapp_id = $1) OR ($1::text IS NULL AND name = $2"
+	    " AND language = $3)",
+	/*
+	 * The 24-hour window of contact $1 (else the contact of phone $2 or
+	 * BSUID $3): open or not, and when it closes (closed: when it
+	 * closed; NULL: the customer never wrote).  No row: no such contact.
+	 */
+	[STMT_CONTACT_WINDOW] =
+	    "SELECT coalesce(t > now() - interval '24 hours', false), "
+	    TS("(t + interval '24 hours')")
+	    " FROM (SELECT wadesk_last_inbound(c.id, c.last_inbound_at) AS t"
+	    " FROM contacts c WHERE CASE WHEN $1::bigint IS NOT NULL"
+	    " THEN c.id = $1::bigint WHEN $2::text IS NOT NULL"
+	    " THEN c.phone = $2 ELSE c.user_id = $3 END) w",
+	/*
+	 * Message $1 as the target of a quote or a reaction: its contact,
+	 * the contact's phone and BSUID.
+	 */
+	[STMT_MSG_TARGET] =
+	    "SELECT m.contact_id, c.phone, c.user_id FROM messages m"
+	    " JOIN contacts c ON c.id = m.contact_id WHERE m.id = $1",
 };
 
 /*
@@ -736,6 +825,9 @@ const unsigned char stmts_generic[STMT__MAX] = {
 	[STMT_CONTACT_CHANGE] = 1,
 	[STMT_MSG_INBOUND_REACTION] = 1,
 	[STMT_MSG_INBOUND_ERROR] = 1,
+	[STMT_TEMPLATE_GET] = 1,
+	[STMT_CONTACT_WINDOW] = 1,
+	[STMT_MSG_TARGET] = 1,
 };
 
 const char *const stmts_mig_sql[MIG__MAX] = {

@@ -899,7 +899,36 @@ webhook_cloud_value(struct app *a, struct json_object *value,
 	return DB_OK;
 }
 
-/* Every entry[], every changes[] of field "messages", in one transaction. */
+/*
+ * A change of field message_template_status_update: a template's new
+ * status (REINSTATED: approved again), found by WhatsApp's template id,
+ * else by name and language.  Nothing to match is no error.
+ */
+static enum db_rc
+webhook_template_status(struct app *a, struct json_object *value)
+{
+	PGresult	*res = NULL;
+	const char	*p[4];
+	size_t		 len;
+	enum db_rc	 rc;
+
+	if (jsonb_get_strnum(value, "message_template_id", &p[0], &len) !=
+	    JSONB_GET_OK || strlen(p[0]) != len)
+		p[0] = NULL;
+	p[1] = wh_str(value, "message_template_name", NULL);
+	p[2] = wh_str(value, "message_template_language", NULL);
+	if ((p[3] = wh_str(value, "event", NULL)) == NULL ||
+	    (p[0] == NULL && (p[1] == NULL || p[2] == NULL)))
+		return DB_OK;
+	if (strcmp(p[3], "REINSTATED") == 0)
+		p[3] = "APPROVED";
+	rc = db_exec(a->db, STMT_TEMPLATE_STATUS, 4, p, &res);
+	db_res_free(res);
+	return rc;
+}
+
+/* Every entry[], every changes[] of field "messages" (and template
+ * status changes), in one transaction. */
 static enum db_rc
 webhook_cloud_tx(struct app *a, struct json_object *root,
     struct cloud_counts *n, int careful)
@@ -921,11 +950,17 @@ webhook_cloud_tx(struct app *a, struct json_object *root,
 		for (k = 0; k < json_object_array_length(changes); k++) {
 			ch = json_object_array_get_idx(changes, k);
 			field = wh_str(ch, "field", NULL);
-			if (field == NULL || strcmp(field, "messages") != 0 ||
-			    jsonb_get_type(ch, "value", json_type_object,
-			    &value) != JSONB_GET_OK)
+			if (field == NULL || jsonb_get_type(ch, "value",
+			    json_type_object, &value) != JSONB_GET_OK)
 				continue;
-			if ((rc = webhook_cloud_value(a, value, n)) != DB_OK) {
+			if (strcmp(field, "message_template_status_update") ==
+			    0)
+				rc = webhook_template_status(a, value);
+			else if (strcmp(field, "messages") == 0)
+				rc = webhook_cloud_value(a, value, n);
+			else
+				continue;
+			if (rc != DB_OK) {
 				db_rollback(a->db);
 				return rc;
 			}
