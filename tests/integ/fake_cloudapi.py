@@ -272,6 +272,65 @@ class Request:
             " problems=%s" % self.problems if self.problems else "")
 
 
+def _check_text(text, p):
+    if not isinstance(text, dict) or not isinstance(text.get("body"), str) \
+            or not text["body"]:
+        p.append("text.body missing or not a non-empty string")
+    elif len(text["body"]) > 4096:
+        p.append("text.body longer than 4096 characters")
+
+
+def _check_template(t, p):
+    """WhatsApp's template send: name, language.code, body parameters."""
+    if not isinstance(t, dict) or not isinstance(t.get("name"), str):
+        p.append("template.name missing")
+        return
+    lang = t.get("language")
+    if not isinstance(lang, dict) or not isinstance(lang.get("code"), str):
+        p.append("template.language.code missing")
+    for c in t.get("components", []):
+        if not isinstance(c, dict) or c.get("type") not in (
+                "header", "body", "button"):
+            p.append("template component %r" % (c,))
+            continue
+        for par in c.get("parameters", []):
+            if not isinstance(par, dict) or par.get("type") != "text" or \
+                    not isinstance(par.get("text"), str):
+                p.append("template parameter %r" % (par,))
+
+
+def _check_interactive(i, p):
+    """Reply buttons: 1-3, titles of at most 20 characters."""
+    if not isinstance(i, dict) or i.get("type") != "button":
+        p.append("interactive.type %r" % (i,))
+        return
+    if not isinstance(i.get("body"), dict) or not i["body"].get("text"):
+        p.append("interactive.body.text missing")
+    buttons = (i.get("action") or {}).get("buttons")
+    if not isinstance(buttons, list) or not 1 <= len(buttons) <= 3:
+        p.append("interactive.action.buttons %r" % (buttons,))
+        return
+    for b in buttons:
+        reply = b.get("reply") if isinstance(b, dict) else None
+        if b.get("type") != "reply" or not isinstance(reply, dict) or \
+                not reply.get("id") or not reply.get("title") or \
+                len(reply["title"]) > 20:
+            p.append("button %r" % (b,))
+
+
+def _check_reaction(r, p):
+    if not isinstance(r, dict) or not isinstance(r.get("message_id"), str) \
+            or not r["message_id"].startswith("wamid."):
+        p.append("reaction.message_id %r" % (r,))
+    elif not isinstance(r.get("emoji"), str):
+        p.append("reaction.emoji %r" % (r,))
+
+
+_TYPE_CHECKS = {"text": _check_text, "template": _check_template,
+                "interactive": _check_interactive,
+                "reaction": _check_reaction}
+
+
 class FakeCloudAPI:
     def __init__(self, token=TOKEN, phone_number_id=PHONE_NUMBER_ID,
                  host="127.0.0.1"):
@@ -437,15 +496,16 @@ class FakeCloudAPI:
             p.append("recipient %r is not a BSUID" % (recipient,))
         if body.get("recipient_type", "individual") != "individual":
             p.append("recipient_type %r" % body.get("recipient_type"))
-        if body.get("type") != "text":
-            p.append("type %r" % body.get("type"))
-        text = body.get("text")
-        if not isinstance(text, dict) or not isinstance(text.get("body"),
-                                                        str) \
-                or not text["body"]:
-            p.append("text.body missing or not a non-empty string")
-        elif len(text["body"]) > 4096:
-            p.append("text.body longer than 4096 characters")
+        ctx = body.get("context")
+        if ctx is not None and (not isinstance(ctx, dict) or not isinstance(
+                ctx.get("message_id"), str) or not ctx["message_id"]):
+            p.append("context %r is not {\"message_id\": id}" % (ctx,))
+        kind = body.get("type")
+        check = _TYPE_CHECKS.get(kind)
+        if check is None:
+            p.append("type %r" % kind)
+        else:
+            check(body.get(kind), p)
 
     def _handle(self, method, path, headers, raw):
         rec = Request(method, path, headers, raw)

@@ -135,6 +135,18 @@ def run_cli(env, *args, timeout=30, input=None):
                           input=input)
 
 
+def sync_templates(env):
+    """`wadesk templates sync` with the simulated provider: the built-in
+    catalog (order_update, delivery_window, spring_sale ...)."""
+    child_env = dict(os.environ)
+    child_env.update(WADESK_DATABASE_URL=env["WADESK_DATABASE_URL"],
+                     WADESK_PROVIDER="simulated")
+    p = subprocess.run([str(BINARY), "templates", "sync"], env=child_env,
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    return p
+
+
 def user_add(env, user, password):
     """`wadesk user add USER` with the password on stdin."""
     return run_cli(env, "user", "add", user, input=password + "\n")
