@@ -95,7 +95,7 @@ model_template_placeholders(const char *body, struct json_object *arr)
 		for (e = p + 2; template_name_char(*e); e++)
 			continue;
 		if (e == p + 2 || e[0] != '}' || e[1] != '}') {
-			p += 2;
+			p++;	/* "{{{1}}}": the placeholder starts later */
 			continue;
 		}
 		if (template_find(arr, p + 2, (size_t)(e - p - 2)) == -1) {

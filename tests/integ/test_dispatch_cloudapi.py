@@ -30,8 +30,8 @@ from fake_cloudapi import (PHONE_NUMBER_ID, TOKEN, VERSION, FakeCloudAPI,
                            Flaky, Gate, Hang, Ok, WebhookPoster, cpu_seconds,
                            read_pid, server_error, status_item, stop_pid,
                            tcp_peer_ports, too_many, wa_error)
-from integ_support import (BINARY, ROOT, json_bytes, run_stack, unique_phone,
-                           unique_token)
+from integ_support import (BINARY, ROOT, json_bytes, run_stack,
+                           sync_templates, unique_phone, unique_token)
 
 MAX_ATTEMPTS = 3
 BACKOFF_BASE_MS = 50
@@ -693,3 +693,112 @@ def test_idle_dispatcher_does_not_spin(cloud, env, query):
 
 def test_dispatcher_is_still_running(cloud):
     assert cloud.proc.poll() is None, cloud.log_tail()
+
+
+# ------------------------------------------- templates, quotes, reactions
+
+def _customer_message(cloud, phone):
+    """A customer's text through the signed webhook; its WhatsApp id."""
+    wamid = "wamid." + unique_token()
+    r = cloud.post.post({"object": "whatsapp_business_account", "entry": [{
+        "id": "0", "changes": [{"field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "15550001111",
+                         "phone_number_id": PHONE_NUMBER_ID},
+            "messages": [{"from": phone.lstrip("+"), "id": wamid,
+                          "timestamp": str(int(time.time())),
+                          "type": "text", "text": {"body": "hi"}}]}}]}]})
+    assert r.status_code == 200, r.text
+    return wamid
+
+
+def _sent_body(cloud, api, send, body):
+    """Sends body; the JSON the fake received for it (once)."""
+    r = send(body)
+    assert r.status_code == 201, r.text
+    m = _wait(api, r.json()["id"], cloud=cloud)
+    assert m["status"] == "sent", m
+    reqs = cloud.fake.requests_for(body.get("receiver") or m["receiver"])
+    reqs = [q for q in reqs if q.wamid == m["provider_message_id"]]
+    assert len(reqs) == 1, reqs
+    assert not reqs[0].problems, reqs[0].problems
+    return reqs[0].json
+
+
+def test_template_goes_in_whatsapps_shape(cloud, api, send, env):
+    sync_templates(env)
+    receiver = unique_phone()
+    body = _sent_body(cloud, api, send, {
+        "sender": unique_phone(), "receiver": receiver,
+        "template": {"name": "order_update", "language": "en",
+                     "parameters": ["Ana", "A-1042", "ready"]}})
+    assert body == {
+        "messaging_product": "whatsapp", "recipient_type": "individual",
+        "to": receiver[1:], "type": "template",
+        "template": {"name": "order_update", "language": {"code": "en"},
+                     "components": [{"type": "body", "parameters": [
+                         {"type": "text", "text": "Ana"},
+                         {"type": "text", "text": "A-1042"},
+                         {"type": "text", "text": "ready"}]}]}}
+
+
+def test_named_template_parameters_carry_their_names(cloud, api, send, env):
+    sync_templates(env)
+    body = _sent_body(cloud, api, send, {
+        "sender": unique_phone(), "receiver": unique_phone(),
+        "template": {"name": "delivery_window", "language": "en",
+                     "parameters": {"first_name": "Kai", "from": "9:00",
+                                    "to": "11:00"}}})
+    params = body["template"]["components"][0]["parameters"]
+    assert sorted((p["parameter_name"], p["text"]) for p in params) == [
+        ("first_name", "Kai"), ("from", "9:00"), ("to", "11:00")]
+    assert all(p["type"] == "text" for p in params)
+    body = _sent_body(cloud, api, send, {
+        "sender": unique_phone(), "receiver": unique_phone(),
+        "template": {"name": "hello_world", "language": "en_US"}})
+    assert body["template"] == {"name": "hello_world",
+                                "language": {"code": "en_US"}}
+
+
+def test_reply_quotes_with_context(cloud, api, send):
+    phone = unique_phone()
+    wamid = _customer_message(cloud, phone)
+    q = api.get("/api/messages/", params={"contact": phone}).json()["data"][0]
+    body = _sent_body(cloud, api, send, {
+        "sender": unique_phone(), "receiver": phone,
+        "content": "Yes, today.", "reply_to": q["id"]})
+    assert body["context"] == {"message_id": wamid}
+    assert body["type"] == "text" and body["text"]["body"] == "Yes, today."
+
+
+def test_reaction_goes_to_the_whatsapp_message(cloud, api, send):
+    phone = unique_phone()
+    wamid = _customer_message(cloud, phone)
+    q = api.get("/api/messages/", params={"contact": phone}).json()["data"][0]
+    body = _sent_body(cloud, api, send, {
+        "sender": unique_phone(), "receiver": phone,
+        "reaction": {"message_id": q["id"], "emoji": "\U0001F44D"}})
+    assert body == {"messaging_product": "whatsapp",
+                    "recipient_type": "individual", "to": phone[1:],
+                    "type": "reaction",
+                    "reaction": {"message_id": wamid,
+                                 "emoji": "\U0001F44D"}}
+
+
+def test_buttons_go_as_interactive_reply_buttons(cloud, api, send):
+    receiver = _unique_bsuid()
+    body = _sent_body(cloud, api, send, {
+        "sender": unique_phone(), "receiver": receiver,
+        "content": "Did this solve it?",
+        "buttons": [{"id": "yes", "title": "Yes, thanks"},
+                    {"id": "no", "title": "Not yet"}]})
+    assert body == {
+        "messaging_product": "whatsapp", "recipient_type": "individual",
+        "recipient": receiver, "type": "interactive",
+        "interactive": {"type": "button",
+                        "body": {"text": "Did this solve it?"},
+                        "action": {"buttons": [
+                            {"type": "reply",
+                             "reply": {"id": "yes", "title": "Yes, thanks"}},
+                            {"type": "reply",
+                             "reply": {"id": "no", "title": "Not yet"}}]}}}
