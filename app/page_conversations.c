@@ -8,6 +8,7 @@
 #include "model_message.h"
 #include "page_conversations.h"
 #include "stmts.h"
+#include "wa_errors.h"
 
 #define CONV_LIMIT	50
 #define CONV_SHORT	90	/* code points of the last message shown */
@@ -428,8 +429,10 @@ conv_bubble(struct html *h, const PGresult *res, int i)
 		html_close(h);
 	}
 	html_close(h);
-	if (out && m.error_message != NULL)
-		html_elemc(h, "p", "bubble-error", m.error_message);
+	if (out && (m.error_message != NULL || m.error_code != NULL))
+		html_elemc(h, "p", "bubble-error",
+		    wa_error_words(m.error_code) != NULL ?
+		    wa_error_words(m.error_code) : m.error_message);
 	html_close(h);
 }
 

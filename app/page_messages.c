@@ -7,6 +7,7 @@
 #include "model_message.h"
 #include "page_messages.h"
 #include "stmts.h"
+#include "wa_errors.h"
 
 #define LIST_LIMIT	50
 #define LIST_SHORT	80	/* code points of content in the list */
@@ -573,7 +574,7 @@ page_messages_show(struct app *a)
 	struct message		 m;
 	struct query		 q;
 	PGresult		*res = NULL, *ev = NULL;
-	const char		*p[1];
+	const char		*p[1], *words;
 	char			 title[48], url[64];
 	enum db_rc		 rc;
 
@@ -638,6 +639,9 @@ page_messages_show(struct app *a)
 		}
 		if (m.error_message != NULL)
 			html_str(h, m.error_message);
+		/* What it means, in words an agent can act on. */
+		if ((words = wa_error_words(m.error_code)) != NULL)
+			html_elemc(h, "p", "error-words", words);
 		html_close(h);
 	}
 	html_close(h);			/* dl */

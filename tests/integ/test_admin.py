@@ -677,6 +677,8 @@ def test_retry_requeues_a_failed_message(admin, query):
     assert 'id="retry"' in page.text
     assert "131026" in page.text
     assert escaped("Message undeliverable <b>") in page.text
+    # And what it means, in words.
+    assert "the number may not use WhatsApp" in page.text
     r = admin.post("/admin/messages/%d/retry" % mid, data={})
     assert_html(r, 403)
     assert query("SELECT status FROM messages WHERE id = %s",
