@@ -47,7 +47,7 @@ APP_SRC   = app/main.c app/app.c app/settings.c app/serve.c app/routes.c app/stm
             app/page_dashboard.c \
             app/page_messages.c app/page_conversations.c \
             $(BUILD)/migrations.c $(BUILD)/openapi.c
-UNIT_TESTS = valid jsonb crypto html cfg query buf db utf8 jsonb_scrub
+UNIT_TESTS = valid jsonb crypto html cfg query buf db utf8 jsonb_scrub http
 # Unit tests of app/ functions: linked with every app object but main.o.
 APP_UNIT_TESTS = routes dispatch cloudapi
 
