@@ -67,6 +67,17 @@ struct settings {
 	const char	*cloudapi_token;
 	const char	*phone_number_id;
 	long		 cloudapi_timeout_ms;
+
+	/* Events to other systems (outbound webhooks). */
+	/*
+	 * WADESK_EVENTS_ALLOW_PRIVATE=1: endpoints may be http and on
+	 * private or loopback addresses (the local stack); never in
+	 * production.
+	 */
+	int		 events_allow_private;
+	long		 events_timeout_ms;	/* per delivery, 10 s */
+	long		 events_retry_base_ms;	/* the first retry, 5 s */
+	long		 events_concurrency;	/* deliveries at once */
 };
 
 /*
