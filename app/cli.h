@@ -18,4 +18,8 @@ int	cli_apikey(const struct settings *, int, char **);
 int	cli_user(const struct settings *, int, char **);
 int	cli_sql(int, char **);
 
+/* wadesk endpoint add URL [TYPE,...] | list | disable ID: 0, 1 (failed),
+ * 2 (usage or a wrong argument). */
+int	cli_endpoint(const struct settings *, int, char **);
+
 #endif
