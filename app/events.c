@@ -608,6 +608,9 @@ events_spawn(const struct settings *s)
 	}
 	if (pid > 0)
 		return pid;
+	/* Not the dispatcher's handlers (events_main sets its own). */
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
 	/* Ends with its dispatcher, even one killed with SIGKILL. */
 	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() != parent)
