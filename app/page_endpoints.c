@@ -110,7 +110,7 @@ page_endpoints_attempts(struct admin_page *p, const PGresult *att, int *at,
 			html_elem(h, "th", "Duration");
 			html_elem(h, "th", "Attempt");
 			html_elem(h, "th", "Result");
-			html_elem(h, "th", "");
+			html_elem(h, "th", "Action");
 			html_close(h);
 			html_close(h);
 			html_open(h, "tbody");
