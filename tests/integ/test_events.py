@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import os
 import re
+import signal
 import subprocess
 import time
 
@@ -548,54 +549,124 @@ def test_admin_add_and_disable(admin, query):
         query("UPDATE endpoints SET enabled = false WHERE id = %s", (eid,))
 
 
-# ------------------------------------------- the address rules at delivery
+# ----------------------------------------- dispatchers of the test's own
+
+class OwnDispatchers:
+    """Replaces the stack's dispatcher by ones the test starts with its own
+    settings (each in a process group of its own, so that a kill -9 takes
+    its delivery process along, as a crash would); on close, stops them and
+    starts the stack's again."""
+
+    def __init__(self, env, var_dir):
+        self.env = env
+        self.var_dir = var_dir
+        self.pid_file = var_dir / "pids" / "dispatch.pid"
+        self.procs = []
+        self.log = open(var_dir / "log" / "dispatch-events.log", "ab")
+        stop_pid(read_pid(self.pid_file))
+
+    def start(self, **settings):
+        child = dict(os.environ)
+        child.update({k: v for k, v in self.env.items()
+                      if k.startswith("WADESK_")})
+        child.update(settings)
+        proc = subprocess.Popen([str(BINARY), "dispatch"], env=child,
+                                stdout=self.log, stderr=self.log,
+                                start_new_session=True)
+        self.procs.append(proc)
+        return proc
+
+    def crash(self, proc):
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+    def close(self):
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(15)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
+        self.log.close()
+        # A stopped dispatcher nobody reaped yet is a zombie, which the
+        # stack script's kill -0 takes for alive: forget its pid.
+        if not pid_alive(read_pid(self.pid_file)):
+            self.pid_file.unlink(missing_ok=True)
+        p = run_stack(self.env, self.var_dir, "start", "VAR")
+        assert p.returncode == 0, p.stderr[-2000:]
+
+
+@pytest.fixture
+def own_dispatchers(env, var_dir, endpoint):
+    d = OwnDispatchers(env, var_dir)
+    yield d
+    d.close()
+
+
+def attempts_of(query, eid):
+    return query("SELECT http_status, error FROM delivery_attempts"
+                 " WHERE endpoint_id = %s ORDER BY id", (eid,))
+
 
 def test_dispatcher_without_the_setting_refuses_private_addresses(
-        env, var_dir, webhook, query, endpoint, receivers):
-    """The stack's dispatcher is replaced by one without
-    WADESK_EVENTS_ALLOW_PRIVATE: the receiver on 127.0.0.1 (allowed when it
-    was added) gets nothing, and the attempt records why."""
+        webhook, query, endpoint, receivers, own_dispatchers):
+    """A dispatcher without WADESK_EVENTS_ALLOW_PRIVATE: the receiver on
+    127.0.0.1 (allowed when it was added) gets nothing, and each attempt
+    records why: http is refused, and so is https to a name (localhost)
+    that resolves to loopback, at connect time."""
     rx = receivers()
     port = int(rx.url.split(":")[2].split("/")[0])
     plain = endpoint(rx.url, ["message.received"])
-    # https to a name that resolves to loopback: refused at connect time.
     named = endpoint("https://localhost:%d/hook" % port, ["message.received"])
-    pid_file = var_dir / "pids" / "dispatch.pid"
-    stop_pid(read_pid(pid_file))
-    child = dict(os.environ)
-    child.update({k: v for k, v in env.items() if k.startswith("WADESK_")})
-    child["WADESK_EVENTS_ALLOW_PRIVATE"] = "0"
-    log = open(var_dir / "log" / "dispatch-events.log", "ab")
-    proc = subprocess.Popen([str(BINARY), "dispatch"], env=child,
-                            stdout=log, stderr=log)
-    try:
-        inbound(webhook)
+    own_dispatchers.start(WADESK_EVENTS_ALLOW_PRIVATE="0")
+    inbound(webhook)
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline and not (
+            attempts_of(query, plain["id"]) and
+            attempts_of(query, named["id"])):
+        time.sleep(0.1)
+    a, b = attempts_of(query, plain["id"]), attempts_of(query, named["id"])
+    assert a and b, (a, b)
+    assert a[0][0] is None and "http" in a[0][1].lower(), a
+    assert b[0][0] is None and b[0][1].startswith("refused"), b
+    assert rx.snapshot() == []
 
-        def attempts(eid):
-            return query("SELECT http_status, error FROM delivery_attempts"
-                         " WHERE endpoint_id = %s ORDER BY id", (eid,))
-        deadline = time.monotonic() + WAIT
-        while time.monotonic() < deadline and not (
-                attempts(plain["id"]) and attempts(named["id"])):
-            time.sleep(0.1)
-        a, b = attempts(plain["id"]), attempts(named["id"])
-        assert a and b, (a, b)
-        assert a[0][0] is None and "http" in a[0][1].lower(), a
-        assert b[0][0] is None and b[0][1].startswith("refused"), b
-        assert rx.snapshot() == []
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-        query("UPDATE endpoints SET enabled = false WHERE id IN (%s, %s)",
-              (plain["id"], named["id"]))
-        # A stopped dispatcher nobody reaped yet is a zombie, which the
-        # stack script's kill -0 takes for alive: forget its pid.
-        if not pid_alive(read_pid(pid_file)):
-            pid_file.unlink(missing_ok=True)
-        p = run_stack(env, var_dir, "start", "VAR")
-        assert p.returncode == 0, p.stderr[-2000:]
+
+def test_timeout_then_crash_mid_delivery_then_delivered_once_more(
+        webhook, query, endpoint, receivers, own_dispatchers):
+    """A receiver that hangs past WADESK_EVENTS_TIMEOUT_MS: the attempt
+    times out and is retried; the dispatcher is killed (-9, with its
+    delivery process) while the retry is in flight; another dispatcher
+    delivers it when the lease ends.  Every request carries the same
+    webhook-id and body."""
+    rx = receivers()
+    rx.script((200, 2.5), (200, 0.9))
+    ep = endpoint(rx.url, ["message.received"])
+    settings = {"WADESK_EVENTS_TIMEOUT_MS": "1000",
+                "WADESK_EVENTS_RETRY_BASE_MS": "300"}
+    first = own_dispatchers.start(**settings)
+    inbound(webhook)
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline and query(
+            "SELECT coalesce(max(attempts), 0) FROM deliveries"
+            " WHERE endpoint_id = %s", (ep["id"],))[0][0] < 2:
+        time.sleep(0.02)
+    own_dispatchers.crash(first)
+    a = attempts_of(query, ep["id"])
+    assert len(a) == 1 and a[0][0] is None, a
+    assert "timed out" in a[0][1].lower() or "timeout" in a[0][1].lower(), a
+    own_dispatchers.start(**settings)
+    # The lease of a claimed delivery: 2 x the timeout + 10 s.
+    reqs = rx.wait(lambda q: len(q) >= 3, 30)
+    assert len(reqs) == 3, [q.status for q in reqs]
+    assert len({q.headers["webhook-id"] for q in reqs}) == 1
+    assert len({q.body for q in reqs}) == 1
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and query(
+            "SELECT state FROM deliveries WHERE endpoint_id = %s",
+            (ep["id"],))[0][0] != "delivered":
+        time.sleep(0.05)
+    assert query("SELECT state, attempts FROM deliveries WHERE endpoint_id"
+                 " = %s", (ep["id"],)) == [("delivered", 3)]
