@@ -41,6 +41,7 @@ class FakeReceiver:
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
         self.requests = []
+        self.arrived = 0        # requests read, answered or not yet
         self._server = None
         self._thread = None
 
@@ -69,6 +70,9 @@ class FakeReceiver:
             def do_POST(self):
                 n = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(n)
+                with fake._cond:
+                    fake.arrived += 1
+                    fake._cond.notify_all()
                 status, delay = fake._next()
                 if delay:
                     time.sleep(delay)
@@ -113,6 +117,18 @@ class FakeReceiver:
                 if left <= 0:
                     return reqs
                 self._cond.wait(min(left, 0.1))
+
+    def wait_arrived(self, n, timeout=10.0):
+        """Waits until n requests have arrived (a slow answer may still be
+        on its way); True when they did."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self.arrived < n:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(min(left, 0.1))
+            return True
 
     def stop(self):
         if self._server is not None:
