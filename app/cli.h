@@ -6,6 +6,8 @@
  *   wadesk apikey revoke ID
  *   wadesk apikey list
  *   wadesk user add NAME        password on stdin (first line)
+ *   wadesk endpoint add URL [TYPE,...]  prints the new secret once on stdout
+ *   wadesk endpoint list | disable ID
  *   wadesk sql NAME             prints a route's SQL (auth, send, inbound,
  *                               status) so a benchmark can run exactly it
  */
