@@ -795,14 +795,16 @@ const char *const stmts_sql[STMT__MAX] = {
 	    " ELSE p.failing_since IS NULL OR " EVENTS_GIVE_UP " END "
 	    "RETURNING p.enabled",
 	/*
-	 * Events older than 7 days with nothing left to deliver (their
-	 * deliveries and attempts go with them), 1000 at a time.
+	 * Events older than 7 days with nothing left to deliver to an enabled
+	 * endpoint (their deliveries and attempts go with them), 1000 at a
+	 * time.
 	 */
 	[STMT_EVENTS_PURGE] =
 	    "DELETE FROM events WHERE id IN (SELECT e.id FROM events e"
 	    " WHERE e.created_at < now() - interval '7 days'"
-	    " AND NOT EXISTS (SELECT 1 FROM deliveries d"
-	    " WHERE d.event_id = e.id AND d.state = 'pending')"
+	    " AND NOT EXISTS (SELECT 1 FROM deliveries d JOIN endpoints p"
+	    " ON p.id = d.endpoint_id WHERE d.event_id = e.id"
+	    " AND d.state = 'pending' AND p.enabled)"
 	    " ORDER BY e.created_at LIMIT 1000)",
 	/*
 	 * The admin's endpoints: id, url, types (comma-separated), enabled,
