@@ -37,6 +37,7 @@ class FakeReceiver:
     def __init__(self, path="/hook"):
         self.path = path
         self.default = (200, 0.0)
+        self.location = None    # a Location header for 3xx answers
         self._script = []
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
@@ -86,6 +87,8 @@ class FakeReceiver:
                     self.send_response(status)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(out)))
+                    if fake.location and 300 <= status < 400:
+                        self.send_header("Location", fake.location)
                     self.end_headers()
                     self.wfile.write(out)
                 except OSError:

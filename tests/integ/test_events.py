@@ -130,6 +130,11 @@ def wait_attempts(query, eid, n, timeout=5):
         time.sleep(0.05)
 
 
+def attempts_of(query, eid):
+    return query("SELECT http_status, error FROM delivery_attempts"
+                 " WHERE endpoint_id = %s ORDER BY id", (eid,))
+
+
 def cli(env, *args, allow=None):
     child = dict(os.environ)
     child["WADESK_DATABASE_URL"] = env["WADESK_DATABASE_URL"]
@@ -435,6 +440,23 @@ def test_receiver_500_is_retried_with_the_same_id_and_in_order(
                     (1, 200, "delivered")]
 
 
+def test_redirects_are_not_followed(webhook, query, endpoint, receivers):
+    """A 3xx is a failed attempt (retried later), never a request to the
+    Location, which could point anywhere."""
+    rx, target = receivers(), receivers()
+    rx.default = (307, 0)
+    rx.location = target.url
+    ep = endpoint(rx.url, ["message.received"])
+    inbound(webhook)
+    rx.wait(lambda q: len(q) >= 1, WAIT)
+    wait_attempts(query, ep["id"], 1)
+    assert attempts_of(query, ep["id"])[0] == (307, "HTTP 307")
+    assert query("SELECT state FROM deliveries WHERE endpoint_id = %s",
+                 (ep["id"],)) == [("pending",)]
+    time.sleep(1)
+    assert target.snapshot() == []
+
+
 def test_slow_endpoint_delays_neither_others_nor_sends(api, send, webhook,
                                                        query, endpoint,
                                                        receivers):
@@ -603,11 +625,6 @@ def own_dispatchers(env, var_dir, endpoint):
     d = OwnDispatchers(env, var_dir)
     yield d
     d.close()
-
-
-def attempts_of(query, eid):
-    return query("SELECT http_status, error FROM delivery_attempts"
-                 " WHERE endpoint_id = %s ORDER BY id", (eid,))
 
 
 def test_dispatcher_without_the_setting_refuses_private_addresses(
