@@ -46,12 +46,13 @@ APP_SRC   = app/main.c app/app.c app/settings.c app/serve.c app/routes.c app/stm
             app/wa_errors.c \
             app/ops.c app/migrate.c app/cli.c app/dispatch.c app/provider.c app/metrics.c \
             app/cloudapi.c app/job.c app/admin.c app/page_login.c \
+            app/events.c app/api_endpoints.c app/page_endpoints.c \
             app/page_dashboard.c \
             app/page_messages.c app/page_conversations.c \
             $(BUILD)/migrations.c $(BUILD)/openapi.c
-UNIT_TESTS = valid jsonb crypto html cfg query buf db utf8 jsonb_scrub
+UNIT_TESTS = valid jsonb crypto html cfg query buf db utf8 jsonb_scrub http
 # Unit tests of app/ functions: linked with every app object but main.o.
-APP_UNIT_TESTS = routes dispatch cloudapi template
+APP_UNIT_TESTS = routes dispatch cloudapi template events
 
 LIB_OBJ   = $(LIB_SRC:%.c=$(BUILD)/%.o)
 APP_OBJ   = $(patsubst %.c,$(BUILD)/%.o,$(patsubst $(BUILD)/%,%,$(APP_SRC)))

@@ -17,6 +17,7 @@ static const char *const admin_nav_items[ADMIN_NAV__MAX][2] = {
 	[ADMIN_NAV_MESSAGES] = { "/admin/messages/", "Messages" },
 	[ADMIN_NAV_CONVERSATIONS] = { "/admin/conversations/",
 	    "Conversations" },
+	[ADMIN_NAV_ENDPOINTS] = { "/admin/endpoints/", "Endpoints" },
 };
 
 static void	admin_send(struct app *, int, const struct buf *);

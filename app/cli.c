@@ -7,6 +7,7 @@
 #include "template_sync.h"
 #include "crypto.h"
 #include "db.h"
+#include "events.h"
 #include "stmts.h"
 #include "valid.h"
 
@@ -219,4 +220,98 @@ cli_templates(const struct settings *s, int argc, char **argv)
 	}
 	printf("%d templates\n", n);
 	return 0;
+}
+
+/*
+ * wadesk endpoint add URL [TYPE,...] | list | disable ID.  add prints the
+ * secret on stdout, once; nothing prints it again.
+ */
+int
+cli_endpoint(const struct settings *s, int argc, char **argv)
+{
+	struct db	 db;
+	struct buf	 types;
+	PGresult	*res = NULL;
+	char		 secret[CRYPTO_WH_SECRET_MAX];
+	const char	*p[2], *msg;
+	int		 i, ret = 1;
+
+	if (argc < 1 || (strcmp(argv[0], "list") == 0 && argc != 1) ||
+	    (strcmp(argv[0], "add") == 0 && argc != 2 && argc != 3) ||
+	    (strcmp(argv[0], "disable") == 0 && argc != 2)) {
+		fprintf(stderr, "usage: wadesk endpoint add URL [TYPE,...] | "
+		    "list | disable ID\n");
+		return 2;
+	}
+	buf_init(&types);
+	if (strcmp(argv[0], "add") == 0 &&
+	    (events_url_check(argv[1], s->events_allow_private, &msg) == -1 ||
+	    events_types_csv(argc == 3 ? argv[2] : NULL, &types, &msg) ==
+	    -1)) {
+		fprintf(stderr, "wadesk: %s\n", msg);
+		buf_cleanup(&types);
+		return 2;
+	}
+	if (strcmp(argv[0], "disable") == 0 &&
+	    (strspn(argv[1], "0123456789") != strlen(argv[1]) ||
+	    strlen(argv[1]) > 9 || argv[1][0] == '\0')) {
+		fprintf(stderr, "wadesk: ID must be a number\n");
+		buf_cleanup(&types);
+		return 2;
+	}
+	if (strcmp(argv[0], "add") != 0 && strcmp(argv[0], "list") != 0 &&
+	    strcmp(argv[0], "disable") != 0) {
+		fprintf(stderr, "wadesk: unknown endpoint command \"%s\"\n",
+		    argv[0]);
+		buf_cleanup(&types);
+		return 2;
+	}
+	if (cli_connect(&db, s) == -1) {
+		buf_cleanup(&types);
+		return 1;
+	}
+	if (strcmp(argv[0], "add") == 0) {
+		if (events_endpoint_add(&db, argv[1], types.data, secret,
+		    &res) != DB_OK)
+			goto out;
+		printf("%s\n", secret);
+		fprintf(stderr, "wadesk: endpoint %s created for %s; its "
+		    "secret is shown only this once\n", PQgetvalue(res, 0, 0),
+		    PQgetvalue(res, 0, 2));
+		ret = 0;
+	} else if (strcmp(argv[0], "disable") == 0) {
+		p[0] = argv[1];
+		p[1] = "disabled by an operator";
+		if (db_exec(&db, STMT_ENDPOINT_DISABLE, 2, p, &res) != DB_OK)
+			goto out;
+		if (PQntuples(res) == 0) {
+			fprintf(stderr, "wadesk: no enabled endpoint %s\n",
+			    argv[1]);
+			goto out;
+		}
+		fprintf(stderr, "wadesk: endpoint %s disabled\n", argv[1]);
+		ret = 0;
+	} else {
+		if (db_exec(&db, STMT_ENDPOINT_LIST, 0, NULL, &res) != DB_OK)
+			goto out;
+		printf("%-6s %-8s %-60s %s\n", "ID", "ENABLED", "URL", "TYPES");
+		for (i = 0; i < PQntuples(res); i++)
+			printf("%-6s %-8s %-60s %s%s%s\n",
+			    PQgetvalue(res, i, 0),
+			    PQgetvalue(res, i, 3)[0] == 't' ? "yes" : "no",
+			    PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
+			    PQgetisnull(res, i, 4) ? "" : "  # ",
+			    PQgetisnull(res, i, 4) ? "" :
+			    PQgetvalue(res, i, 4));
+		ret = 0;
+	}
+out:
+	if (ret == 1 && res == NULL)
+		fprintf(stderr, "wadesk: the database refused the command "
+		    "(see the log line above)\n");
+	sodium_memzero(secret, sizeof(secret));
+	db_res_free(res);
+	db_cleanup(&db);
+	buf_cleanup(&types);
+	return ret;
 }

@@ -8,6 +8,8 @@
  *   wadesk user add NAME        password on stdin (first line)
  *   wadesk templates sync       loads the message templates (WhatsApp's,
  *                               or the simulator's catalog)
+ *   wadesk endpoint add URL [TYPE,...]  prints the new secret once on stdout
+ *   wadesk endpoint list | disable ID
  *   wadesk sql NAME             prints a route's SQL (auth, send, inbound,
  *                               status) so a benchmark can run exactly it
  */
@@ -20,5 +22,9 @@ int	cli_apikey(const struct settings *, int, char **);
 int	cli_user(const struct settings *, int, char **);
 int	cli_sql(int, char **);
 int	cli_templates(const struct settings *, int, char **);
+
+/* wadesk endpoint add URL [TYPE,...] | list | disable ID: 0, 1 (failed),
+ * 2 (usage or a wrong argument). */
+int	cli_endpoint(const struct settings *, int, char **);
 
 #endif

@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "db.h"
 #include "dispatch.h"
+#include "events.h"
 #include "job.h"
 #include "log.h"
 #include "mem.h"
@@ -521,7 +522,10 @@ dispatch_main(const struct settings *s)
 	long			 wait_ms;
 	int			 n;
 	char			 conc[16];
+	pid_t			 events_pid;
 
+	/* Events to other systems: a process of their own (app/events.c). */
+	events_pid = events_spawn(s);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = dispatch_on_signal;
 	sigemptyset(&sa.sa_mask);
@@ -546,6 +550,7 @@ dispatch_main(const struct settings *s)
 		    "can take (batch / concurrency x timeout); raise it or "
 		    "messages may be sent twice", NULL);
 	while (!dispatch_stop) {
+		events_watch(s, &events_pid, 0);
 		if (db_ensure(&db) != DB_OK) {
 			listening = 0;
 			dispatch_wait(&db, DISPATCH_SWEEP_MS);
@@ -610,6 +615,7 @@ dispatch_main(const struct settings *s)
 	}
 	if (idle && db.conn != NULL)
 		(void)dispatch_mark(&db, STMT_DISPATCH_BUSY, name);
+	events_watch(s, &events_pid, 1);
 	log_kv(LOG_INFO, "dispatcher stopped", NULL);
 	db_cleanup(&db);
 	provider_free(prov);

@@ -6,6 +6,7 @@
  *   wadesk migrate            apply database migrations
  *   wadesk apikey create NAME | revoke ID | list
  *   wadesk user add NAME      admin user, password on stdin
+ *   wadesk endpoint add URL [TYPE,...] | list | disable ID
  */
 #include <stdio.h>
 #include <string.h>
@@ -29,7 +30,8 @@ usage(void)
 	    "       wadesk migrate\n"
 	    "       wadesk apikey create NAME | revoke ID | list\n"
 	    "       wadesk user add NAME   (password on stdin)\n"
-	    "       wadesk templates sync\n");
+	    "       wadesk templates sync\n"
+	    "       wadesk endpoint add URL [TYPE,...] | list | disable ID\n");
 }
 
 int
@@ -52,7 +54,7 @@ main(int argc, char *argv[])
 	else if (strcmp(cmd, "dispatch") == 0 || strcmp(cmd, "templates") == 0)
 		need = NEED_DATABASE | NEED_PROVIDER;
 	else if (strcmp(cmd, "migrate") == 0 || strcmp(cmd, "apikey") == 0 ||
-	    strcmp(cmd, "user") == 0)
+	    strcmp(cmd, "user") == 0 || strcmp(cmd, "endpoint") == 0)
 		need = NEED_DATABASE;
 	else {
 		usage();
@@ -81,5 +83,7 @@ main(int argc, char *argv[])
 		return cli_apikey(&s, argc - 2, argv + 2);
 	if (strcmp(cmd, "templates") == 0)
 		return cli_templates(&s, argc - 2, argv + 2);
+	if (strcmp(cmd, "endpoint") == 0)
+		return cli_endpoint(&s, argc - 2, argv + 2);
 	return cli_user(&s, argc - 2, argv + 2);
 }

@@ -3,11 +3,13 @@
 #include "admin.h"
 #include "auth.h"
 #include "api_contacts.h"
-#include "api_templates.h"
+#include "api_endpoints.h"
 #include "api_messages.h"
+#include "api_templates.h"
 #include "ops.h"
 #include "page_conversations.h"
 #include "page_dashboard.h"
+#include "page_endpoints.h"
 #include "page_login.h"
 #include "page_messages.h"
 #include "routes.h"
@@ -66,6 +68,20 @@ const struct route_def routes[ROUTE__MAX] = {
 	[ROUTE_ADMIN_CONVERSATION_ASSIGN] = { "POST",
 	    "/admin/conversations/{id}/assign", ROUTES_FORM,
 	    page_conversations_assign },
+	[ROUTE_ENDPOINTS] = { "GET", "/api/endpoints", ROUTES_API,
+	    api_endpoints_list },
+	[ROUTE_ENDPOINT_CREATE] = { "POST", "/api/endpoints", ROUTES_API_JSON,
+	    api_endpoints_create },
+	[ROUTE_ADMIN_ENDPOINTS] = { "GET", "/admin/endpoints", ROUTES_PAGE,
+	    page_endpoints_list },
+	[ROUTE_ADMIN_ENDPOINT_ADD] = { "POST", "/admin/endpoints", ROUTES_FORM,
+	    page_endpoints_add },
+	[ROUTE_ADMIN_ENDPOINT_DISABLE] = { "POST",
+	    "/admin/endpoints/{id}/disable", ROUTES_FORM,
+	    page_endpoints_disable },
+	[ROUTE_ADMIN_DELIVERY_RESEND] = { "POST",
+	    "/admin/deliveries/{id}/resend", ROUTES_FORM,
+	    page_deliveries_resend },
 };
 
 static int	routes_prepare(struct app *, unsigned);

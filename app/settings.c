@@ -12,6 +12,7 @@ static int	settings_secrets(const struct settings *, struct cfg_err *);
 static int	settings_cookie(struct settings *, struct cfg_err *);
 static int	settings_graph_version(const char *);
 static int	settings_window(struct settings *, struct cfg_err *);
+static int	settings_events(struct settings *, struct cfg_err *);
 
 /*
  * Values that example files (docker-compose.yml, the README) shipped as
@@ -250,6 +251,30 @@ settings_cookie(struct settings *s, struct cfg_err *err)
 	return 0;
 }
 
+/* The events' settings, read by every command (the API and the CLI check
+ * endpoints' URLs; the dispatcher delivers). */
+static int
+settings_events(struct settings *s, struct cfg_err *err)
+{
+	const char	*v;
+
+	v = cfg_str("WADESK_EVENTS_ALLOW_PRIVATE", "0");
+	if (strcmp(v, "0") != 0 && strcmp(v, "1") != 0) {
+		snprintf(err->msg, sizeof(err->msg),
+		    "WADESK_EVENTS_ALLOW_PRIVATE must be 0 or 1");
+		return -1;
+	}
+	s->events_allow_private = strcmp(v, "1") == 0;
+	if (cfg_long("WADESK_EVENTS_TIMEOUT_MS", 10000, 100, 60000,
+	    &s->events_timeout_ms, err) == -1 ||
+	    cfg_long("WADESK_EVENTS_RETRY_BASE_MS", 5000, 10, 3600000,
+	    &s->events_retry_base_ms, err) == -1 ||
+	    cfg_long("WADESK_EVENTS_CONCURRENCY", 16, 1, 256,
+	    &s->events_concurrency, err) == -1)
+		return -1;
+	return 0;
+}
+
 int
 settings_load(struct settings *s, int need, struct cfg_err *err)
 {
@@ -288,7 +313,7 @@ settings_load(struct settings *s, int need, struct cfg_err *err)
 	}
 	if ((need & NEED_PROVIDER) && settings_provider(s, err) == -1)
 		return -1;
-	if (settings_window(s, err) == -1)
+	if (settings_window(s, err) == -1 || settings_events(s, err) == -1)
 		return -1;
 	/*
 	 * Every connection: UTC and a bound on any statement.  (Statements

@@ -78,6 +78,16 @@ struct settings {
 	int		 read_receipts;		/* WADESK_READ_RECEIPTS */
 	const char	*waba_id;		/* WADESK_WABA_ID, or NULL */
 	long		 template_sync_s;	/* 0: no periodic sync */
+	/* Events to other systems (outbound webhooks). */
+	/*
+	 * WADESK_EVENTS_ALLOW_PRIVATE=1: endpoints may be http and on
+	 * private or loopback addresses (the local stack); never in
+	 * production.
+	 */
+	int		 events_allow_private;
+	long		 events_timeout_ms;	/* per delivery, 10 s */
+	long		 events_retry_base_ms;	/* the first retry, 5 s */
+	long		 events_concurrency;	/* deliveries at once */
 };
 
 /*

@@ -129,6 +129,14 @@
 	" WHERE seen_at > now() - interval '5 seconds')) " \
 	"SELECT " MSG_COLS " FROM m LEFT JOIN n ON true"
 
+/*
+ * STMT_EVENTS_RECORD: a failure ($2) of endpoint p, failing since more than
+ * 5 days, while still enabled, disables it.
+ */
+#define EVENTS_GIVE_UP \
+	"($2::text <> 'delivered' AND p.enabled" \
+	" AND p.failing_since < now() - interval '5 days')"
+
 const char *const stmts_sql[STMT__MAX] = {
 	[STMT_READY] = "SELECT 1",
 	/* statement_timeout $1 until the end of this transaction. */
@@ -794,6 +802,135 @@ const char *const stmts_sql[STMT__MAX] = {
 	[STMT_MSG_TARGET] =
 	    "SELECT m.contact_id, c.phone, c.user_id FROM messages m"
 	    " JOIN contacts c ON c.id = m.contact_id WHERE m.id = $1",
+	/*
+	 * Event endpoints.  ADD: $1 URL, $2 types (a text[] literal), $3 the
+	 * secret; back id, url, types (JSON), enabled.  LIST: the same plus
+	 * disabled_reason, never the secret.  DISABLE: endpoint $1 with
+	 * reason $2; a row back when it was enabled.
+	 */
+	[STMT_ENDPOINT_ADD] =
+	    "INSERT INTO endpoints (url, types, secret)"
+	    " VALUES ($1, $2::text[], $3)"
+	    " RETURNING id, url, array_to_json(types)::text, enabled",
+	[STMT_ENDPOINT_LIST] =
+	    "SELECT id, url, array_to_json(types)::text, enabled,"
+	    " disabled_reason FROM endpoints ORDER BY id",
+	[STMT_ENDPOINT_DISABLE] =
+	    "UPDATE endpoints SET enabled = false, disabled_at = now(),"
+	    " disabled_reason = $2 WHERE id = $1::integer AND enabled"
+	    " RETURNING id",
+	/*
+	 * Claims, for up to $1 enabled endpoints, each one's oldest pending
+	 * delivery when it is due, for $2 seconds (the lease: while it runs
+	 * the endpoint's head is not due, so each endpoint has at most one
+	 * delivery in flight, and a dispatcher killed mid-delivery loses
+	 * nothing).  Back: delivery id, attempt, endpoint id, URL, secret,
+	 * event id, webhook id, type, event time, the delivery's age in ms.
+	 */
+	[STMT_EVENTS_CLAIM] =
+	    "WITH h AS (SELECT x.id FROM endpoints p CROSS JOIN LATERAL"
+	    " (SELECT y.id, y.run_at FROM deliveries y"
+	    " WHERE y.endpoint_id = p.id AND y.state = 'pending'"
+	    " ORDER BY y.id LIMIT 1) x"
+	    " WHERE p.enabled AND x.run_at <= now()"
+	    " ORDER BY x.run_at LIMIT $1::integer),"
+	    " l AS (SELECT d.id FROM deliveries d WHERE d.id IN"
+	    " (SELECT id FROM h) AND d.state = 'pending' AND d.run_at <= now()"
+	    " FOR UPDATE SKIP LOCKED) "
+	    "UPDATE deliveries d SET run_at = now() + make_interval(secs =>"
+	    " $2::integer), attempts = d.attempts + 1, updated_at = now()"
+	    " FROM l, events e, endpoints p WHERE d.id = l.id"
+	    " AND e.id = d.event_id AND p.id = d.endpoint_id "
+	    "RETURNING d.id, d.attempts, p.id, p.url, p.secret, e.id,"
+	    " e.webhook_id, e.type, " TS("e.created_at") ","
+	    " (extract(epoch FROM now() - d.created_at) * 1000)::bigint",
+	/*
+	 * Event $1's snapshot as the API's message (MSG_COLS) or contact
+	 * (CONTACT_COLS): the row as the change left it, rendered by the
+	 * same code as the API.  No row: the event has no such snapshot.
+	 */
+	[STMT_EVENTS_MESSAGE] =
+	    "SELECT " MSG_COLS " FROM (SELECT m.* FROM events ev,"
+	    " jsonb_populate_record(NULL::messages, ev.message) m"
+	    " WHERE ev.id = $1 AND ev.message IS NOT NULL) messages",
+	[STMT_EVENTS_CONTACT] =
+	    "SELECT " CONTACT_COLS " FROM (SELECT k.* FROM events ev,"
+	    " jsonb_populate_record(NULL::contacts, ev.contact) k"
+	    " WHERE ev.id = $1 AND ev.contact IS NOT NULL) c"
+	    " LEFT JOIN admin_users u ON u.id = c.assignee_id",
+	/*
+	 * Delivery $1's attempt: state $2 (delivered, pending: again after $3
+	 * ms, failed), HTTP status $4 (NULL: none), $5 ms, error $6.  The
+	 * endpoint's failing_since starts at its first failure and ends at a
+	 * success; an endpoint failing for 5 days is disabled.  A row back
+	 * (enabled) only when the endpoint changed.
+	 */
+	[STMT_EVENTS_RECORD] =
+	    "WITH d AS (UPDATE deliveries SET state = $2::text,"
+	    " run_at = now() + $3::bigint * interval '1 millisecond',"
+	    " updated_at = now() WHERE id = $1 RETURNING id, endpoint_id,"
+	    " attempts),"
+	    " a AS (INSERT INTO delivery_attempts (delivery_id, endpoint_id,"
+	    " attempt, http_status, duration_ms, error) SELECT id,"
+	    " endpoint_id, attempts, $4::integer, $5::integer, $6::text"
+	    " FROM d) "
+	    "UPDATE endpoints p SET failing_since = CASE WHEN"
+	    " $2::text = 'delivered' THEN NULL"
+	    " ELSE coalesce(p.failing_since, now()) END,"
+	    " enabled = CASE WHEN " EVENTS_GIVE_UP " THEN false"
+	    " ELSE p.enabled END,"
+	    " disabled_at = CASE WHEN " EVENTS_GIVE_UP " THEN now()"
+	    " ELSE p.disabled_at END,"
+	    " disabled_reason = CASE WHEN " EVENTS_GIVE_UP
+	    " THEN 'disabled after 5 days of failures'"
+	    " ELSE p.disabled_reason END"
+	    " FROM d WHERE p.id = d.endpoint_id"
+	    " AND CASE WHEN $2::text = 'delivered'"
+	    " THEN p.failing_since IS NOT NULL"
+	    " ELSE p.failing_since IS NULL OR " EVENTS_GIVE_UP " END "
+	    "RETURNING p.enabled",
+	/*
+	 * Events older than 7 days with nothing left to deliver to an enabled
+	 * endpoint (their deliveries and attempts go with them), 1000 at a
+	 * time.
+	 */
+	[STMT_EVENTS_PURGE] =
+	    "DELETE FROM events WHERE id IN (SELECT e.id FROM events e"
+	    " WHERE e.created_at < now() - interval '7 days'"
+	    " AND NOT EXISTS (SELECT 1 FROM deliveries d JOIN endpoints p"
+	    " ON p.id = d.endpoint_id WHERE d.event_id = e.id"
+	    " AND d.state = 'pending' AND p.enabled)"
+	    " ORDER BY e.created_at LIMIT 1000)",
+	/*
+	 * The admin's endpoints: id, url, types (comma-separated), enabled,
+	 * disabled_reason, disabled_at, failing_since, pending deliveries.
+	 */
+	[STMT_ADMIN_ENDPOINTS] =
+	    "SELECT p.id, p.url, array_to_string(p.types, ', '), p.enabled,"
+	    " p.disabled_reason, " TS("p.disabled_at") ", "
+	    TS("p.failing_since") ", (SELECT count(*) FROM deliveries d"
+	    " WHERE d.endpoint_id = p.id AND d.state = 'pending')"
+	    " FROM endpoints p ORDER BY p.id",
+	/*
+	 * Each endpoint's $1 latest attempts, newest first: endpoint id,
+	 * delivery id, time, event type, HTTP status, duration ms, attempt,
+	 * error, the delivery's state.
+	 */
+	[STMT_ADMIN_DELIVERIES] =
+	    "SELECT p.id, a.delivery_id, " TS("a.created_at") ", e.type,"
+	    " a.http_status, a.duration_ms, a.attempt, a.error, d.state"
+	    " FROM endpoints p CROSS JOIN LATERAL (SELECT * FROM"
+	    " delivery_attempts x WHERE x.endpoint_id = p.id"
+	    " ORDER BY x.id DESC LIMIT $1::integer) a"
+	    " JOIN deliveries d ON d.id = a.delivery_id"
+	    " JOIN events e ON e.id = d.event_id "
+	    "ORDER BY p.id, a.id DESC",
+	/* Delivery $1's event once more to its endpoint, as a new delivery
+	 * (same webhook id); back the new delivery's id. */
+	[STMT_DELIVERY_RESEND] =
+	    "INSERT INTO deliveries (event_id, endpoint_id)"
+	    " SELECT event_id, endpoint_id FROM deliveries WHERE id = $1"
+	    " RETURNING id",
 };
 
 /*

@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
@@ -109,4 +110,55 @@ int
 crypto_pw_verify(const char *stored, const char *pw)
 {
 	return crypto_pwhash_str_verify(stored, pw, strlen(pw)) == 0 ? 0 : -1;
+}
+
+void
+crypto_wh_secret_new(char out[CRYPTO_WH_SECRET_MAX])
+{
+	unsigned char	key[CRYPTO_WH_KEY_BYTES];
+	size_t		n = sizeof(CRYPTO_WH_PREFIX) - 1;
+
+	randombytes_buf(key, sizeof(key));
+	memcpy(out, CRYPTO_WH_PREFIX, n);
+	sodium_bin2base64(out + n, CRYPTO_WH_SECRET_MAX - n, key, sizeof(key),
+	    sodium_base64_VARIANT_ORIGINAL);
+	sodium_memzero(key, sizeof(key));
+}
+
+int
+crypto_wh_sign(const char *secret, const char *id, long long ts,
+    const void *body, size_t len, char out[CRYPTO_WH_SIG_MAX])
+{
+	crypto_auth_hmacsha256_state	st;
+	unsigned char			key[CRYPTO_WH_KEY_MAX];
+	unsigned char			mac[crypto_auth_hmacsha256_BYTES];
+	const char			*b64 = secret, *end;
+	char				tsbuf[24];
+	size_t				klen;
+
+	out[0] = '\0';
+	if (strncmp(b64, CRYPTO_WH_PREFIX, sizeof(CRYPTO_WH_PREFIX) - 1) == 0)
+		b64 += sizeof(CRYPTO_WH_PREFIX) - 1;
+	if (sodium_base642bin(key, sizeof(key), b64, strlen(b64), NULL, &klen,
+	    &end, sodium_base64_VARIANT_ORIGINAL) != 0 || *end != '\0' ||
+	    klen == 0) {
+		sodium_memzero(key, sizeof(key));
+		return -1;
+	}
+	snprintf(tsbuf, sizeof(tsbuf), "%lld", ts);
+	crypto_auth_hmacsha256_init(&st, key, klen);
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)id,
+	    strlen(id));
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)".", 1);
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)tsbuf,
+	    strlen(tsbuf));
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)".", 1);
+	crypto_auth_hmacsha256_update(&st, body, len);
+	crypto_auth_hmacsha256_final(&st, mac);
+	memcpy(out, "v1,", 3);
+	sodium_bin2base64(out + 3, CRYPTO_WH_SIG_MAX - 3, mac, sizeof(mac),
+	    sodium_base64_VARIANT_ORIGINAL);
+	sodium_memzero(&st, sizeof(st));
+	sodium_memzero(key, sizeof(key));
+	return 0;
 }

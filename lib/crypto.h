@@ -47,4 +47,25 @@ int	crypto_pw_hash(const char *, char out[CRYPTO_PWHASH_MAX])
 int	crypto_pw_verify(const char *, const char *)
 	    __attribute__((warn_unused_result));
 
+/*
+ * Standard Webhooks (standardwebhooks.com) signatures.  A secret is
+ * "whsec_" + base64 (standard alphabet, padded) of its key bytes.
+ */
+#define CRYPTO_WH_PREFIX	"whsec_"
+#define CRYPTO_WH_KEY_BYTES	24	/* of a secret made here */
+#define CRYPTO_WH_KEY_MAX	64	/* of a secret accepted */
+#define CRYPTO_WH_SECRET_MAX	128	/* "whsec_" + base64 + NUL */
+#define CRYPTO_WH_SIG_MAX	48	/* "v1," + 44 base64 digits + NUL */
+/* A new random secret (CRYPTO_WH_KEY_BYTES bytes) into out. */
+void	crypto_wh_secret_new(char out[CRYPTO_WH_SECRET_MAX]);
+/*
+ * The webhook-signature value "v1,<base64 HMAC-SHA256>" of
+ * "{id}.{timestamp}.{body}" keyed with the base64-decoded part of secret
+ * after "whsec_" (a secret without the prefix is taken as base64 whole).
+ * 0, or -1 when the secret is not such base64 (out is then "").
+ */
+int	crypto_wh_sign(const char *, const char *, long long, const void *,
+	    size_t, char out[CRYPTO_WH_SIG_MAX])
+	    __attribute__((warn_unused_result));
+
 #endif

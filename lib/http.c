@@ -1,5 +1,8 @@
 #include <dlfcn.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +96,10 @@ struct http_client {
 	CURL		**easy;
 	size_t		  slots;
 	long		  timeout_ms;
+	/* http_post_start/_next: the request and headers of each slot. */
+	struct http_req	**run;
+	struct curl_slist **run_hdrs;
+	size_t		  nrun;
 };
 
 static int	http_load(char *, size_t);
@@ -105,6 +112,12 @@ static int	http_start(struct http_client *, size_t, struct http_req *,
 		    struct curl_slist *);
 static void	http_fail_running(struct http_client *, struct http_req *,
 		    size_t *, size_t, CURLMcode);
+static struct curl_slist *http_hdrs(const struct http_req *);
+static curl_socket_t http_open_socket(void *, curlsocktype,
+		    struct curl_sockaddr *);
+static int	http_v4_public(const unsigned char *);
+static void	http_finish(struct http_client *, CURL *, CURLcode,
+		    struct http_req *);
 
 /*
  * Loads libcurl and fills http_curl, once.  Returns 0, or -1 with the
@@ -202,6 +215,8 @@ http_client_new(size_t slots, long timeout_ms)
 	c->slots = slots;
 	c->timeout_ms = timeout_ms;
 	c->easy = mem_calloc(slots, sizeof(*c->easy));
+	c->run = mem_calloc(slots, sizeof(*c->run));
+	c->run_hdrs = mem_calloc(slots, sizeof(*c->run_hdrs));
 	/* Only a cache size: the client works without it. */
 	if (http_curl.multi_setopt(c->multi, CURLMOPT_MAXCONNECTS,
 	    (long)slots) != CURLM_OK)
@@ -216,10 +231,19 @@ http_client_free(struct http_client *c)
 
 	if (c == NULL)
 		return;
-	for (i = 0; i < c->slots; i++)
-		if (c->easy[i] != NULL)
-			http_curl.easy_cleanup(c->easy[i]);
+	for (i = 0; i < c->slots; i++) {
+		if (c->easy[i] == NULL)
+			continue;
+		if (c->run[i] != NULL)
+			(void)http_curl.multi_remove_handle(c->multi,
+			    c->easy[i]);
+		http_curl.easy_cleanup(c->easy[i]);
+		if (c->run_hdrs[i] != NULL)
+			http_curl.slist_free_all(c->run_hdrs[i]);
+	}
 	http_curl.multi_cleanup(c->multi);
+	mem_free(c->run);
+	mem_free(c->run_hdrs);
 	mem_free(c->easy);
 	mem_free(c);
 	http_curl.global_cleanup();
@@ -267,6 +291,8 @@ http_start(struct http_client *c, size_t slot, struct http_req *r,
 
 	r->status = 0;
 	r->error[0] = '\0';
+	r->refused = 0;
+	r->duration_ms = 0;
 	if (c->easy[slot] == NULL &&
 	    (c->easy[slot] = http_curl.easy_init()) == NULL) {
 		snprintf(r->error, sizeof(r->error), "curl_easy_init failed");
@@ -301,7 +327,17 @@ http_start(struct http_client *c, size_t slot, struct http_req *r,
 	    (rc = http_curl.easy_setopt(e, CURLOPT_HEADERFUNCTION,
 	    http_on_header)) != CURLE_OK ||
 	    (rc = http_curl.easy_setopt(e, CURLOPT_HEADERDATA,
-	    r)) != CURLE_OK) {
+	    r)) != CURLE_OK ||
+	    (r->public_only &&
+	    ((rc = http_curl.easy_setopt(e, CURLOPT_PROTOCOLS_STR,
+	    "https")) != CURLE_OK ||
+	    (rc = http_curl.easy_setopt(e, CURLOPT_FOLLOWLOCATION,
+	    0L)) != CURLE_OK ||
+	    (rc = http_curl.easy_setopt(e, CURLOPT_PROXY, "")) != CURLE_OK ||
+	    (rc = http_curl.easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION,
+	    http_open_socket)) != CURLE_OK ||
+	    (rc = http_curl.easy_setopt(e, CURLOPT_OPENSOCKETDATA,
+	    r)) != CURLE_OK))) {
 		snprintf(r->error, sizeof(r->error), "libcurl setup: %s",
 		    http_curl.easy_strerror(rc));
 		return -1;
@@ -347,7 +383,7 @@ http_post_all(struct http_client *c, struct http_req *reqs, size_t n)
 	CURLcode		  res;
 	CURL			 *e;
 	char			  auth[1024];
-	size_t			  next = 0, i, slot;
+	size_t			  next = 0, i, k, slot;
 	int			  running = 0, left;
 	size_t			 *busy;	/* request index per slot, or n */
 
@@ -363,6 +399,9 @@ http_post_all(struct http_client *c, struct http_req *reqs, size_t n)
 			    reqs[i].bearer);
 			hdrs[i] = http_hdr_add(hdrs[i], auth);
 		}
+		for (k = 0; reqs[i].headers != NULL &&
+		    reqs[i].headers[k] != NULL; k++)
+			hdrs[i] = http_hdr_add(hdrs[i], reqs[i].headers[k]);
 	}
 	for (;;) {
 		for (slot = 0; slot < c->slots && next < n; slot++) {
@@ -402,17 +441,7 @@ http_post_all(struct http_client *c, struct http_req *reqs, size_t n)
 			r = &reqs[busy[slot]];
 			busy[slot] = n;
 			running--;
-			if (res != CURLE_OK) {
-				r->status = 0;
-				if (r->error[0] == '\0')
-					snprintf(r->error, sizeof(r->error),
-					    "%s", http_curl.easy_strerror(res));
-			} else if (http_curl.easy_getinfo(e,
-			    CURLINFO_RESPONSE_CODE, &r->status) != CURLE_OK) {
-				r->status = 0;
-				snprintf(r->error, sizeof(r->error),
-				    "no HTTP status from libcurl");
-			}
+			http_finish(c, e, res, r);
 		}
 		if (running > 0 && (mrc = http_curl.multi_poll(c->multi, NULL,
 		    0, 100, NULL)) != CURLM_OK) {
@@ -424,4 +453,225 @@ http_post_all(struct http_client *c, struct http_req *reqs, size_t n)
 		http_curl.slist_free_all(hdrs[i]);
 	mem_free(hdrs);
 	mem_free(busy);
+}
+
+/* The outcome of a finished transfer into r. */
+static void
+http_finish(struct http_client *c, CURL *e, CURLcode res, struct http_req *r)
+{
+	curl_off_t	us = 0;
+
+	(void)c;
+	if (http_curl.easy_getinfo(e, CURLINFO_TOTAL_TIME_T, &us) == CURLE_OK)
+		r->duration_ms = (long)(us / 1000);
+	if (res != CURLE_OK) {
+		r->status = 0;
+		if (r->refused)
+			snprintf(r->error, sizeof(r->error), "refused: the "
+			    "address is not public (private, loopback, "
+			    "link-local or reserved)");
+		else if (r->error[0] == '\0')
+			snprintf(r->error, sizeof(r->error), "%s",
+			    http_curl.easy_strerror(res));
+	} else if (http_curl.easy_getinfo(e, CURLINFO_RESPONSE_CODE,
+	    &r->status) != CURLE_OK) {
+		r->status = 0;
+		snprintf(r->error, sizeof(r->error),
+		    "no HTTP status from libcurl");
+	}
+}
+
+/* Content-Type, no Expect, the bearer token and r's own header lines. */
+static struct curl_slist *
+http_hdrs(const struct http_req *r)
+{
+	struct curl_slist	*l;
+	char			 auth[1024];
+	size_t			 k;
+
+	l = http_hdr_add(NULL, "Content-Type: application/json");
+	l = http_hdr_add(l, "Expect:");
+	if (r->bearer != NULL) {
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s",
+		    r->bearer);
+		l = http_hdr_add(l, auth);
+	}
+	for (k = 0; r->headers != NULL && r->headers[k] != NULL; k++)
+		l = http_hdr_add(l, r->headers[k]);
+	return l;
+}
+
+/*
+ * libcurl's socket for each address it connects to: refused (and marked
+ * in r->refused) when a public_only request meets a non-public address.
+ */
+static curl_socket_t
+http_open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	struct http_req	*r = arg;
+
+	if (purpose != CURLSOCKTYPE_IPCXN || !http_addr_public(&a->addr)) {
+		r->refused = 1;
+		return CURL_SOCKET_BAD;
+	}
+	return socket(a->family, a->socktype, a->protocol);
+}
+
+/* 1 when IPv4 address b (network order) is public. */
+static int
+http_v4_public(const unsigned char *b)
+{
+	if (b[0] == 0 ||				/* 0/8 this network */
+	    b[0] == 10 ||				/* 10/8 */
+	    b[0] == 127 ||				/* loopback */
+	    (b[0] == 100 && (b[1] & 0xc0) == 64) ||	/* 100.64/10 CGNAT */
+	    (b[0] == 169 && b[1] == 254) ||		/* link-local */
+	    (b[0] == 172 && (b[1] & 0xf0) == 16) ||	/* 172.16/12 */
+	    (b[0] == 192 && b[1] == 0 && b[2] == 0) ||	/* 192.0.0/24 */
+	    (b[0] == 192 && b[1] == 0 && b[2] == 2) ||	/* TEST-NET-1 */
+	    (b[0] == 192 && b[1] == 88 && b[2] == 99) ||	/* 6to4 relay */
+	    (b[0] == 192 && b[1] == 168) ||		/* 192.168/16 */
+	    (b[0] == 198 && (b[1] & 0xfe) == 18) ||	/* 198.18/15 */
+	    (b[0] == 198 && b[1] == 51 && b[2] == 100) ||	/* TEST-NET-2 */
+	    (b[0] == 203 && b[1] == 0 && b[2] == 113) ||	/* TEST-NET-3 */
+	    b[0] >= 224)			/* multicast, reserved, bcast */
+		return 0;
+	return 1;
+}
+
+int
+http_addr_public(const struct sockaddr *sa)
+{
+	const struct sockaddr_in	*s4;
+	const struct sockaddr_in6	*s6;
+	const unsigned char		*b;
+	static const unsigned char	 zero[10];
+
+	if (sa->sa_family == AF_INET) {
+		s4 = (const struct sockaddr_in *)(const void *)sa;
+		return http_v4_public(
+		    (const unsigned char *)&s4->sin_addr.s_addr);
+	}
+	if (sa->sa_family != AF_INET6)
+		return 0;
+	s6 = (const struct sockaddr_in6 *)(const void *)sa;
+	b = s6->sin6_addr.s6_addr;
+	/* ::ffff:a.b.c.d (mapped) and ::a.b.c.d (compatible, :: and ::1). */
+	if (memcmp(b, zero, 10) == 0 &&
+	    ((b[10] == 0xff && b[11] == 0xff) || (b[10] == 0 && b[11] == 0)))
+		return http_v4_public(b + 12);
+	/* 64:ff9b::a.b.c.d (NAT64) and 64:ff9b:1::/48 (local NAT64). */
+	if (b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b) {
+		if (b[4] == 0 && b[5] == 0x01)
+			return 0;
+		return http_v4_public(b + 12);
+	}
+	/* 2002:a.b.c.d::/48 (6to4). */
+	if (b[0] == 0x20 && b[1] == 0x02)
+		return http_v4_public(b + 2);
+	if ((b[0] & 0xfe) == 0xfc ||			/* fc00::/7 ULA */
+	    (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) ||	/* fe80::/10 */
+	    (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0) ||	/* fec0::/10 */
+	    b[0] == 0xff ||				/* multicast */
+	    (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d &&
+	    b[3] == 0xb8) ||				/* 2001:db8::/32 */
+	    (b[0] == 0x01 && b[1] == 0x00 && memcmp(b + 2, zero, 6) == 0) ||
+							/* 100::/64 discard */
+	    (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x00 &&
+	    b[3] == 0x00) ||				/* 2001::/32 Teredo */
+	    (b[0] & 0xe0) != 0x20)		/* outside 2000::/3 global */
+		return 0;
+	return 1;
+}
+
+int
+http_post_start(struct http_client *c, struct http_req *r)
+{
+	size_t	slot;
+
+	for (slot = 0; slot < c->slots; slot++)
+		if (c->run[slot] == NULL)
+			break;
+	if (slot == c->slots) {
+		r->status = 0;
+		snprintf(r->error, sizeof(r->error), "no free slot");
+		return -1;
+	}
+	c->run_hdrs[slot] = http_hdrs(r);
+	if (http_start(c, slot, r, c->run_hdrs[slot]) == -1) {
+		http_curl.slist_free_all(c->run_hdrs[slot]);
+		c->run_hdrs[slot] = NULL;
+		return -1;
+	}
+	c->run[slot] = r;
+	c->nrun++;
+	return 0;
+}
+
+size_t
+http_client_busy(const struct http_client *c)
+{
+	return c->nrun;
+}
+
+struct http_req *
+http_post_next(struct http_client *c, long wait_ms)
+{
+	struct http_req	*r;
+	CURLMsg		*msg;
+	CURLMcode	 mrc;
+	CURLcode	 res;
+	CURL		*e;
+	size_t		 slot;
+	int		 left, polled = 0;
+
+	if (c->nrun == 0)
+		return NULL;
+	for (;;) {
+		if ((mrc = http_curl.multi_perform(c->multi, &left)) !=
+		    CURLM_OK)
+			goto fail;
+		while ((msg = http_curl.multi_info_read(c->multi, &left)) !=
+		    NULL) {
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			e = msg->easy_handle;
+			res = msg->data.result;
+			for (slot = 0; slot < c->slots; slot++)
+				if (c->easy[slot] == e && c->run[slot] != NULL)
+					break;
+			if (slot == c->slots)
+				continue;	/* not ours: cannot happen */
+			(void)http_curl.multi_remove_handle(c->multi, e);
+			r = c->run[slot];
+			http_finish(c, e, res, r);
+			http_curl.slist_free_all(c->run_hdrs[slot]);
+			c->run_hdrs[slot] = NULL;
+			c->run[slot] = NULL;
+			c->nrun--;
+			return r;
+		}
+		if (polled || wait_ms <= 0)
+			return NULL;
+		if ((mrc = http_curl.multi_poll(c->multi, NULL, 0,
+		    (int)wait_ms, NULL)) != CURLM_OK)
+			goto fail;
+		polled = 1;
+	}
+fail:
+	/* The multi handle failed: the first running request ends so. */
+	for (slot = 0; slot < c->slots; slot++) {
+		if ((r = c->run[slot]) == NULL)
+			continue;
+		(void)http_curl.multi_remove_handle(c->multi, c->easy[slot]);
+		r->status = 0;
+		snprintf(r->error, sizeof(r->error), "libcurl multi: %s",
+		    http_curl.multi_strerror(mrc));
+		http_curl.slist_free_all(c->run_hdrs[slot]);
+		c->run_hdrs[slot] = NULL;
+		c->run[slot] = NULL;
+		c->nrun--;
+		return r;
+	}
+	return NULL;
 }

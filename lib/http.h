@@ -33,6 +33,17 @@ struct http_req {
 	long		 retry_after_s;	/* Retry-After in seconds (capped), or -1 */
 	struct buf	 resp;		/* response body (http_req_init'd) */
 	char		 error[256];	/* transport error, "" otherwise */
+	/* in (http_req_init: none, any address) */
+	const char *const *headers;	/* more "Name: value" lines, NULL-ended */
+	/*
+	 * Only https, no proxy, no redirect, and only public addresses
+	 * (http_addr_public), checked on each address as it is connected
+	 * to, so a name that resolves elsewhere later cannot bypass it.
+	 */
+	int		 public_only;
+	/* out */
+	long		 duration_ms;	/* the whole exchange */
+	int		 refused;	/* an address was not public */
 };
 
 /*
@@ -49,5 +60,32 @@ void		 http_req_cleanup(struct http_req *);
  * are done (each within the client's timeout).  A request that fails in
  * transport, or cannot be set up, ends with status 0 and error set. */
 void		 http_post_all(struct http_client *, struct http_req *, size_t);
+
+/*
+ * The same one request at a time, without waiting for the others: for a
+ * caller that keeps several slow peers in flight and records each answer as
+ * it comes.  http_post_start() starts r in a free slot (r must stay valid
+ * until http_post_next() hands it back): 0, or -1 with r->error set when no
+ * slot is free or it cannot start.  http_post_next() runs the transfers for
+ * up to wait_ms and returns one finished request (status and error filled
+ * as http_post_all() does), or NULL when none finished meanwhile.  Do not
+ * mix with http_post_all() on one client.
+ */
+int		 http_post_start(struct http_client *, struct http_req *)
+		    __attribute__((warn_unused_result));
+struct http_req	*http_post_next(struct http_client *, long);
+/* Requests started and not yet handed back by http_post_next(). */
+size_t		 http_client_busy(const struct http_client *);
+
+struct sockaddr;
+/*
+ * 1 when an address (AF_INET or AF_INET6) may be reached by a public_only
+ * request: not unspecified, loopback, private (RFC 1918), shared (CGNAT,
+ * 100.64/10), link-local, unique-local (fc00::/7), site-local,
+ * multicast, broadcast, reserved, documentation or benchmarking; an
+ * IPv4-mapped, -compatible, NAT64 (64:ff9b::/96) or 6to4 (2002::/16)
+ * address is judged by the IPv4 address it carries.  0 otherwise.
+ */
+int		 http_addr_public(const struct sockaddr *);
 
 #endif

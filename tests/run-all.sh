@@ -9,6 +9,8 @@ export WADESK_HTTP_PORT=${WADESK_TEST_HTTP_PORT:-18080}
 export WADESK_PG_PORT=${WADESK_TEST_PG_PORT:-54339}
 # The simulated provider, quick enough for tests to watch a whole lifecycle.
 export WADESK_PROVIDER=simulated WADESK_SIM_DELIVER_MS=300 WADESK_SIM_READ_MS=600
+# Event deliveries retry sooner than the default 5 s.
+export WADESK_EVENTS_RETRY_BASE_MS=${WADESK_EVENTS_RETRY_BASE_MS:-500}
 # make sanitize runs the same suites against the sanitizer build.
 var=$top/${WADESK_TEST_VAR:-var/test}
 build=${WADESK_TEST_BUILD:-build}

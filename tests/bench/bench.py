@@ -10,7 +10,10 @@ measures, each for BENCH_SECONDS (default 10) with wrk:
   3. scale: 1,000,000 messages loaded by SQL, then list / status / contact /
      search through the API, p50 and p95 over 200 requests each;
   4. the dispatcher draining 50,000 queued messages with the simulator;
-  5. memory: each worker's RSS after warm-up and after BENCH_MEM_REQUESTS.
+  5. memory: each worker's RSS after warm-up and after BENCH_MEM_REQUESTS;
+  6. events: sends with no event endpoint, then with one endpoint receiving
+     every type (the events the triggers write), then a dispatcher
+     delivering that backlog to a local receiver (events per second).
 Prints one table and writes it as Markdown to var/bench/results.md.  Any
 non-2xx answer in a run is printed loudly.  Durability stays on.
 """
@@ -355,7 +358,8 @@ def main():
 
 
 def want(section):
-    """BENCH_ONLY=limits,routes,scale,dispatch,memory runs a subset."""
+    """BENCH_ONLY=limits,routes,scale,dispatch,memory,events runs a
+    subset."""
     only = os.environ.get("BENCH_ONLY")
     return not only or section in only.split(",")
 
@@ -386,7 +390,64 @@ def run():
         dispatch_runs(cur)
     if want("memory"):
         memory(master, workers, warm)
+    if want("events"):
+        events_runs(cur, auth)
     report()
+
+
+def events_runs(cur, auth):
+    # 6. events to other systems
+    import base64
+    import secrets
+    from fake_receiver import FakeReceiver
+    rx = FakeReceiver().start()
+    body = VAR / "send-events.json"
+    body.write_text(json.dumps({"sender": "+15550001111",
+                                "receiver": "+34600111333",
+                                "content": "Hello, with events"}))
+    hdr = {"BENCH_BODY_FILE": str(body),
+           "BENCH_HEADERS": auth + "\nContent-Type: application/json"}
+    cur.execute("UPDATE endpoints SET enabled = false WHERE enabled")
+    r = wrk("post.lua", "/api/send-message/", 64, env=hdr,
+            label="send-message")
+    row("POST /api/send-message/ (no event endpoint)", 64, r["rps"],
+        r["p50_us"] / 1000, r["p99_us"] / 1000, r["errors"], None,
+        "the triggers find no enabled endpoint")
+    secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+    cur.execute("INSERT INTO endpoints (url, types, secret) VALUES (%s,"
+                " ARRAY['message.received', 'message.created',"
+                " 'message.updated', 'contact.updated'], %s) RETURNING id",
+                (rx.url, secret))
+    eid = cur.fetchone()[0]
+    before = count(cur, "events")
+    r = wrk("post.lua", "/api/send-message/", 64, env=hdr,
+            label="send-message")
+    row("POST /api/send-message/ (1 event endpoint)", 64, r["rps"],
+        r["p50_us"] / 1000, r["p99_us"] / 1000, r["errors"], None,
+        "%d events written for %d requests" % (
+            count(cur, "events") - before, r["requests"]))
+    dispatch = subprocess.Popen([str(BIN), "dispatch"], env=dict(
+        os.environ, **{k: v for k, v in ENV.items()}))
+    try:
+        time.sleep(2)       # connecting, the first claims
+        cur.execute("SELECT count(*) FROM deliveries WHERE endpoint_id = %s"
+                    " AND state = 'delivered'", (eid,))
+        first = cur.fetchone()[0]
+        t0 = time.monotonic()
+        time.sleep(SECONDS)
+        cur.execute("SELECT count(*) FROM deliveries WHERE endpoint_id = %s"
+                    " AND state = 'delivered'", (eid,))
+        done = cur.fetchone()[0] - first
+        took = time.monotonic() - t0
+    finally:
+        dispatch.terminate()
+        dispatch.wait(30)
+        cur.execute("UPDATE endpoints SET enabled = false WHERE id = %s",
+                    (eid,))
+        rx.stop()
+    row("events delivered to a local receiver", 1, done / took, None, None,
+        None, None, "one endpoint: one signed POST in flight at a time "
+        "(its order kept)")
 
 
 def limits(cur, key_hash):

@@ -241,6 +241,12 @@ def _page_thread_bsuid(browser, env, base_url, ids):
     browser.find_element(By.ID, "reopen")
 
 
+def _page_endpoints(browser, env, base_url, ids):
+    _log_in(browser, env, base_url)
+    browser.get(base_url + "/admin/endpoints/")
+    browser.find_element(By.ID, "field-url")
+
+
 def _page_not_found(browser, env, base_url, ids):
     _log_in(browser, env, base_url)
     browser.get(base_url + "/admin/no-such-page")
@@ -261,6 +267,7 @@ PAGES = [
     ("conversations-empty", _page_conversations_empty),
     ("conversation-thread", _page_thread),
     ("conversation-bsuid-resolved", _page_thread_bsuid),
+    ("endpoints", _page_endpoints),
     ("error-page", _page_not_found),
     ("logged-out", _page_logged_out),
 ]

@@ -433,11 +433,93 @@ test_pw_verify_bad_stored(void **state)
 	}
 }
 
+/*
+ * Standard Webhooks: the specification's published test vector, then a
+ * vector of our own (a 32-byte key, a UTF-8 body), computed with Python's
+ * hmac module.
+ */
+static void
+test_wh_sign_vectors(void **state)
+{
+	static const struct {
+		const char	*secret, *id, *body, *want;
+		long long	 ts;
+	} cases[] = {
+		{ "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+		    "msg_p5jXN8AQM9LWM0D4loKWxJek", "{\"test\": 2432232314}",
+		    "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
+		    1614265330 },
+		/* The same key without the prefix. */
+		{ "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+		    "msg_p5jXN8AQM9LWM0D4loKWxJek", "{\"test\": 2432232314}",
+		    "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
+		    1614265330 },
+		{ "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+		    "msg_1", "{\"type\":\"message.received\",\"data\":"
+		    "{\"content\":\"h\xc3\xa9\"}}",
+		    "v1,moIXQD7pbMiwSW0hs69gGGKvEAZQ8RLhVY/VrNc9+l4=",
+		    1700000000 },
+	};
+	char	out[CRYPTO_WH_SIG_MAX];
+	size_t	i;
+
+	(void)state;
+	for (i = 0; i < NELEM(cases); i++) {
+		assert_int_equal(crypto_wh_sign(cases[i].secret, cases[i].id,
+		    cases[i].ts, cases[i].body, strlen(cases[i].body), out), 0);
+		assert_string_equal(out, cases[i].want);
+	}
+	/* Another timestamp, id or body: another signature. */
+	assert_int_equal(crypto_wh_sign(cases[0].secret, cases[0].id,
+	    cases[0].ts + 1, cases[0].body, strlen(cases[0].body), out), 0);
+	assert_string_not_equal(out, cases[0].want);
+}
+
+static void
+test_wh_sign_bad_secret(void **state)
+{
+	static const char *const bad[] = {
+		"whsec_", "whsec_not base64!", "whsec_@@@@", "",
+		/* 66 bytes: longer than any key accepted. */
+		"whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8AAECAwQFBgcI"
+		"CQoLDA0ODxAREhMUFRYXGBkaGxwdHh8AAQ==",
+	};
+	char	out[CRYPTO_WH_SIG_MAX];
+	size_t	i;
+
+	(void)state;
+	for (i = 0; i < NELEM(bad); i++) {
+		assert_int_equal(crypto_wh_sign(bad[i], "msg_1", 1, "{}", 2,
+		    out), -1);
+		assert_string_equal(out, "");
+	}
+}
+
+/* A new secret: the prefix, 24 random bytes in base64, and it signs. */
+static void
+test_wh_secret_new(void **state)
+{
+	char	a[CRYPTO_WH_SECRET_MAX], b[CRYPTO_WH_SECRET_MAX];
+	char	sig[CRYPTO_WH_SIG_MAX];
+
+	(void)state;
+	crypto_wh_secret_new(a);
+	crypto_wh_secret_new(b);
+	assert_int_equal(strncmp(a, "whsec_", 6), 0);
+	assert_int_equal(strlen(a), 6 + 32);
+	assert_string_not_equal(a, b);
+	assert_int_equal(crypto_wh_sign(a, "msg_1", 1, "{}", 2, sig), 0);
+	assert_int_equal(strlen(sig), 3 + 44);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_init_again),
+		cmocka_unit_test(test_wh_sign_vectors),
+		cmocka_unit_test(test_wh_sign_bad_secret),
+		cmocka_unit_test(test_wh_secret_new),
 		cmocka_unit_test(test_hmac_table),
 		cmocka_unit_test(test_hmac_long_key),
 		cmocka_unit_test(test_sha256_table),
