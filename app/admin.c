@@ -6,6 +6,7 @@
 #include <sodium.h>
 
 #include "admin.h"
+#include "multipart.h"
 #include "log.h"
 #include "stmts.h"
 
@@ -196,6 +197,58 @@ admin_form(struct app *a)
 		app_fail(a, APP_FAIL_BAD_FORM, NULL);
 		return -1;
 	}
+	return 0;
+}
+
+int
+admin_multipart(struct app *a)
+{
+	struct multipart	*mp;
+	struct query		*q = &a->form;
+	enum multipart_err	 e;
+	size_t			 i;
+
+	memset(q, 0, sizeof(*q));
+	switch (req_read_body(a->req, APP_UPLOAD_MAX + REQ_MAX_BODY)) {
+	case REQ_BODY_OK:
+		break;
+	case REQ_BODY_TOO_LARGE:
+		app_fail(a, APP_FAIL_UPLOAD_TOO_LARGE, NULL);
+		return -1;
+	default:
+		app_fail(a, APP_FAIL_BODY_SHORT, NULL);
+		return -1;
+	}
+	mp = arena_alloc(a->req->arena, sizeof(*mp));
+	if ((e = multipart_parse(a->req->arena, req_param(a->req,
+	    "CONTENT_TYPE"), a->req->body, a->req->body_len, REQ_MAX_BODY,
+	    APP_UPLOAD_MAX, mp)) != MULTIPART_OK) {
+		log_kv(LOG_WARN, "admin multipart form refused", "cause",
+		    multipart_strerror(e), NULL);
+		app_fail(a, e == MULTIPART_TOO_LARGE ?
+		    APP_FAIL_UPLOAD_TOO_LARGE : APP_FAIL_BAD_FORM, NULL);
+		return -1;
+	}
+	/* Text fields, as a urlencoded form would give them. */
+	for (i = 0; i < mp->nparts; i++) {
+		if (mp->parts[i].filename != NULL)
+			continue;
+		if (memchr(mp->parts[i].data, '\0', mp->parts[i].len) !=
+		    NULL) {
+			app_fail(a, APP_FAIL_BAD_FORM, NULL);
+			return -1;
+		}
+		if (q->npairs == QUERY_MAX_PAIRS) {
+			q->truncated = 1;
+			continue;
+		}
+		q->pairs[q->npairs].key = mp->parts[i].name;
+		q->pairs[q->npairs].val = arena_strndup(a->req->arena,
+		    mp->parts[i].data, mp->parts[i].len);
+		q->pairs[q->npairs].val_len = mp->parts[i].len;
+		q->npairs++;
+	}
+	a->files = mp;
 	return 0;
 }
 

@@ -91,6 +91,14 @@ int	admin_session_require(struct app *)
 	    __attribute__((warn_unused_result));
 int	admin_form(struct app *) __attribute__((warn_unused_result));
 int	admin_csrf_check(struct app *) __attribute__((warn_unused_result));
+/*
+ * ROUTE_MULTIPART's body step: a multipart/form-data body (up to
+ * APP_UPLOAD_MAX plus REQ_MAX_BODY) parsed with lib/multipart; its text
+ * fields into a->form (as admin_form() would, so admin_csrf_check() finds
+ * the token), the whole parse into a->files.  0, or -1 after answering
+ * 413 or 400.
+ */
+int	admin_multipart(struct app *) __attribute__((warn_unused_result));
 int	admin_login_csrf_check(struct app *)
 	    __attribute__((warn_unused_result));
 /* 1 when s may be a post-login target: a path under /admin/ of this site

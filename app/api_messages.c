@@ -6,6 +6,7 @@
 #include "auth.h"
 #include "crypto.h"
 #include "jsonb.h"
+#include "model_media.h"
 #include "model_message.h"
 #include "query.h"
 #include "stmts.h"
@@ -22,6 +23,7 @@ static int	api_field(struct json_object *, enum msg_field,
 		    struct message_raw *, struct app_err *);
 static int	api_send_input(struct app *, struct json_object **,
 		    struct message_input *, struct app_err *);
+static int	api_send_media(struct app *, struct message_input *);
 static void	api_send_plain(struct app *, const char *,
 		    const struct message_input *);
 static void	api_no_contact(struct app *);
@@ -38,12 +40,29 @@ static int
 api_field(struct json_object *root, enum msg_field f, struct message_raw *raw,
     struct app_err *e)
 {
-	char		msg[64];
-
-	enum jsonb_get	g;
+	struct json_object	*media;
+	char			 msg[64];
+	enum jsonb_get		 g;
 
 	raw->v[f] = NULL;
 	raw->len[f] = 0;
+	/* media: {"id": N}, an uploaded file. */
+	if (f == MSG_F_MEDIA) {
+		g = jsonb_get_type(root, "media", json_type_object, &media);
+		if (g == JSONB_GET_OK)
+			g = jsonb_get_strnum(media, "id", &raw->v[f],
+			    &raw->len[f]);
+		if (g == JSONB_GET_OK)
+			return 0;
+		if (g == JSONB_GET_TYPE || json_object_object_get_ex(root,
+		    "media", &media)) {
+			app_err_set(e, 422, "validation_failed", "media must "
+			    "be {\"id\": N}, N an uploaded file's id",
+			    "media.id");
+			return -1;
+		}
+		return 0;
+	}
 	/* contact_id: a number (or its digits as a string). */
 	g = f == MSG_F_CONTACT_ID ?
 	    jsonb_get_strnum(root, message_fields[f], &raw->v[f], &raw->len[f]) :
@@ -76,10 +95,54 @@ api_send_input(struct app *a, struct json_object **root,
 	if (model_message_check(&raw, a->cfg->business_number, in, &err) ==
 	    -1) {
 		app_err_set(e, 422, "validation_failed", err.message,
+		    err.field == message_fields[MSG_F_MEDIA] ? "media.id" :
 		    err.field);
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * The media of a send (in->media_id set): an uploaded, stored file; its
+ * message type goes to in->media_type.  0, or -1 after answering (422,
+ * or 503/500 when the database failed).
+ */
+static int
+api_send_media(struct app *a, struct message_input *in)
+{
+	PGresult	*res = NULL;
+	const char	*p[1], *kind = NULL;
+	enum db_rc	 rc;
+	int		 ok = -1;
+
+	p[0] = in->media_id;
+	if ((rc = db_exec(a->db, STMT_MEDIA_GET, 1, p, &res)) != DB_OK) {
+		app_db_error(a, rc);
+		return -1;
+	}
+	if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0,
+	    MEDIA_COL_DIRECTION), "outbound") != 0 || strcmp(PQgetvalue(res,
+	    0, MEDIA_COL_STATUS), "stored") != 0 ||
+	    (kind = media_send_kind(PQgetvalue(res, 0, MEDIA_COL_MIME))) ==
+	    NULL)
+		req_error(a->req, 422, "validation_failed", "media.id must be "
+		    "the id of a file uploaded with POST /api/media/",
+		    "media.id");
+	else if (in->content[0] != '\0' && (strcmp(kind, "audio") == 0 ||
+	    strcmp(kind, "sticker") == 0))
+		req_error(a->req, 422, "validation_failed", "an audio file or "
+		    "a sticker takes no caption: leave content out",
+		    "content");
+	else {
+		/* A static string: outlives the result. */
+		in->media_type = strcmp(kind, "sticker") == 0 ? "sticker" :
+		    strcmp(kind, "image") == 0 ? "image" :
+		    strcmp(kind, "audio") == 0 ? "audio" :
+		    strcmp(kind, "video") == 0 ? "video" : "document";
+		ok = 0;
+	}
+	db_res_free(res);
+	return ok;
 }
 
 /*
@@ -99,7 +162,8 @@ api_send_message(struct app *a)
 
 	idem = req_param(a->req, "HTTP_IDEMPOTENCY_KEY");
 	valid = api_send_input(a, &root, &in, &err) == 0;
-	if (valid && idem == NULL && in.contact_id[0] == '\0') {
+	if (valid && idem == NULL && in.contact_id[0] == '\0' &&
+	    in.media_id[0] == '\0') {
 		api_send_plain(a, a->key_hash, &in);
 		goto out;
 	}
@@ -111,6 +175,8 @@ api_send_message(struct app *a)
 		    NULL);
 	else if (!valid)
 		app_err_answer(a, &err);
+	else if (in.media_id[0] != '\0' && api_send_media(a, &in) == -1)
+		;	/* answered */
 	else if (idem == NULL)
 		api_send_checked(a, &in);
 	else

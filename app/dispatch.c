@@ -13,6 +13,7 @@
 #include "dispatch.h"
 #include "job.h"
 #include "log.h"
+#include "media_fetch.h"
 #include "mem.h"
 #include "provider.h"
 #include "stmts.h"
@@ -407,6 +408,8 @@ dispatch_batch(struct db *db, struct provider *prov, const struct settings *s)
 		jobs[i].sender = PQgetvalue(res, i, 2);
 		jobs[i].receiver = PQgetvalue(res, i, 3);
 		jobs[i].content = PQgetvalue(res, i, 4);
+		jobs[i].media_id = PQgetisnull(res, i, 5) ? 0 :
+		    strtoll(PQgetvalue(res, i, 5), NULL, 10);
 	}
 	/*
 	 * A row claimed more often than allowed (its dispatcher died after
@@ -426,6 +429,8 @@ dispatch_batch(struct db *db, struct provider *prov, const struct settings *s)
 		}
 		k++;
 	}
+	/* Media first: a job whose file cannot be uploaded is not sent. */
+	k = (int)media_send_prepare(db, prov, jobs, (size_t)k);
 	provider_send(prov, jobs, (size_t)k);
 	for (i = 0; i < n; i++)
 		dispatch_give_up(s, &jobs[i]);
@@ -541,6 +546,7 @@ dispatch_main(const struct settings *s)
 			if (dispatch_ms() - last_tick >= DISPATCH_SIM_TICK_MS) {
 				last_tick = dispatch_ms();
 				dispatch_housekeeping(&db, s, &last_purge);
+				(void)media_fetch_due(&db, prov, s);
 			}
 			continue;
 		}
@@ -564,6 +570,9 @@ dispatch_main(const struct settings *s)
 		}
 		last_tick = dispatch_ms();
 		dispatch_housekeeping(&db, s, &last_purge);
+		/* Inbound media waiting: fetch, then look for work again. */
+		if (media_fetch_due(&db, prov, s) > 0)
+			continue;
 		wait_ms = DISPATCH_SWEEP_MS;
 		if (db_exec(&db, STMT_OUTBOX_NEXT_MS, 0, NULL, &res) == DB_OK &&
 		    !PQgetisnull(res, 0, 0))

@@ -21,6 +21,7 @@ const char *const message_fields[MSG_F__MAX] = {
 	[MSG_F_RECEIVER] = "receiver",
 	[MSG_F_CONTACT_ID] = "contact_id",
 	[MSG_F_CONTENT] = "content",
+	[MSG_F_MEDIA] = "media",
 };
 
 /*
@@ -41,12 +42,15 @@ static const char	*model_valid_contact(const char *, size_t,
 			    const char *, struct message_input *);
 static const char	*model_valid_content(const char *, size_t,
 			    const char *, struct message_input *);
+static const char	*model_valid_media(const char *, size_t,
+			    const char *, struct message_input *);
 
 static const message_validator message_validators[MSG_F__MAX] = {
 	[MSG_F_SENDER] = model_valid_sender,
 	[MSG_F_RECEIVER] = model_valid_receiver,
 	[MSG_F_CONTACT_ID] = model_valid_contact,
 	[MSG_F_CONTENT] = model_valid_content,
+	[MSG_F_MEDIA] = model_valid_media,
 };
 
 void
@@ -69,6 +73,7 @@ model_message_fill(struct message *m, const PGresult *res, int row)
 	m->reply_to = PQgetisnull(res, row, MSG_COL_REPLY_TO) ? 0 :
 	    strtoll(PQgetvalue(res, row, MSG_COL_REPLY_TO), NULL, 10);
 	m->reactions = db_get(res, row, MSG_COL_REACTIONS);
+	m->media = db_get(res, row, MSG_COL_MEDIA);
 }
 
 static struct json_object *
@@ -80,7 +85,8 @@ model_json_str(const char *s)
 struct json_object *
 model_message_json(const struct message *m)
 {
-	struct json_object	*o, *err = NULL, *reactions = NULL;
+	struct json_object	*o, *err = NULL, *reactions = NULL,
+				*media = NULL;
 
 	o = json_object_new_object();
 	json_object_object_add(o, "id", json_object_new_int64(m->id));
@@ -115,8 +121,17 @@ model_message_json(const struct message *m)
 		reactions = json_object_new_array();
 	}
 	json_object_object_add(o, "reactions", reactions);
+	/* The API's media object: MSG_MEDIA without the failure's reason. */
+	if (m->media != NULL &&
+	    ((media = json_tokener_parse(m->media)) == NULL ||
+	    !json_object_is_type(media, json_type_object))) {
+		json_object_put(media);
+		media = NULL;
+	}
+	if (media != NULL)
+		json_object_object_del(media, "error");
+	json_object_object_add(o, "media", media);
 	/* Fields of later features: always present, null until then. */
-	json_object_object_add(o, "media", NULL);
 	json_object_object_add(o, "template", NULL);
 	json_object_object_add(o, "number_id", NULL);
 	return o;
@@ -235,11 +250,32 @@ model_valid_content(const char *v, size_t len, const char *default_sender,
 	struct message_err	err;
 
 	(void)default_sender;
+	/* With media, the content is its caption, and optional. */
+	if (v == NULL && in->media_id[0] != '\0') {
+		in->content = "";
+		return NULL;
+	}
 	if (v == NULL)
 		return "content is required";
 	if (model_message_check_content(v, len, &err) == -1)
 		return err.message;
 	in->content = v;
+	return NULL;
+}
+
+static const char *
+model_valid_media(const char *v, size_t len, const char *default_sender,
+    struct message_input *in)
+{
+	long long	id;
+
+	(void)default_sender;
+	if (v == NULL)
+		return NULL;
+	if (len >= sizeof(in->media_id) || memchr(v, '\0', len) != NULL ||
+	    valid_uint(v, 1, APP_ID_MAX, &id) == -1)
+		return "media.id must be the id of an uploaded file";
+	snprintf(in->media_id, sizeof(in->media_id), "%lld", id);
 	return NULL;
 }
 
@@ -249,7 +285,8 @@ model_message_validate(const struct message_raw *raw,
     const char *errs[MSG_F__MAX])
 {
 	static const int	 order[MSG_F__MAX] = {
-		MSG_F_SENDER, MSG_F_CONTACT_ID, MSG_F_RECEIVER, MSG_F_CONTENT
+		MSG_F_SENDER, MSG_F_CONTACT_ID, MSG_F_RECEIVER, MSG_F_MEDIA,
+		MSG_F_CONTENT
 	};
 	int			 i, f, n = 0;
 
@@ -376,10 +413,14 @@ enum db_rc
 model_message_send(struct db *db, const struct message_input *in,
     PGresult **res)
 {
-	const char	*p[6];
+	const char	*p[8];
 
 	model_message_params(in, p);
-	return db_exec(db, STMT_MSG_SEND, 6, p, res);
+	if (in->media_id[0] == '\0' || in->media_type == NULL)
+		return db_exec(db, STMT_MSG_SEND, 6, p, res);
+	p[6] = in->media_id;
+	p[7] = in->media_type;
+	return db_exec(db, STMT_MSG_SEND_MEDIA, 8, p, res);
 }
 
 enum db_rc

@@ -3,6 +3,7 @@
 #include "admin.h"
 #include "auth.h"
 #include "api_contacts.h"
+#include "api_media.h"
 #include "api_messages.h"
 #include "ops.h"
 #include "page_conversations.h"
@@ -63,6 +64,13 @@ const struct route_def routes[ROUTE__MAX] = {
 	[ROUTE_ADMIN_CONVERSATION_ASSIGN] = { "POST",
 	    "/admin/conversations/{id}/assign", ROUTES_FORM,
 	    page_conversations_assign },
+	/* Media: the upload's body is the file itself (up to 16 MiB). */
+	[ROUTE_MEDIA_UPLOAD] = { "POST", "/api/media", ROUTES_API | ROUTE_RAW,
+	    api_media_upload },
+	[ROUTE_MEDIA] = { "GET", "/api/media/{id}", ROUTES_API,
+	    api_media_get },
+	[ROUTE_ADMIN_MEDIA] = { "GET", "/admin/media/{id}", ROUTES_PAGE,
+	    page_media_get },
 };
 
 static int	routes_prepare(struct app *, unsigned);
@@ -127,7 +135,13 @@ routes_prepare(struct app *a, unsigned flags)
 	/* 4. The body. */
 	if ((flags & ROUTE_JSON) && app_parse_json(a, &a->json) == -1)
 		return -1;
-	if ((flags & ROUTE_FORM) && admin_form(a) == -1)
+	if ((flags & ROUTE_RAW) && app_read_upload(a) == -1)
+		return -1;
+	if ((flags & ROUTE_FORM) && (flags & ROUTE_MULTIPART) &&
+	    req_content_type_is(a->req, "multipart/form-data")) {
+		if (admin_multipart(a) == -1)
+			return -1;
+	} else if ((flags & ROUTE_FORM) && admin_form(a) == -1)
 		return -1;
 	/* 5. The form's token. */
 	if ((flags & ROUTE_CSRF) && admin_csrf_check(a) == -1)

@@ -67,6 +67,9 @@ struct settings {
 	const char	*cloudapi_token;
 	const char	*phone_number_id;
 	long		 cloudapi_timeout_ms;
+	/* Media (the dispatcher): the largest file fetched, a fetch's time. */
+	long		 media_max_bytes;
+	long		 media_timeout_ms;
 };
 
 /*
