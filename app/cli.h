@@ -6,6 +6,10 @@
  *   wadesk apikey revoke ID
  *   wadesk apikey list
  *   wadesk user add NAME        password on stdin (first line)
+ *   wadesk media purge --older-than DAYS
+ *                               removes the bytes of media files older
+ *                               than DAYS (their rows stay, failed with
+ *                               the reason); prints what it freed
  *   wadesk sql NAME             prints a route's SQL (auth, send, inbound,
  *                               status) so a benchmark can run exactly it
  */
@@ -17,5 +21,6 @@
 int	cli_apikey(const struct settings *, int, char **);
 int	cli_user(const struct settings *, int, char **);
 int	cli_sql(int, char **);
+int	cli_media(const struct settings *, int, char **);
 
 #endif

@@ -6,6 +6,7 @@
  *   wadesk migrate            apply database migrations
  *   wadesk apikey create NAME | revoke ID | list
  *   wadesk user add NAME      admin user, password on stdin
+ *   wadesk media purge --older-than DAYS
  */
 #include <stdio.h>
 #include <string.h>
@@ -28,7 +29,8 @@ usage(void)
 	    "       wadesk dispatch\n"
 	    "       wadesk migrate\n"
 	    "       wadesk apikey create NAME | revoke ID | list\n"
-	    "       wadesk user add NAME   (password on stdin)\n");
+	    "       wadesk user add NAME   (password on stdin)\n"
+	    "       wadesk media purge --older-than DAYS\n");
 }
 
 int
@@ -51,7 +53,7 @@ main(int argc, char *argv[])
 	else if (strcmp(cmd, "dispatch") == 0)
 		need = NEED_DATABASE | NEED_PROVIDER;
 	else if (strcmp(cmd, "migrate") == 0 || strcmp(cmd, "apikey") == 0 ||
-	    strcmp(cmd, "user") == 0)
+	    strcmp(cmd, "user") == 0 || strcmp(cmd, "media") == 0)
 		need = NEED_DATABASE;
 	else {
 		usage();
@@ -78,5 +80,7 @@ main(int argc, char *argv[])
 		return migrate_run(&s) == 0 ? 0 : 1;
 	if (strcmp(cmd, "apikey") == 0)
 		return cli_apikey(&s, argc - 2, argv + 2);
+	if (strcmp(cmd, "media") == 0)
+		return cli_media(&s, argc - 2, argv + 2);
 	return cli_user(&s, argc - 2, argv + 2);
 }

@@ -345,7 +345,9 @@ media_disposition(struct buf *b, long long id, const char *filename,
 		    *p == '_')
 			buf_putc(b, *p);
 		else {
-			buf_putc(b, '_');
+			/* One '_' per character, not per byte. */
+			if (((unsigned char)*p & 0xc0) != 0x80)
+				buf_putc(b, '_');
 			plain = 0;
 		}
 	}
