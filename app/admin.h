@@ -137,6 +137,19 @@ void	admin_time(struct html *, const char *);
 void	admin_page_head(struct html *, const char *);
 /* A status badge: <span class="badge badge-STATUS">STATUS</span>. */
 void	admin_badge(struct html *, const char *);
+/*
+ * A message's media (its MSG_MEDIA JSON text; NULL writes nothing): an
+ * image as a thumbnail linking to the full file, audio and video with the
+ * browser's player, anything else as a download link with its name and
+ * size; "Fetching the file..." while pending, the reason when it failed.
+ * Every URL is /admin/media/{id}.
+ */
+void	admin_media(struct html *, const char *);
+/*
+ * <input type="file" name="file" id=id> accepting the types WhatsApp
+ * takes (the send form and the reply box).
+ */
+void	admin_file_input(struct html *, const char *);
 /* A notice box (class "notice" or "notice error"). */
 void	admin_notice(struct html *, int, const char *);
 /* Text cut to at most n code points, with an ellipsis when cut. */

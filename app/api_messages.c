@@ -110,39 +110,19 @@ api_send_input(struct app *a, struct json_object **root,
 static int
 api_send_media(struct app *a, struct message_input *in)
 {
-	PGresult	*res = NULL;
-	const char	*p[1], *kind = NULL;
+	const char	*field, *msg;
 	enum db_rc	 rc;
-	int		 ok = -1;
 
-	p[0] = in->media_id;
-	if ((rc = db_exec(a->db, STMT_MEDIA_GET, 1, p, &res)) != DB_OK) {
+	switch (media_for_send(a->db, in, &field, &msg, &rc)) {
+	case 0:
+		return 0;
+	case 1:
+		req_error(a->req, 422, "validation_failed", msg, field);
+		return -1;
+	default:
 		app_db_error(a, rc);
 		return -1;
 	}
-	if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0,
-	    MEDIA_COL_DIRECTION), "outbound") != 0 || strcmp(PQgetvalue(res,
-	    0, MEDIA_COL_STATUS), "stored") != 0 ||
-	    (kind = media_send_kind(PQgetvalue(res, 0, MEDIA_COL_MIME))) ==
-	    NULL)
-		req_error(a->req, 422, "validation_failed", "media.id must be "
-		    "the id of a file uploaded with POST /api/media/",
-		    "media.id");
-	else if (in->content[0] != '\0' && (strcmp(kind, "audio") == 0 ||
-	    strcmp(kind, "sticker") == 0))
-		req_error(a->req, 422, "validation_failed", "an audio file or "
-		    "a sticker takes no caption: leave content out",
-		    "content");
-	else {
-		/* A static string: outlives the result. */
-		in->media_type = strcmp(kind, "sticker") == 0 ? "sticker" :
-		    strcmp(kind, "image") == 0 ? "image" :
-		    strcmp(kind, "audio") == 0 ? "audio" :
-		    strcmp(kind, "video") == 0 ? "video" : "document";
-		ok = 0;
-	}
-	db_res_free(res);
-	return ok;
 }
 
 /*

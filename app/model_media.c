@@ -213,6 +213,39 @@ fail:
 	return rc;
 }
 
+int
+media_for_send(struct db *db, struct message_input *in, const char **field,
+    const char **msg, enum db_rc *rc)
+{
+	PGresult	*res = NULL;
+	const char	*p[1], *kind = NULL;
+	int		 ret = 1;
+
+	p[0] = in->media_id;
+	if ((*rc = db_exec(db, STMT_MEDIA_GET, 1, p, &res)) != DB_OK)
+		return -1;
+	*field = "media.id";
+	if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0,
+	    MEDIA_COL_DIRECTION), "outbound") != 0 || strcmp(PQgetvalue(res,
+	    0, MEDIA_COL_STATUS), "stored") != 0 ||
+	    (kind = media_send_kind(PQgetvalue(res, 0, MEDIA_COL_MIME))) ==
+	    NULL)
+		*msg = "media.id must be the id of a file uploaded with POST "
+		    "/api/media/";
+	else if (in->content != NULL && in->content[0] != '\0' &&
+	    (strcmp(kind, "audio") == 0 || strcmp(kind, "sticker") == 0)) {
+		*field = "content";
+		*msg = "an audio file or a sticker takes no caption: leave "
+		    "content out";
+	} else {
+		/* kind is one of media_send's static strings. */
+		in->media_type = kind;
+		ret = 0;
+	}
+	db_res_free(res);
+	return ret;
+}
+
 struct json_object *
 media_upload_json(const PGresult *res)
 {

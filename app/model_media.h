@@ -15,6 +15,7 @@
 
 #include "app.h"
 #include "db.h"
+#include "model_message.h"
 
 #define MEDIA_CHUNK		(256 * 1024)
 #define MEDIA_UPLOAD_MAX	(16 * 1024 * 1024)	/* POST /api/media/ */
@@ -69,6 +70,15 @@ int		 media_filename_clean(const char *, char *, size_t);
  */
 enum db_rc	 media_store(struct db *, const char *, const char *,
 		    const void *, size_t, PGresult **)
+		    __attribute__((warn_unused_result));
+/*
+ * The media of a send (in->media_id set) looked up: an uploaded, stored
+ * file of a type WhatsApp takes, its caption allowed.  0 with
+ * in->media_type set; 1 when refused (*field and *msg say why, for the
+ * client); -1 when the database failed (*rc).
+ */
+int		 media_for_send(struct db *, struct message_input *,
+		    const char **, const char **, enum db_rc *)
 		    __attribute__((warn_unused_result));
 /* STMT_MEDIA_UPLOAD's row as the API's upload answer (caller puts it). */
 struct json_object *media_upload_json(const PGresult *);

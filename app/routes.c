@@ -48,8 +48,9 @@ const struct route_def routes[ROUTE__MAX] = {
 	    page_messages_list },
 	[ROUTE_ADMIN_MESSAGE_NEW] = { "GET", "/admin/messages/new",
 	    ROUTES_PAGE, page_messages_new },
+	/* May carry a file: multipart too, the token read from it. */
 	[ROUTE_ADMIN_MESSAGE_SEND] = { "POST", "/admin/messages/new",
-	    ROUTES_FORM, page_messages_send },
+	    ROUTES_FORM | ROUTE_MULTIPART, page_messages_send },
 	[ROUTE_ADMIN_MESSAGE] = { "GET", "/admin/messages/{id}", ROUTES_PAGE,
 	    page_messages_show },
 	[ROUTE_ADMIN_MESSAGE_RETRY] = { "POST", "/admin/messages/{id}/retry",

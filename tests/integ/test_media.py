@@ -20,8 +20,9 @@ import requests
 
 from fake_cloudapi import (PHONE_NUMBER_ID, TOKEN, VERSION, FakeCloudAPI,
                            WebhookPoster, read_pid, server_error, stop_pid)
-from integ_support import (BINARY, ROOT, assert_error, json_bytes, run_cli,
-                           unique_phone, unique_token, wait_until)
+from admin_support import assert_html, escaped
+from integ_support import (assert_error, run_cli, unique_phone, unique_token,
+                           wait_until)
 from test_dispatch_cloudapi import Cloud, _restart_stack_dispatcher
 
 PNG_SIG = b"\x89PNG\r\n\x1a\n"
@@ -280,6 +281,99 @@ def test_media_purge(env, api, query):
     assert_error(api.get("/api/media/%d" % up["id"]), 404, "not_found")
     bad = run_cli(env, "media", "purge", "--older-than", "x")
     assert bad.returncode != 0
+
+
+def _contact_of(query, mid):
+    return query("SELECT contact_id FROM messages WHERE id = %s",
+                 (mid,))[0][0]
+
+
+def test_admin_thread_and_message_page_show_media(webhook, query, admin,
+                                                  api):
+    mid, image = _inbound(webhook, query, "image", caption="the box")
+    _wait_media(query, image)
+    cid = _contact_of(query, mid)
+    frm = query("SELECT sender FROM messages WHERE id = %s", (mid,))[0][0]
+    for kind in ("audio", "document"):
+        item = _media_item(frm.lstrip("+"), kind, unique_token("MID"),
+                           filename="<b>x</b>.pdf")
+        assert webhook(_payload(frm.lstrip("+"), item)).status_code == 200
+    # One that never arrives: failed, with its reason.
+    item = _media_item(frm.lstrip("+"), "video", unique_token("MID"))
+    webhook(_payload(frm.lstrip("+"), item))
+    vid = query("SELECT media_id FROM messages WHERE provider_message_id"
+                " = %s", (item["id"],))[0][0]
+    _wait_media(query, vid)
+    query("UPDATE media SET status = 'failed', error = 'gave up <now>'"
+          " WHERE id = %s", (vid,))
+    wait_until(lambda: query("SELECT count(*) FROM media m JOIN messages g"
+                             " ON g.media_id = m.id WHERE g.contact_id = %s"
+                             " AND m.status = 'pending'", (cid,))[0][0]
+               == 0, 10)
+    r = admin.get("/admin/conversations/%d" % cid)
+    assert_html(r, 200)
+    src = '/admin/media/%d' % image
+    assert '<img src="%s" class="media-thumb"' % src in r.text
+    assert '<a href="%s" class="media-link">' % src in r.text
+    assert "<audio controls" in r.text
+    assert escaped("<b>x</b>.pdf") in r.text and "<b>x</b>" not in r.text
+    assert "could not be fetched: gave up &lt;now&gt;" in r.text
+    assert 'enctype="multipart/form-data"' in r.text
+    assert 'type="file"' in r.text
+    g = admin.get(src)
+    assert g.status_code == 200 and g.content.startswith(PNG_SIG)
+    assert g.headers["Content-Security-Policy"] == SANDBOX
+    page = admin.get("/admin/messages/%d" % mid)
+    assert_html(page, 200)
+    assert '<img src="%s"' % src in page.text
+    assert_html(admin.get("/admin/media/999999999999"), 404)
+
+
+def test_admin_sends_a_file_with_multipart(admin, api, query):
+    to = unique_phone()
+    token = admin.csrf("/admin/messages/new")
+    data = PNG_SIG + secrets.token_bytes(512)
+    r = admin.post("/admin/messages/new", data={
+        "csrf": token, "sender": unique_phone(), "receiver": to,
+        "content": "see the photo"},
+        files={"file": ("photo <1>.png", data, "image/png")})
+    assert r.status_code == 303, r.text[:500]
+    mid = int(r.headers["Location"].split("/")[-1].split("?")[0])
+    m = api.get("/api/messages/%d/" % mid).json()
+    assert m["type"] == "image" and m["content"] == "see the photo"
+    assert m["media"]["filename"] == "photo <1>.png"
+    assert api.get(m["media"]["url"]).content == data
+    # A file alone, no text.
+    r = admin.post("/admin/messages/new", data={
+        "csrf": token, "sender": unique_phone(), "receiver": to},
+        files={"file": ("a.pdf", b"%PDF-1.4", "application/pdf")})
+    assert r.status_code == 303, r.text[:500]
+    # No token in the multipart body: 403, nothing stored.
+    n = query("SELECT count(*) FROM media")[0][0]
+    r = admin.post("/admin/messages/new", data={
+        "sender": unique_phone(), "receiver": to, "content": "x"},
+        files={"file": ("a.png", data, "image/png")})
+    assert_html(r, 403)
+    assert query("SELECT count(*) FROM media")[0][0] == n
+    # A type WhatsApp does not take: the form again, with the reason.
+    r = admin.post("/admin/messages/new", data={
+        "csrf": token, "sender": unique_phone(), "receiver": to,
+        "content": "x"},
+        files={"file": ("a.svg", b"<svg/>", "image/svg+xml")})
+    assert_html(r, 422)
+    assert "does not take this kind of file" in r.text
+    # Wrong fields keep an accepted file for the next try.
+    r = admin.post("/admin/messages/new", data={
+        "csrf": token, "sender": unique_phone(), "receiver": "nope",
+        "content": "x"},
+        files={"file": ("a.png", data, "image/png")})
+    assert_html(r, 422)
+    assert 'name="media" value="' in r.text
+    # A broken multipart body: 400.
+    r = admin.post("/admin/messages/new", data=b"--x\r\nfoo",
+                   headers={"Content-Type":
+                            "multipart/form-data; boundary=x"})
+    assert_html(r, 400)
 
 
 # --------------------------------------------- the Cloud API (the fake)
