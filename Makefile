@@ -50,7 +50,7 @@ APP_SRC   = app/main.c app/app.c app/settings.c app/serve.c app/routes.c app/stm
             $(BUILD)/migrations.c $(BUILD)/openapi.c
 UNIT_TESTS = valid jsonb crypto html cfg query buf db utf8 jsonb_scrub multipart
 # Unit tests of app/ functions: linked with every app object but main.o.
-APP_UNIT_TESTS = routes dispatch cloudapi
+APP_UNIT_TESTS = routes dispatch cloudapi media
 
 LIB_OBJ   = $(LIB_SRC:%.c=$(BUILD)/%.o)
 APP_OBJ   = $(patsubst %.c,$(BUILD)/%.o,$(patsubst $(BUILD)/%,%,$(APP_SRC)))

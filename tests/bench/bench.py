@@ -355,7 +355,8 @@ def main():
 
 
 def want(section):
-    """BENCH_ONLY=limits,routes,scale,dispatch,memory runs a subset."""
+    """BENCH_ONLY=limits,routes,scale,dispatch,memory,media runs a
+    subset."""
     only = os.environ.get("BENCH_ONLY")
     return not only or section in only.split(",")
 
@@ -386,6 +387,8 @@ def run():
         dispatch_runs(cur)
     if want("memory"):
         memory(master, workers, warm)
+    if want("media"):
+        media(auth, master)
     report()
 
 
@@ -488,6 +491,26 @@ def routes(cur, auth, t_fcgi, limit):
     row("GET /api/messages/{id}/", 64, r["rps"], r["p50_us"] / 1000,
         r["p99_us"] / 1000, r["errors"], t_fcgi)
     return mid
+
+
+def media(auth, master):
+    """A 1 MiB image served at 64 connections (streamed from the database
+    256 KiB at a time), and the workers' RSS afterwards."""
+    data = b"\x89PNG\r\n\x1a\n" + os.urandom(1024 * 1024 - 8)
+    r = requests.post(ENV["WADESK_URL"] + "/api/media/", data=data,
+                      headers={"Authorization": auth.split(": ", 1)[1],
+                               "Content-Type": "image/png"}, timeout=60)
+    r.raise_for_status()
+    path = "/api/media/%d" % r.json()["id"]
+    r = wrk("get.lua", path, 64, env={"BENCH_HEADERS": auth},
+            label="media 1 MiB")
+    row("GET /api/media/{id} (1 MiB)", 64, r["rps"], r["p50_us"] / 1000,
+        r["p99_us"] / 1000, r["errors"], None,
+        "%.0f MiB/s" % (r["rps"]))
+    _, workers = worker_pids()
+    worst = max(rss_kib(p) for p in workers) / 1024
+    row("worker RSS after media", None, None, None, None, None, None,
+        "largest %.1f MiB" % worst)
 
 
 def scale(cur, key, mid):

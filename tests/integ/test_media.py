@@ -376,6 +376,63 @@ def test_admin_sends_a_file_with_multipart(admin, api, query):
     assert_html(r, 400)
 
 
+def _workers(var_dir):
+    master = int((var_dir / "pids" / "serve.pid").read_text().strip())
+    pids = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            stat = open("/proc/%s/stat" % d).read()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == master:
+            pids.append(int(d))
+    return pids
+
+
+def _hwm_kib(pid):
+    try:
+        for line in open("/proc/%d/status" % pid):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def test_a_50_mib_file_is_streamed_not_held(api, query, var_dir):
+    """Served chunk by chunk: no worker's peak RSS grows by anything like
+    the file's size."""
+    chunk = 256 * 1024
+    n = 200
+    sha = hashlib.sha256()
+    for g in range(n):
+        sha.update(bytes([65 + g % 26]) * chunk)
+    media_id = query(
+        "WITH d AS (INSERT INTO media (direction, mime_type, size, sha256,"
+        " status) VALUES ('outbound', 'video/mp4', %s, %s, 'stored')"
+        " RETURNING id) INSERT INTO media_chunks (media_id, seq, data)"
+        " SELECT d.id, g, convert_to(repeat(chr(65 + g %% 26), %s),"
+        " 'UTF8') FROM d, generate_series(0, %s) g RETURNING media_id",
+        (n * chunk, sha.hexdigest(), chunk, n - 1))[0][0]
+    workers = _workers(var_dir)
+    assert workers
+    before = {p: _hwm_kib(p) for p in workers}
+    got = hashlib.sha256()
+    size = 0
+    with api.get("/api/media/%d" % media_id, stream=True, timeout=60) as r:
+        assert r.status_code == 200
+        assert int(r.headers["Content-Length"]) == n * chunk
+        for part in r.iter_content(1 << 20):
+            got.update(part)
+            size += len(part)
+    assert size == n * chunk and got.hexdigest() == sha.hexdigest()
+    grew = max(_hwm_kib(p) - before[p] for p in workers if p in before)
+    assert grew < 16 * 1024, "a worker's peak RSS grew by %d KiB" % grew
+    query("DELETE FROM media WHERE id = %s", (media_id,))
+
+
 # --------------------------------------------- the Cloud API (the fake)
 
 @pytest.fixture(scope="module")
