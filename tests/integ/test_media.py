@@ -429,7 +429,10 @@ def test_a_50_mib_file_is_streamed_not_held(api, query, var_dir):
             size += len(part)
     assert size == n * chunk and got.hexdigest() == sha.hexdigest()
     grew = max(_hwm_kib(p) - before[p] for p in workers if p in before)
-    assert grew < 16 * 1024, "a worker's peak RSS grew by %d KiB" % grew
+    # ASan keeps freed memory in quarantine: only a plain build's RSS
+    # says what the code holds.
+    if "build-san" not in os.environ.get("WADESK_BIN", ""):
+        assert grew < 16 * 1024, "a worker's peak RSS grew by %d KiB" % grew
     query("DELETE FROM media WHERE id = %s", (media_id,))
 
 
