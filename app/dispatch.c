@@ -23,6 +23,7 @@
 #define DISPATCH_SIM_TICK_MS	100
 #define DISPATCH_PURGE_S	300
 #define DISPATCH_MIN_WAIT_MS	5
+#define DISPATCH_MEDIA_BATCH	4	/* inbound files per idle round */
 
 static volatile sig_atomic_t	dispatch_stop;
 
@@ -546,7 +547,8 @@ dispatch_main(const struct settings *s)
 			if (dispatch_ms() - last_tick >= DISPATCH_SIM_TICK_MS) {
 				last_tick = dispatch_ms();
 				dispatch_housekeeping(&db, s, &last_purge);
-				(void)media_fetch_due(&db, prov, s);
+				/* One file: sends are waiting. */
+				(void)media_fetch_due(&db, prov, s, 1);
 			}
 			continue;
 		}
@@ -571,7 +573,7 @@ dispatch_main(const struct settings *s)
 		last_tick = dispatch_ms();
 		dispatch_housekeeping(&db, s, &last_purge);
 		/* Inbound media waiting: fetch, then look for work again. */
-		if (media_fetch_due(&db, prov, s) > 0)
+		if (media_fetch_due(&db, prov, s, DISPATCH_MEDIA_BATCH) > 0)
 			continue;
 		wait_ms = DISPATCH_SWEEP_MS;
 		if (db_exec(&db, STMT_OUTBOX_NEXT_MS, 0, NULL, &res) == DB_OK &&

@@ -12,8 +12,6 @@
 #include "stmts.h"
 #include "utf8.h"
 
-#define MEDIA_FETCH_BATCH	4
-
 /* One fetch on its way into media_chunks. */
 struct fetch_ctx {
 	struct db			*db;
@@ -235,17 +233,17 @@ out:
 
 int
 media_fetch_due(struct db *db, struct provider *prov,
-    const struct settings *s)
+    const struct settings *s, int max)
 {
 	PGresult	*res = NULL;
 	const char	*p[2];
 	char		 limit[16], lease[24];
 	int		 i, n;
 
-	snprintf(limit, sizeof(limit), "%d", MEDIA_FETCH_BATCH);
+	snprintf(limit, sizeof(limit), "%d", max);
 	/* Long enough for the slowest fetch of the batch. */
 	snprintf(lease, sizeof(lease), "%ld",
-	    (s->media_timeout_ms / 1000) * 2 * MEDIA_FETCH_BATCH + 60);
+	    (s->media_timeout_ms / 1000) * 2 * (long)max + 60);
 	p[0] = limit;
 	p[1] = lease;
 	if (db_exec(db, STMT_MEDIA_CLAIM, 2, p, &res) != DB_OK)

@@ -25,10 +25,13 @@
 #include "provider.h"
 #include "settings.h"
 
-/* Fetches what is due; the number of files handled, -1 when the database
- * failed. */
+/*
+ * Fetches up to max files that are due, one after another (the outbox
+ * waits meanwhile: the dispatcher asks for one at a time while sends are
+ * queued); the number of files handled, -1 when the database failed.
+ */
 int	media_fetch_due(struct db *, struct provider *,
-	    const struct settings *);
+	    const struct settings *, int);
 /*
  * Prepares the media of jobs[0..n): returns k, the jobs ready to send,
  * moved to jobs[0..k); jobs[k..n) have their result set (JOB_RETRY or
