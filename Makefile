@@ -38,7 +38,7 @@ LIBS      = -lfcgi $(PKG_LIBS)
 
 LIB_SRC   = lib/mem.c lib/buf.c lib/arena.c lib/log.c lib/cfg.c lib/valid.c \
             lib/utf8.c lib/jsonb.c lib/html.c lib/crypto.c lib/query.c lib/db.c \
-            lib/req.c lib/http.c
+            lib/req.c lib/http.c lib/multipart.c
 APP_SRC   = app/main.c app/app.c app/settings.c app/serve.c app/routes.c app/stmts.c \
             app/auth.c app/model_message.c app/api_messages.c app/webhook.c \
             app/model_contact.c app/api_contacts.c app/model_template.c \
@@ -49,10 +49,12 @@ APP_SRC   = app/main.c app/app.c app/settings.c app/serve.c app/routes.c app/stm
             app/events.c app/api_endpoints.c app/page_endpoints.c \
             app/page_dashboard.c \
             app/page_messages.c app/page_conversations.c \
+            app/model_media.c app/api_media.c app/media_fetch.c app/media_sim.c \
             $(BUILD)/migrations.c $(BUILD)/openapi.c
-UNIT_TESTS = valid jsonb crypto html cfg query buf db utf8 jsonb_scrub http
+UNIT_TESTS = valid jsonb crypto html cfg query buf db utf8 jsonb_scrub http \
+            multipart
 # Unit tests of app/ functions: linked with every app object but main.o.
-APP_UNIT_TESTS = routes dispatch cloudapi template events
+APP_UNIT_TESTS = routes dispatch cloudapi template events media
 
 LIB_OBJ   = $(LIB_SRC:%.c=$(BUILD)/%.o)
 APP_OBJ   = $(patsubst %.c,$(BUILD)/%.o,$(patsubst $(BUILD)/%,%,$(APP_SRC)))

@@ -6,7 +6,9 @@
 #include <sodium.h>
 
 #include "admin.h"
+#include "multipart.h"
 #include "log.h"
+#include "model_media.h"
 #include "stmts.h"
 
 #define ADMIN_NEXT_MAX	1024
@@ -197,6 +199,58 @@ admin_form(struct app *a)
 		app_fail(a, APP_FAIL_BAD_FORM, NULL);
 		return -1;
 	}
+	return 0;
+}
+
+int
+admin_multipart(struct app *a)
+{
+	struct multipart	*mp;
+	struct query		*q = &a->form;
+	enum multipart_err	 e;
+	size_t			 i;
+
+	memset(q, 0, sizeof(*q));
+	switch (req_read_body(a->req, APP_UPLOAD_MAX + REQ_MAX_BODY)) {
+	case REQ_BODY_OK:
+		break;
+	case REQ_BODY_TOO_LARGE:
+		app_fail(a, APP_FAIL_UPLOAD_TOO_LARGE, NULL);
+		return -1;
+	default:
+		app_fail(a, APP_FAIL_BODY_SHORT, NULL);
+		return -1;
+	}
+	mp = arena_alloc(a->req->arena, sizeof(*mp));
+	if ((e = multipart_parse(a->req->arena, req_param(a->req,
+	    "CONTENT_TYPE"), a->req->body, a->req->body_len, REQ_MAX_BODY,
+	    APP_UPLOAD_MAX, mp)) != MULTIPART_OK) {
+		log_kv(LOG_WARN, "admin multipart form refused", "cause",
+		    multipart_strerror(e), NULL);
+		app_fail(a, e == MULTIPART_TOO_LARGE ?
+		    APP_FAIL_UPLOAD_TOO_LARGE : APP_FAIL_BAD_FORM, NULL);
+		return -1;
+	}
+	/* Text fields, as a urlencoded form would give them. */
+	for (i = 0; i < mp->nparts; i++) {
+		if (mp->parts[i].filename != NULL)
+			continue;
+		if (memchr(mp->parts[i].data, '\0', mp->parts[i].len) !=
+		    NULL) {
+			app_fail(a, APP_FAIL_BAD_FORM, NULL);
+			return -1;
+		}
+		if (q->npairs == QUERY_MAX_PAIRS) {
+			q->truncated = 1;
+			continue;
+		}
+		q->pairs[q->npairs].key = mp->parts[i].name;
+		q->pairs[q->npairs].val = arena_strndup(a->req->arena,
+		    mp->parts[i].data, mp->parts[i].len);
+		q->pairs[q->npairs].val_len = mp->parts[i].len;
+		q->npairs++;
+	}
+	a->files = mp;
 	return 0;
 }
 
@@ -551,4 +605,99 @@ admin_count(struct html *h, long long n, int approx)
 		html_attr(h, "title", "an estimate");
 	html_str(h, out);
 	html_close(h);
+}
+
+void
+admin_media(struct html *h, const char *json)
+{
+	struct json_object	*o, *v;
+	const char		*status = "", *mime = "", *fn = NULL, *err = NULL;
+	const char		*type;
+	long long		 id = 0, size = 0;
+	char			 href[48];
+
+	if (json == NULL || (o = json_tokener_parse(json)) == NULL)
+		return;
+	if (json_object_object_get_ex(o, "id", &v))
+		id = json_object_get_int64(v);
+	if (json_object_object_get_ex(o, "size", &v))
+		size = json_object_get_int64(v);
+	if (json_object_object_get_ex(o, "status", &v) && v != NULL)
+		status = json_object_get_string(v);
+	if (json_object_object_get_ex(o, "mime_type", &v) && v != NULL)
+		mime = json_object_get_string(v);
+	if (json_object_object_get_ex(o, "filename", &v) && v != NULL)
+		fn = json_object_get_string(v);
+	if (json_object_object_get_ex(o, "error", &v) && v != NULL)
+		err = json_object_get_string(v);
+	snprintf(href, sizeof(href), "/admin/media/%lld", id);
+	type = media_serve_type(mime);
+	html_open(h, "div");
+	html_attr(h, "class", "media");
+	if (strcmp(status, "pending") == 0)
+		html_elemc(h, "p", "media-state", "Fetching the file\xe2\x80\xa6");
+	else if (strcmp(status, "stored") != 0) {
+		html_open(h, "p");
+		html_attr(h, "class", "media-state media-failed");
+		html_str(h, "The file could not be fetched: ");
+		html_str(h, err != NULL ? err : "unknown reason");
+		html_close(h);
+	} else if (media_inline(type)) {
+		html_open(h, "a");
+		html_attr(h, "href", href);
+		html_attr(h, "class", "media-link");
+		html_void(h, "img");
+		html_attr(h, "src", href);
+		html_attr(h, "class", "media-thumb");
+		html_attr(h, "alt", fn != NULL ? fn : "Image");
+		html_attr(h, "loading", "lazy");
+		html_close(h);
+	} else if (strncmp(type, "audio/", 6) == 0) {
+		html_open(h, "audio");
+		html_flag(h, "controls");
+		html_attr(h, "preload", "none");
+		html_attr(h, "src", href);
+		html_attr(h, "class", "media-audio");
+		html_close(h);
+	} else if (strncmp(type, "video/", 6) == 0) {
+		html_open(h, "video");
+		html_flag(h, "controls");
+		html_attr(h, "preload", "metadata");
+		html_attr(h, "src", href);
+		html_attr(h, "class", "media-video");
+		html_close(h);
+	}
+	/* Always a link to the file itself, with its name and size. */
+	if (strcmp(status, "stored") == 0) {
+		html_open(h, "p");
+		html_attr(h, "class", "media-file");
+		html_open(h, "a");
+		html_attr(h, "href", href);
+		html_attr(h, "class", "media-doc");
+		html_flag(h, "download");
+		html_str(h, fn != NULL ? fn : mime);
+		html_close(h);
+		if (size >= 1024 * 1024)
+			html_strf(h, " (%.1f MiB)", (double)size / 1048576.0);
+		else if (size >= 1024)
+			html_strf(h, " (%.1f KiB)", (double)size / 1024.0);
+		else
+			html_strf(h, " (%lld bytes)", size);
+		html_close(h);
+	}
+	html_close(h);
+	json_object_put(o);
+}
+
+void
+admin_file_input(struct html *h, const char *id)
+{
+	html_void(h, "input");
+	html_attr(h, "type", "file");
+	html_attr(h, "id", id);
+	html_attr(h, "name", "file");
+	html_attr(h, "class", "file-input");
+	html_attr(h, "accept", "image/jpeg,image/png,image/webp,audio/aac,"
+	    "audio/amr,audio/mpeg,audio/mp4,audio/ogg,video/mp4,video/3gpp,"
+	    "text/plain,application/pdf,.doc,.docx,.xls,.xlsx,.ppt,.pptx");
 }

@@ -92,6 +92,14 @@ int	admin_session_require(struct app *)
 	    __attribute__((warn_unused_result));
 int	admin_form(struct app *) __attribute__((warn_unused_result));
 int	admin_csrf_check(struct app *) __attribute__((warn_unused_result));
+/*
+ * ROUTE_MULTIPART's body step: a multipart/form-data body (up to
+ * APP_UPLOAD_MAX plus REQ_MAX_BODY) parsed with lib/multipart; its text
+ * fields into a->form (as admin_form() would, so admin_csrf_check() finds
+ * the token), the whole parse into a->files.  0, or -1 after answering
+ * 413 or 400.
+ */
+int	admin_multipart(struct app *) __attribute__((warn_unused_result));
 int	admin_login_csrf_check(struct app *)
 	    __attribute__((warn_unused_result));
 /* 1 when s may be a post-login target: a path under /admin/ of this site
@@ -130,6 +138,19 @@ void	admin_time(struct html *, const char *);
 void	admin_page_head(struct html *, const char *);
 /* A status badge: <span class="badge badge-STATUS">STATUS</span>. */
 void	admin_badge(struct html *, const char *);
+/*
+ * A message's media (its MSG_MEDIA JSON text; NULL writes nothing): an
+ * image as a thumbnail linking to the full file, audio and video with the
+ * browser's player, anything else as a download link with its name and
+ * size; "Fetching the file..." while pending, the reason when it failed.
+ * Every URL is /admin/media/{id}.
+ */
+void	admin_media(struct html *, const char *);
+/*
+ * <input type="file" name="file" id=id> accepting the types WhatsApp
+ * takes (the send form and the reply box).
+ */
+void	admin_file_input(struct html *, const char *);
 /* A notice box (class "notice" or "notice error"). */
 void	admin_notice(struct html *, int, const char *);
 /* Text cut to at most n code points, with an ellipsis when cut. */

@@ -6,6 +6,7 @@
 #include "auth.h"
 #include "crypto.h"
 #include "jsonb.h"
+#include "model_media.h"
 #include "model_message.h"
 #include "model_send.h"
 #include "query.h"
@@ -23,6 +24,7 @@ static int	api_field(struct json_object *, enum msg_field,
 		    struct message_raw *, struct app_err *);
 static int	api_send_input(struct app *, struct json_object **,
 		    struct message_input *, struct app_err *);
+static int	api_send_media(struct app *, struct message_input *);
 static void	api_send_plain(struct app *, const char *,
 		    const struct message_input *);
 static void	api_no_contact(struct app *);
@@ -39,12 +41,29 @@ static int
 api_field(struct json_object *root, enum msg_field f, struct message_raw *raw,
     struct app_err *e)
 {
-	char		msg[64];
-
-	enum jsonb_get	g;
+	struct json_object	*media;
+	char			 msg[64];
+	enum jsonb_get		 g;
 
 	raw->v[f] = NULL;
 	raw->len[f] = 0;
+	/* media: {"id": N}, an uploaded file. */
+	if (f == MSG_F_MEDIA) {
+		g = jsonb_get_type(root, "media", json_type_object, &media);
+		if (g == JSONB_GET_OK)
+			g = jsonb_get_strnum(media, "id", &raw->v[f],
+			    &raw->len[f]);
+		if (g == JSONB_GET_OK)
+			return 0;
+		if (g == JSONB_GET_TYPE || json_object_object_get_ex(root,
+		    "media", &media)) {
+			app_err_set(e, 422, "validation_failed", "media must "
+			    "be {\"id\": N}, N an uploaded file's id",
+			    "media.id");
+			return -1;
+		}
+		return 0;
+	}
 	/* contact_id: a number (or its digits as a string). */
 	g = f == MSG_F_CONTACT_ID ?
 	    jsonb_get_strnum(root, message_fields[f], &raw->v[f], &raw->len[f]) :
@@ -82,10 +101,34 @@ api_send_input(struct app *a, struct json_object **root,
 	if (model_message_check(&raw, a->cfg->business_number, in, &err) ==
 	    -1) {
 		app_err_set(e, 422, "validation_failed", err.message,
+		    err.field == message_fields[MSG_F_MEDIA] ? "media.id" :
 		    err.field);
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * The media of a send (in->media_id set): an uploaded, stored file; its
+ * message type goes to in->media_type.  0, or -1 after answering (422,
+ * or 503/500 when the database failed).
+ */
+static int
+api_send_media(struct app *a, struct message_input *in)
+{
+	const char	*field, *msg;
+	enum db_rc	 rc;
+
+	switch (media_for_send(a->db, in, &field, &msg, &rc)) {
+	case 0:
+		return 0;
+	case 1:
+		req_error(a->req, 422, "validation_failed", msg, field);
+		return -1;
+	default:
+		app_db_error(a, rc);
+		return -1;
+	}
 }
 
 /*
@@ -110,8 +153,15 @@ api_send_message(struct app *a)
 	valid = api_send_input(a, &root, &in, &err) == 0 &&
 	    model_send_parse(root, jsonb_get_str(root, "content", &content,
 	    &len) == JSONB_GET_OK, &x, &err) == 0;
+	if (valid && in.media_id[0] != '\0' && (x.tname != NULL ||
+	    x.react_to[0] != '\0' || x.buttons != NULL)) {
+		app_err_set(&err, 422, "validation_failed", "media cannot go "
+		    "with a template, a reaction or buttons", "media");
+		valid = 0;
+	}
 	if (valid && idem == NULL && in.contact_id[0] == '\0' &&
-	    model_send_plain(&x) && !a->cfg->window_policy) {
+	    in.media_id[0] == '\0' && model_send_plain(&x) &&
+	    !a->cfg->window_policy) {
 		api_send_plain(a, a->key_hash, &in);
 		goto out;
 	}
@@ -127,6 +177,8 @@ api_send_message(struct app *a)
 		app_db_error(a, rc);
 	else if (prep == -1)
 		app_err_answer(a, &err);
+	else if (in.media_id[0] != '\0' && api_send_media(a, &in) == -1)
+		;	/* answered */
 	else if (idem == NULL)
 		api_send_checked(a, &in);
 	else

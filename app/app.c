@@ -73,6 +73,9 @@ static const struct app_fail_def app_fails[APP_FAIL__MAX] = {
 	    "too many requests of this kind at once; retry shortly",
 	    "Too many attempts", "Too many logins are being checked right "
 	    "now. Try again in a few seconds." },
+	[APP_FAIL_UPLOAD_TOO_LARGE] = { 413, "payload_too_large",
+	    "the body must be at most 16 MiB", "Too large",
+	    "The file is larger than 16 MiB." },
 };
 
 void
@@ -140,6 +143,22 @@ app_body(struct app *a)
 		return APP_FAIL_TOO_LARGE;
 	default:
 		return APP_FAIL_BODY_SHORT;
+	}
+}
+
+int
+app_read_upload(struct app *a)
+{
+	switch (req_read_body(a->req, APP_UPLOAD_MAX)) {
+	case REQ_BODY_OK:
+		return 0;
+	case REQ_BODY_TOO_LARGE:
+		app_fail(a, APP_FAIL_UPLOAD_TOO_LARGE, NULL);
+		return -1;
+	default:
+		app_fail(a, APP_FAIL_BODY_SHORT, "the body is shorter than "
+		    "its Content-Length");
+		return -1;
 	}
 }
 

@@ -23,6 +23,10 @@
 /* The largest id a route or a parameter accepts (18 digits). */
 #define APP_ID_MAX	999999999999999999LL
 #define APP_ID_DIGITS	18
+/* The largest body of ROUTE_RAW (an upload) and of a ROUTE_MULTIPART file. */
+#define APP_UPLOAD_MAX	(16 * 1024 * 1024)
+
+struct multipart;
 
 /* A logged-in admin user (cookie -> admin_sessions). */
 struct admin_session {
@@ -47,6 +51,7 @@ struct app {
 	struct admin_session	 sess_buf;
 	struct json_object	*json;		/* ROUTE_JSON: owned by dispatch */
 	struct query		 form;		/* ROUTE_FORM */
+	struct multipart	*files;		/* ROUTE_MULTIPART, or NULL */
 };
 
 /*
@@ -72,6 +77,7 @@ enum app_fail {
 	APP_FAIL_NOT_FOUND,		/* 404: no such route */
 	APP_FAIL_METHOD,		/* 405: the caller sets Allow */
 	APP_FAIL_BUSY,			/* 429 + Retry-After: too many at once */
+	APP_FAIL_UPLOAD_TOO_LARGE,	/* 413: over APP_UPLOAD_MAX */
 	APP_FAIL__MAX
 };
 
@@ -86,6 +92,11 @@ void	app_fail(struct app *, enum app_fail, const char *);
  * DB_CONFLICT 409, anything else 500 (the detail is logged by lib/db).
  */
 void	app_db_error(struct app *, enum db_rc);
+/*
+ * Reads a raw body of APP_UPLOAD_MAX bytes at most (ROUTE_RAW); -1 after
+ * answering 413 or 400.
+ */
+int	app_read_upload(struct app *) __attribute__((warn_unused_result));
 /* Reads the body (64 KiB at most); -1 after answering 413 or 400. */
 int	app_read_body(struct app *) __attribute__((warn_unused_result));
 /*

@@ -315,3 +315,37 @@ out:
 	buf_cleanup(&types);
 	return ret;
 }
+
+int
+cli_media(const struct settings *s, int argc, char **argv)
+{
+	struct db	 db;
+	PGresult	*res = NULL;
+	const char	*p[1];
+	long long	 days;
+	enum db_rc	 rc;
+	int		 ret = 1;
+
+	if (argc != 3 || strcmp(argv[0], "purge") != 0 ||
+	    strcmp(argv[1], "--older-than") != 0 ||
+	    valid_uint(argv[2], 1, 36500, &days) == -1) {
+		fprintf(stderr, "usage: wadesk media purge --older-than DAYS "
+		    "(1-36500)\n");
+		return 2;
+	}
+	if (cli_connect(&db, s) == -1)
+		return 1;
+	p[0] = argv[2];
+	if ((rc = db_exec(&db, STMT_MEDIA_PURGE, 1, p, &res)) != DB_OK) {
+		fprintf(stderr, "wadesk: media purge failed: %s\n",
+		    db_strerror(rc));
+		goto out;
+	}
+	printf("removed %s files (%s bytes) older than %lld days\n",
+	    PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), days);
+	ret = 0;
+out:
+	db_res_free(res);
+	db_cleanup(&db);
+	return ret;
+}

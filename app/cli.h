@@ -10,6 +10,10 @@
  *                               or the simulator's catalog)
  *   wadesk endpoint add URL [TYPE,...]  prints the new secret once on stdout
  *   wadesk endpoint list | disable ID
+ *   wadesk media purge --older-than DAYS
+ *                               removes the bytes of media files older
+ *                               than DAYS (their rows stay, failed with
+ *                               the reason); prints what it freed
  *   wadesk sql NAME             prints a route's SQL (auth, send, inbound,
  *                               status) so a benchmark can run exactly it
  */
@@ -26,5 +30,6 @@ int	cli_templates(const struct settings *, int, char **);
 /* wadesk endpoint add URL [TYPE,...] | list | disable ID: 0, 1 (failed),
  * 2 (usage or a wrong argument). */
 int	cli_endpoint(const struct settings *, int, char **);
+int	cli_media(const struct settings *, int, char **);
 
 #endif

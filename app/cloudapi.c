@@ -1,4 +1,6 @@
+#include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <json-c/json.h>
 
@@ -6,6 +8,7 @@
 #include "http.h"
 #include "jsonb.h"
 #include "mem.h"
+#include "utf8.h"
 #include "valid.h"
 
 /* 131056 (too many messages to one user) wants a longer pause. */
@@ -15,9 +18,15 @@ struct cloudapi {
 	const struct settings	*cfg;
 	struct http_client	*http;
 	char			 url[1024];
+	/* Media: its own client, with the longer WADESK_MEDIA_TIMEOUT_MS. */
+	struct http_client	*media_http;
+	char			 base[1024];	/* {base}/{version} */
 };
 
 static int	cloudapi_transient(long);
+static void	cloudapi_media_body(struct json_object *, const struct job *);
+static void	cloudapi_graph_error(const struct buf *, long, char *, size_t,
+		    char *, size_t);
 
 struct cloudapi *
 cloudapi_new(const struct settings *cfg)
@@ -35,6 +44,8 @@ cloudapi_new(const struct settings *cfg)
 	snprintf(c->url, sizeof(c->url), "%.*s/%s/%s/messages", (int)n,
 	    cfg->cloudapi_base_url, cfg->cloudapi_version,
 	    cfg->phone_number_id);
+	snprintf(c->base, sizeof(c->base), "%.*s/%s", (int)n,
+	    cfg->cloudapi_base_url, cfg->cloudapi_version);
 	return c;
 }
 
@@ -44,6 +55,7 @@ cloudapi_free(struct cloudapi *c)
 	if (c == NULL)
 		return;
 	http_client_free(c->http);
+	http_client_free(c->media_http);
 	mem_free(c);
 }
 
@@ -246,7 +258,9 @@ cloudapi_body(struct job *j)
 		    json_object_new_string(j->context_id));
 		json_object_object_add(body, "context", o);
 	}
-	if (strcmp(type, "template") == 0 &&
+	if (j->media_id > 0 && j->media_wa_id[0] != '\0')
+		cloudapi_media_body(body, j);
+	else if (strcmp(type, "template") == 0 &&
 	    json_object_object_get_ex(spec, "template", &v)) {
 		json_object_object_add(body, "type",
 		    json_object_new_string("template"));
@@ -317,4 +331,216 @@ cloudapi_send(struct cloudapi *c, struct job *jobs, size_t n)
 	mem_free(which);
 	mem_free(reqs);
 	mem_free(bodies);
+}
+
+/*
+ * A media message: "type" and an object of that name with WhatsApp's
+ * upload id, the caption (image, video, document; not audio or sticker)
+ * and a document's filename.
+ */
+static void
+cloudapi_media_body(struct json_object *body, const struct job *j)
+{
+	struct json_object	*m;
+	const char		*k = j->media_kind;
+
+	json_object_object_add(body, "type", json_object_new_string(k));
+	m = json_object_new_object();
+	json_object_object_add(m, "id", json_object_new_string(j->media_wa_id));
+	if (j->content != NULL && j->content[0] != '\0' &&
+	    (strcmp(k, "image") == 0 || strcmp(k, "video") == 0 ||
+	    strcmp(k, "document") == 0))
+		json_object_object_add(m, "caption",
+		    json_object_new_string(j->content));
+	if (strcmp(k, "document") == 0 && j->media_filename[0] != '\0')
+		json_object_object_add(m, "filename",
+		    json_object_new_string(j->media_filename));
+	json_object_object_add(body, k, m);
+}
+
+/* WhatsApp's error code and message of an answer, or the HTTP status. */
+static void
+cloudapi_graph_error(const struct buf *resp, long status, char *code,
+    size_t clen, char *msg, size_t mlen)
+{
+	struct json_object	*root = NULL, *err, *v;
+	const char		*m = NULL;
+	size_t			 n = 0;
+	long			 ecode = 0;
+
+	if (resp->len > 0 && jsonb_parse(resp->data, resp->len, &root) ==
+	    JSONB_OK && jsonb_get_type(root, "error", json_type_object,
+	    &err) == JSONB_GET_OK) {
+		if (json_object_object_get_ex(err, "code", &v))
+			ecode = json_object_get_int64(v);
+		if (jsonb_get_str(err, "message", &m, &n) != JSONB_GET_OK)
+			m = NULL;
+	}
+	if (ecode != 0)
+		snprintf(code, clen, "%ld", ecode);
+	else
+		snprintf(code, clen, "http_%ld", status);
+	if (m != NULL && n > 0)
+		(void)utf8_clean(msg, mlen, m, n);
+	else
+		snprintf(msg, mlen, "the Cloud API answered %ld", status);
+	json_object_put(root);
+}
+
+enum provider_media_rc
+cloudapi_media_fetch(struct cloudapi *c, struct provider_fetch *f)
+{
+	struct http_get		 g;
+	struct json_object	*root = NULL, *v;
+	const char		*url = NULL, *s;
+	char			 meta[1400], code[32], msg[200];
+	size_t			 n, i;
+	enum provider_media_rc	 rc = PROVIDER_MEDIA_RETRY;
+
+	for (i = 0; f->wa_id[i] != '\0'; i++)
+		if (!isalnum((unsigned char)f->wa_id[i]) &&
+		    strchr("._-", f->wa_id[i]) == NULL) {
+			snprintf(f->error, sizeof(f->error),
+			    "the media id is not one WhatsApp gives");
+			return PROVIDER_MEDIA_FAILED;
+		}
+	if (c->media_http == NULL)
+		c->media_http = http_client_new(1, c->cfg->media_timeout_ms);
+	snprintf(meta, sizeof(meta), "%s/%s", c->base, f->wa_id);
+	http_get_init(&g);
+	g.url = meta;
+	g.bearer = c->cfg->cloudapi_token;
+	g.max_bytes = 64 * 1024;
+	http_get(c->media_http, &g);
+	if (g.status == 0) {
+		snprintf(f->error, sizeof(f->error), "media metadata: %.200s",
+		    g.error);
+		goto out;
+	}
+	if (g.status < 200 || g.status >= 300) {
+		cloudapi_graph_error(&g.resp, g.status, code, sizeof(code), msg,
+		    sizeof(msg));
+		snprintf(f->error, sizeof(f->error), "media metadata: %.32s %.180s",
+		    code, msg);
+		goto out;
+	}
+	if (jsonb_parse(g.resp.data, g.resp.len, &root) != JSONB_OK ||
+	    jsonb_get_str(root, "url", &url, &n) != JSONB_GET_OK ||
+	    n == 0 || memchr(url, '\0', n) != NULL ||
+	    (strncmp(url, "https://", 8) != 0 &&
+	    strncmp(url, "http://", 7) != 0)) {
+		snprintf(f->error, sizeof(f->error),
+		    "media metadata without a usable url");
+		goto out;
+	}
+	if (jsonb_get_str(root, "mime_type", &s, &n) == JSONB_GET_OK &&
+	    n < sizeof(f->mime_type) && memchr(s, '\0', n) == NULL)
+		snprintf(f->mime_type, sizeof(f->mime_type), "%s", s);
+	if (jsonb_get_str(root, "sha256", &s, &n) == JSONB_GET_OK &&
+	    n < sizeof(f->sha256) && memchr(s, '\0', n) == NULL)
+		snprintf(f->sha256, sizeof(f->sha256), "%s", s);
+	if (json_object_object_get_ex(root, "file_size", &v) &&
+	    (json_object_is_type(v, json_type_int) ||
+	    json_object_is_type(v, json_type_string)))
+		f->size = json_object_get_int64(v);
+	if (f->size > f->max_bytes) {
+		snprintf(f->error, sizeof(f->error), "the file is %lld bytes, "
+		    "over WADESK_MEDIA_MAX_BYTES (%ld)", f->size,
+		    f->max_bytes);
+		rc = PROVIDER_MEDIA_FAILED;
+		goto out;
+	}
+	http_get_cleanup(&g);
+	http_get_init(&g);
+	g.url = url;
+	g.bearer = c->cfg->cloudapi_token;
+	g.max_bytes = f->max_bytes;
+	g.on_data = f->on_data;
+	g.arg = f->arg;
+	http_get(c->media_http, &g);
+	if (g.too_large) {
+		snprintf(f->error, sizeof(f->error), "the file is over "
+		    "WADESK_MEDIA_MAX_BYTES (%ld bytes)", f->max_bytes);
+		rc = PROVIDER_MEDIA_FAILED;
+		goto out;
+	}
+	if (g.status == 0) {
+		snprintf(f->error, sizeof(f->error), "media download: %.200s",
+		    g.error);
+		goto out;
+	}
+	if (g.status < 200 || g.status >= 300) {
+		snprintf(f->error, sizeof(f->error), "media download: HTTP %ld",
+		    g.status);
+		goto out;
+	}
+	if (f->mime_type[0] == '\0' && g.content_type[0] != '\0')
+		snprintf(f->mime_type, sizeof(f->mime_type), "%s",
+		    g.content_type);
+	rc = PROVIDER_MEDIA_OK;
+out:
+	json_object_put(root);
+	http_get_cleanup(&g);
+	return rc;
+}
+
+enum provider_media_rc
+cloudapi_media_upload(struct cloudapi *c, struct job *j, const void *data,
+    size_t len, const char *mime, char *code, char *err)
+{
+	struct http_upload	 u;
+	struct json_object	*root = NULL;
+	const char		*fields[5], *id;
+	char			 url[1100];
+	size_t			 n;
+	enum provider_media_rc	 rc = PROVIDER_MEDIA_RETRY;
+
+	if (c->media_http == NULL)
+		c->media_http = http_client_new(1, c->cfg->media_timeout_ms);
+	snprintf(url, sizeof(url), "%s/%s/media", c->base,
+	    c->cfg->phone_number_id);
+	fields[0] = "messaging_product";
+	fields[1] = "whatsapp";
+	fields[2] = "type";
+	fields[3] = mime;
+	fields[4] = NULL;
+	http_upload_init(&u);
+	u.url = url;
+	u.bearer = c->cfg->cloudapi_token;
+	u.fields = fields;
+	u.file_field = "file";
+	u.data = data;
+	u.len = len;
+	u.type = mime;
+	u.filename = j->media_filename[0] != '\0' ? j->media_filename :
+	    "file";
+	http_upload(c->media_http, &u);
+	if (u.status == 0) {
+		snprintf(code, 32, "network");
+		(void)utf8_clean(err, 256, u.error, strlen(u.error));
+		goto out;
+	}
+	if (u.status < 200 || u.status >= 300) {
+		cloudapi_graph_error(&u.resp, u.status, code, 32, err, 256);
+		if (u.status != 429 && u.status < 500 &&
+		    !cloudapi_transient(strtol(code, NULL, 10)))
+			rc = PROVIDER_MEDIA_FAILED;
+		goto out;
+	}
+	if (jsonb_parse(u.resp.data, u.resp.len, &root) != JSONB_OK ||
+	    jsonb_get_str(root, "id", &id, &n) != JSONB_GET_OK || n == 0 ||
+	    n >= sizeof(j->media_wa_id) || memchr(id, '\0', n) != NULL) {
+		snprintf(code, 32, "invalid_response");
+		snprintf(err, 256, "the Cloud API accepted the upload but "
+		    "returned no media id");
+		rc = PROVIDER_MEDIA_FAILED;
+		goto out;
+	}
+	memcpy(j->media_wa_id, id, n);
+	j->media_wa_id[n] = '\0';
+	rc = PROVIDER_MEDIA_OK;
+out:
+	json_object_put(root);
+	http_upload_cleanup(&u);
+	return rc;
 }

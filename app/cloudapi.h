@@ -18,6 +18,7 @@
 #include <stddef.h>
 
 #include "job.h"
+#include "provider.h"
 #include "settings.h"
 
 struct cloudapi;
@@ -37,5 +38,21 @@ struct json_object	*cloudapi_body(struct job *);
 /* Interprets one answer into the job (exposed for tests and the fuzzer). */
 void		 cloudapi_result(struct job *, long, long, const char *, size_t,
 		    const char *);
+
+/*
+ * Media.  cloudapi_media_fetch(): GET {base}/{version}/{media id} for the
+ * file's url, type, sha256 and size, then GET the url with the token
+ * (redirects only within its host; refused before reading when WhatsApp
+ * states a size over max_bytes, cut off past it).  Network errors, 429
+ * and 5xx are transient, and so is any other refusal (an id WhatsApp does
+ * not know yet may be known a moment later; the dispatcher gives up after
+ * WADESK_MAX_ATTEMPTS).  cloudapi_media_upload(): POST
+ * {base}/{version}/{phone-number-id}/media as multipart (messaging_product,
+ * type, file); its "id" goes to j->media_wa_id.
+ */
+enum provider_media_rc cloudapi_media_fetch(struct cloudapi *,
+		    struct provider_fetch *);
+enum provider_media_rc cloudapi_media_upload(struct cloudapi *, struct job *,
+		    const void *, size_t, const char *, char *, char *);
 
 #endif

@@ -14,6 +14,7 @@
 #include "events.h"
 #include "job.h"
 #include "log.h"
+#include "media_fetch.h"
 #include "mem.h"
 #include "provider.h"
 #include "stmts.h"
@@ -24,6 +25,7 @@
 #define DISPATCH_SIM_TICK_MS	100
 #define DISPATCH_PURGE_S	300
 #define DISPATCH_MIN_WAIT_MS	5
+#define DISPATCH_MEDIA_BATCH	4	/* inbound files per idle round */
 
 static volatile sig_atomic_t	dispatch_stop;
 /* When the templates were last synced (0: not yet). */
@@ -412,12 +414,14 @@ dispatch_batch(struct db *db, struct provider *prov, const struct settings *s)
 		jobs[i].sender = PQgetvalue(res, i, 2);
 		jobs[i].receiver = PQgetvalue(res, i, 3);
 		jobs[i].content = PQgetvalue(res, i, 4);
-		jobs[i].type = PQgetvalue(res, i, 5);
-		jobs[i].spec = db_get(res, i, 6);
-		jobs[i].context_id = db_get(res, i, 7);
-		jobs[i].reaction_id = db_get(res, i, 8);
-		jobs[i].window = PQgetisnull(res, i, 9) ? -1 :
-		    strcmp(PQgetvalue(res, i, 9), "t") == 0;
+		jobs[i].media_id = PQgetisnull(res, i, 5) ? 0 :
+		    strtoll(PQgetvalue(res, i, 5), NULL, 10);
+		jobs[i].type = PQgetvalue(res, i, 6);
+		jobs[i].spec = db_get(res, i, 7);
+		jobs[i].context_id = db_get(res, i, 8);
+		jobs[i].reaction_id = db_get(res, i, 9);
+		jobs[i].window = PQgetisnull(res, i, 10) ? -1 :
+		    strcmp(PQgetvalue(res, i, 10), "t") == 0;
 	}
 	/*
 	 * A row claimed more often than allowed (its dispatcher died after
@@ -437,6 +441,8 @@ dispatch_batch(struct db *db, struct provider *prov, const struct settings *s)
 		}
 		k++;
 	}
+	/* Media first: a job whose file cannot be uploaded is not sent. */
+	k = (int)media_send_prepare(db, prov, jobs, (size_t)k);
 	provider_send(prov, jobs, (size_t)k);
 	for (i = 0; i < n; i++)
 		dispatch_give_up(s, &jobs[i]);
@@ -570,6 +576,8 @@ dispatch_main(const struct settings *s)
 			if (dispatch_ms() - last_tick >= DISPATCH_SIM_TICK_MS) {
 				last_tick = dispatch_ms();
 				dispatch_housekeeping(&db, s, &last_purge);
+				/* One file: sends are waiting. */
+				(void)media_fetch_due(&db, prov, s, 1);
 			}
 			continue;
 		}
@@ -593,6 +601,9 @@ dispatch_main(const struct settings *s)
 		}
 		last_tick = dispatch_ms();
 		dispatch_housekeeping(&db, s, &last_purge);
+		/* Inbound media waiting: fetch, then look for work again. */
+		if (media_fetch_due(&db, prov, s, DISPATCH_MEDIA_BATCH) > 0)
+			continue;
 		wait_ms = DISPATCH_SWEEP_MS;
 		if (db_exec(&db, STMT_OUTBOX_NEXT_MS, 0, NULL, &res) == DB_OK &&
 		    !PQgetisnull(res, 0, 0))

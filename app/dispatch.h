@@ -12,7 +12,10 @@
  * twice.  Wakes on LISTEN wadesk_outbox, sweeps at least once a second.
  * Housekeeping when it starts and every 5 minutes: expired idempotency keys
  * and admin sessions, and statuses parked more than 7 days for a provider id
- * no message got.  Any number may run against one database.
+ * no message got.  Between batches it fetches inbound media
+ * (media_fetch.h): up to 4 files a round when idle, one while sends are
+ * queued, so a large download delays sends by at most its own time.  Any
+ * number may run against one database.
  * SIGTERM/SIGINT: the batch in hand is sent and recorded, then it exits 0.
  */
 #ifndef WADESK_DISPATCH_H

@@ -40,6 +40,14 @@ struct job {
 	char		 err_msg[512];
 	long		 retry_after_ms;	/* -1: use the backoff */
 	double		 duration_ms;
+	/*
+	 * in: a message with media (media_id > 0): what the dispatcher
+	 * looked up and uploaded before the send (media_fetch.h).
+	 */
+	long long	 media_id;
+	char		 media_kind[16];	/* image, audio, video, ... */
+	char		 media_wa_id[160];	/* WhatsApp's upload id */
+	char		 media_filename[256];	/* "" when none */
 };
 
 /* Clears the out fields before a send (retry_after_ms -1). */

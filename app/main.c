@@ -6,7 +6,9 @@
  *   wadesk migrate            apply database migrations
  *   wadesk apikey create NAME | revoke ID | list
  *   wadesk user add NAME      admin user, password on stdin
+ *   wadesk templates sync
  *   wadesk endpoint add URL [TYPE,...] | list | disable ID
+ *   wadesk media purge --older-than DAYS
  */
 #include <stdio.h>
 #include <string.h>
@@ -31,7 +33,8 @@ usage(void)
 	    "       wadesk apikey create NAME | revoke ID | list\n"
 	    "       wadesk user add NAME   (password on stdin)\n"
 	    "       wadesk templates sync\n"
-	    "       wadesk endpoint add URL [TYPE,...] | list | disable ID\n");
+	    "       wadesk endpoint add URL [TYPE,...] | list | disable ID\n"
+	    "       wadesk media purge --older-than DAYS\n");
 }
 
 int
@@ -54,7 +57,8 @@ main(int argc, char *argv[])
 	else if (strcmp(cmd, "dispatch") == 0 || strcmp(cmd, "templates") == 0)
 		need = NEED_DATABASE | NEED_PROVIDER;
 	else if (strcmp(cmd, "migrate") == 0 || strcmp(cmd, "apikey") == 0 ||
-	    strcmp(cmd, "user") == 0 || strcmp(cmd, "endpoint") == 0)
+	    strcmp(cmd, "user") == 0 || strcmp(cmd, "endpoint") == 0 ||
+	    strcmp(cmd, "media") == 0)
 		need = NEED_DATABASE;
 	else {
 		usage();
@@ -85,5 +89,7 @@ main(int argc, char *argv[])
 		return cli_templates(&s, argc - 2, argv + 2);
 	if (strcmp(cmd, "endpoint") == 0)
 		return cli_endpoint(&s, argc - 2, argv + 2);
+	if (strcmp(cmd, "media") == 0)
+		return cli_media(&s, argc - 2, argv + 2);
 	return cli_user(&s, argc - 2, argv + 2);
 }

@@ -21,6 +21,7 @@ const char *const message_fields[MSG_F__MAX] = {
 	[MSG_F_RECEIVER] = "receiver",
 	[MSG_F_CONTACT_ID] = "contact_id",
 	[MSG_F_CONTENT] = "content",
+	[MSG_F_MEDIA] = "media",
 };
 
 /*
@@ -32,7 +33,7 @@ typedef const char *(*message_validator)(const char *, size_t, const char *,
 
 static struct json_object	*model_json_str(const char *);
 static void		 model_message_params(const struct message_input *,
-			    const char *[9]);
+			    const char *[10]);
 static const char	*model_valid_sender(const char *, size_t, const char *,
 			    struct message_input *);
 static const char	*model_valid_receiver(const char *, size_t,
@@ -41,12 +42,15 @@ static const char	*model_valid_contact(const char *, size_t,
 			    const char *, struct message_input *);
 static const char	*model_valid_content(const char *, size_t,
 			    const char *, struct message_input *);
+static const char	*model_valid_media(const char *, size_t,
+			    const char *, struct message_input *);
 
 static const message_validator message_validators[MSG_F__MAX] = {
 	[MSG_F_SENDER] = model_valid_sender,
 	[MSG_F_RECEIVER] = model_valid_receiver,
 	[MSG_F_CONTACT_ID] = model_valid_contact,
 	[MSG_F_CONTENT] = model_valid_content,
+	[MSG_F_MEDIA] = model_valid_media,
 };
 
 void
@@ -70,6 +74,7 @@ model_message_fill(struct message *m, const PGresult *res, int row)
 	    strtoll(PQgetvalue(res, row, MSG_COL_REPLY_TO), NULL, 10);
 	m->reactions = db_get(res, row, MSG_COL_REACTIONS);
 	m->tmpl = db_get(res, row, MSG_COL_TEMPLATE);
+	m->media = db_get(res, row, MSG_COL_MEDIA);
 }
 
 static struct json_object *
@@ -82,6 +87,7 @@ struct json_object *
 model_message_json(const struct message *m)
 {
 	struct json_object	*o, *err = NULL, *reactions = NULL, *t = NULL;
+	struct json_object	*media = NULL;
 
 	o = json_object_new_object();
 	json_object_object_add(o, "id", json_object_new_int64(m->id));
@@ -116,8 +122,17 @@ model_message_json(const struct message *m)
 		reactions = json_object_new_array();
 	}
 	json_object_object_add(o, "reactions", reactions);
+	/* The API's media object: MSG_MEDIA without the failure's reason. */
+	if (m->media != NULL &&
+	    ((media = json_tokener_parse(m->media)) == NULL ||
+	    !json_object_is_type(media, json_type_object))) {
+		json_object_put(media);
+		media = NULL;
+	}
+	if (media != NULL)
+		json_object_object_del(media, "error");
+	json_object_object_add(o, "media", media);
 	/* Fields of later features: always present, null until then. */
-	json_object_object_add(o, "media", NULL);
 	/* An outbound template message: {"name", "language", "parameters"}. */
 	if (m->tmpl != NULL && ((t = json_tokener_parse(m->tmpl)) == NULL ||
 	    !json_object_is_type(t, json_type_object))) {
@@ -242,11 +257,32 @@ model_valid_content(const char *v, size_t len, const char *default_sender,
 	struct message_err	err;
 
 	(void)default_sender;
+	/* With media, the content is its caption, and optional. */
+	if (v == NULL && in->media_id[0] != '\0') {
+		in->content = "";
+		return NULL;
+	}
 	if (v == NULL)
 		return "content is required";
 	if (model_message_check_content(v, len, &err) == -1)
 		return err.message;
 	in->content = v;
+	return NULL;
+}
+
+static const char *
+model_valid_media(const char *v, size_t len, const char *default_sender,
+    struct message_input *in)
+{
+	long long	id;
+
+	(void)default_sender;
+	if (v == NULL)
+		return NULL;
+	if (len >= sizeof(in->media_id) || memchr(v, '\0', len) != NULL ||
+	    valid_uint(v, 1, APP_ID_MAX, &id) == -1)
+		return "media.id must be the id of an uploaded file";
+	snprintf(in->media_id, sizeof(in->media_id), "%lld", id);
 	return NULL;
 }
 
@@ -256,7 +292,8 @@ model_message_validate(const struct message_raw *raw,
     const char *errs[MSG_F__MAX])
 {
 	static const int	 order[MSG_F__MAX] = {
-		MSG_F_SENDER, MSG_F_CONTACT_ID, MSG_F_RECEIVER, MSG_F_CONTENT
+		MSG_F_SENDER, MSG_F_CONTACT_ID, MSG_F_RECEIVER, MSG_F_MEDIA,
+		MSG_F_CONTENT
 	};
 	int			 i, f, n = 0;
 
@@ -336,7 +373,7 @@ model_message_like(struct arena *arena, const char *s)
  * STMT_MSG_SEND takes.
  */
 static void
-model_message_params(const struct message_input *in, const char *p[9])
+model_message_params(const struct message_input *in, const char *p[10])
 {
 	int	to_contact = in->contact_id[0] != '\0';
 
@@ -346,9 +383,11 @@ model_message_params(const struct message_input *in, const char *p[9])
 	p[3] = to_contact ? in->contact_id : NULL;
 	p[4] = !to_contact && in->receiver_phone ? in->receiver : NULL;
 	p[5] = !to_contact && !in->receiver_phone ? in->receiver : NULL;
-	p[6] = in->type;
+	p[6] = in->media_id[0] != '\0' && in->media_type != NULL ?
+	    in->media_type : in->type;
 	p[7] = in->spec;
 	p[8] = in->reply_to[0] != '\0' ? in->reply_to : NULL;
+	p[9] = in->media_id[0] != '\0' ? in->media_id : NULL;
 }
 
 enum db_rc
@@ -388,17 +427,17 @@ enum db_rc
 model_message_send(struct db *db, const struct message_input *in,
     PGresult **res)
 {
-	const char	*p[9];
+	const char	*p[10];
 
 	model_message_params(in, p);
-	return db_exec(db, STMT_MSG_SEND, 9, p, res);
+	return db_exec(db, STMT_MSG_SEND, 10, p, res);
 }
 
 enum db_rc
 model_message_send_keyed(struct db *db, const struct message_input *in,
     const char *key_hash, PGresult **res)
 {
-	const char	*p[9];
+	const char	*p[10];
 
 	model_message_params(in, p);
 	p[6] = key_hash;

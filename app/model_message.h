@@ -44,6 +44,7 @@ enum msg_field {
 	MSG_F_RECEIVER,
 	MSG_F_CONTACT_ID,
 	MSG_F_CONTENT,
+	MSG_F_MEDIA,		/* an uploaded media id (digits) */
 	MSG_F__MAX
 };
 
@@ -67,6 +68,7 @@ enum msg_col {
 	MSG_COL_REPLY_TO,
 	MSG_COL_REACTIONS,
 	MSG_COL_TEMPLATE,
+	MSG_COL_MEDIA,
 	MSG_COL__MAX
 };
 
@@ -87,6 +89,7 @@ struct message {
 	long long	 reply_to;	/* 0: none */
 	const char	*reactions;	/* JSON array text, or NULL */
 	const char	*tmpl;		/* outbound template: JSON, or NULL */
+	const char	*media;		/* JSON object text (MSG_MEDIA), or NULL */
 };
 
 /*
@@ -109,6 +112,9 @@ struct message_input {
 	const char	*type;
 	const char	*spec;
 	char		 reply_to[24];
+	char		 media_id[24];	/* "" or an uploaded media's id */
+	const char	*media_type;	/* its message type (set by the caller
+					 * once the media is looked up) */
 };
 
 /* Why an input was refused: the field and a message for the client. */
@@ -180,8 +186,11 @@ enum db_rc model_message_list(struct db *, int, const char *const[6],
 	    PGresult **) __attribute__((warn_unused_result));
 /* "queued, sent, ..." into b: the statuses for an error message. */
 void	model_message_status_names(struct buf *);
-/* Writes the message and its outbox row; one row back, none when the
- * message was for a contact_id that does not exist. */
+/*
+ * Writes the message and its outbox row; one row back, none when the
+ * message was for a contact_id that does not exist.  A message with media
+ * (in->media_id and in->media_type set) is written with it.
+ */
 enum db_rc model_message_send(struct db *, const struct message_input *,
 	    PGresult **) __attribute__((warn_unused_result));
 /* The same, only when key_hash is an active API key's: else no row back.

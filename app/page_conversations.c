@@ -410,7 +410,9 @@ conv_bubble(struct html *h, const PGresult *res, int i)
 		html_close(h);
 		html_close(h);
 	}
-	html_elemc(h, "p", "bubble-text", m.content);
+	admin_media(h, m.media);
+	if (m.content != NULL && m.content[0] != '\0')
+		html_elemc(h, "p", "bubble-text", m.content);
 	conv_reactions(h, m.reactions);
 	html_open(h, "p");
 	html_attr(h, "class", "bubble-meta");
@@ -565,6 +567,7 @@ conv_reply(struct admin_page *p, const struct conv_contact *c,
 	html_attr(h, "class", "reply");
 	html_attr(h, "method", "post");
 	html_attr(h, "action", "/admin/messages/new");
+	html_attr(h, "enctype", "multipart/form-data");
 	admin_csrf_field(p);
 	admin_hidden(h, "back", "conversation");
 	if (c->phone != NULL)
@@ -586,8 +589,13 @@ conv_reply(struct admin_page *p, const struct conv_contact *c,
 	html_attr(h, "rows", "3");
 	html_attrf(h, "maxlength", "%d", MESSAGE_MAX_CHARS);
 	html_attr(h, "placeholder", "Write a reply\xe2\x80\xa6");
-	html_flag(h, "required");
 	html_close(h);
+	html_open(h, "label");
+	html_attr(h, "for", "reply-file");
+	html_attr(h, "class", "visually-hidden");
+	html_str(h, "Attach a file");
+	html_close(h);
+	admin_file_input(h, "reply-file");
 	admin_submit(h, "primary", "Send");
 	html_close(h);
 }

@@ -4,7 +4,9 @@
 
 #include "admin.h"
 #include "log.h"
+#include "model_media.h"
 #include "model_message.h"
+#include "multipart.h"
 #include "page_messages.h"
 #include "stmts.h"
 #include "wa_errors.h"
@@ -18,6 +20,7 @@ static const char *const send_labels[MSG_F__MAX] = {
 	[MSG_F_RECEIVER] = "Receiver",
 	[MSG_F_CONTACT_ID] = NULL,	/* a hidden field, when given */
 	[MSG_F_CONTENT] = "Message",
+	[MSG_F_MEDIA] = NULL,		/* a file kept across a retry */
 };
 
 struct list_filter {
@@ -35,6 +38,7 @@ static void	list_link(struct html *, const struct list_filter *,
 static void	send_render(struct app *, int, const char *const *,
 		    const char *const *, const char *);
 static char	*send_crlf(struct arena *, const char *, size_t *);
+static int	send_file(struct app *, const char **, const char **);
 static void	show_events(struct html *, const PGresult *);
 static void	show_field(struct html *, const char *, const char *);
 
@@ -391,6 +395,7 @@ send_render(struct app *a, int status, const char *const *vals,
 	html_open(h, "form");
 	html_attr(h, "method", "post");
 	html_attr(h, "action", "/admin/messages/new");
+	html_attr(h, "enctype", "multipart/form-data");
 	html_attr(h, "class", "stack send-form");
 	html_attr(h, "novalidate", "");
 	admin_csrf_field(&p);
@@ -455,6 +460,19 @@ send_render(struct app *a, int status, const char *const *vals,
 		html_close(h);
 	}
 	html_open(h, "div");
+	html_attr(h, "class", errs[MSG_F_MEDIA] ? "field invalid" : "field");
+	html_open(h, "label");
+	html_attr(h, "for", "field-file");
+	html_str(h, "File (optional; the message becomes its caption)");
+	html_close(h);
+	admin_file_input(h, "field-file");
+	if (errs[MSG_F_MEDIA] != NULL)
+		html_elemc(h, "p", "field-error", errs[MSG_F_MEDIA]);
+	if (vals[MSG_F_MEDIA] != NULL && *vals[MSG_F_MEDIA] != '\0')
+		html_elemc(h, "p", "hint", "The file chosen before is kept; "
+		    "choose another to replace it.");
+	html_close(h);
+	html_open(h, "div");
 	html_attr(h, "class", "actions");
 	admin_submit(h, "primary", "Send");
 	html_open(h, "a");
@@ -478,6 +496,52 @@ page_messages_new(struct app *a)
 	send_render(a, 200, vals, errs, NULL);
 }
 
+/*
+ * The form's file ("file"), when one was chosen: stored as an upload, its
+ * id into *id (a decimal string in the arena).  0 (stored, or no file),
+ * 1 with *err set when the file cannot be sent (its type, its size),
+ * -1 after answering (the database failed).
+ */
+static int
+send_file(struct app *a, const char **id, const char **err)
+{
+	const struct multipart_part	*part;
+	PGresult			*res = NULL;
+	char				 type[MEDIA_TYPE_MAX + 1];
+	char				 fname[MEDIA_FILENAME_MAX + 1];
+	const char			*fn = NULL;
+	enum db_rc			 rc;
+
+	*err = NULL;
+	if (a->files == NULL || (part = multipart_get(a->files, "file")) ==
+	    NULL || part->filename == NULL ||
+	    (part->filename[0] == '\0' && part->len == 0))
+		return 0;
+	if (part->len == 0) {
+		*err = "The file is empty.";
+		return 1;
+	}
+	if (part->type == NULL || media_type_norm(part->type, type,
+	    sizeof(type)) == -1 || media_send_kind(type) == NULL) {
+		*err = "WhatsApp does not take this kind of file: send an "
+		    "image (JPEG, PNG), audio, video (MP4), a PDF, a text or "
+		    "an Office document.";
+		return 1;
+	}
+	if (media_filename_clean(part->filename, fname, sizeof(fname)) == 0)
+		fn = fname;
+	if ((rc = media_store(a->db, type, fn, part->data, part->len,
+	    &res)) != DB_OK) {
+		app_db_error(a, rc);
+		return -1;
+	}
+	*id = arena_strdup(a->req->arena, PQgetvalue(res, 0, 0));
+	log_kv(LOG_INFO, "admin upload", "user", a->sess->username,
+	    "#media_id", *id, "type", type, NULL);
+	db_res_free(res);
+	return 0;
+}
+
 void
 page_messages_send(struct app *a)
 {
@@ -487,6 +551,7 @@ page_messages_send(struct app *a)
 	struct buf		 loc;
 	PGresult		*res = NULL;
 	const char		*vals[MSG_F__MAX], *errs[MSG_F__MAX], *back;
+	const char		*field, *msg, *file_err;
 	enum db_rc		 rc;
 	int			 f;
 
@@ -503,11 +568,34 @@ page_messages_send(struct app *a)
 			raw.len[f] = strlen(vals[f]);
 		}
 	}
+	/* A file sent with the form: stored first, then named by its id. */
+	if ((f = send_file(a, &vals[MSG_F_MEDIA], &file_err)) == -1)
+		return;
+	if (vals[MSG_F_MEDIA] != NULL) {
+		raw.v[MSG_F_MEDIA] = vals[MSG_F_MEDIA];
+		raw.len[MSG_F_MEDIA] = strlen(vals[MSG_F_MEDIA]);
+	}
 	/* Every wrong field gets its message at once. */
 	if (model_message_validate(&raw, a->cfg->business_number, &in,
-	    errs) > 0) {
+	    errs) > 0 || f == 1) {
+		if (f == 1)
+			errs[MSG_F_MEDIA] = file_err;
 		send_render(a, 422, vals, errs, back);
 		return;
+	}
+	if (in.media_id[0] != '\0') {
+		switch (media_for_send(a->db, &in, &field, &msg, &rc)) {
+		case 0:
+			break;
+		case 1:
+			errs[strcmp(field, "content") == 0 ? MSG_F_CONTENT :
+			    MSG_F_MEDIA] = msg;
+			send_render(a, 422, vals, errs, back);
+			return;
+		default:
+			app_db_error(a, rc);
+			return;
+		}
 	}
 	if ((rc = model_message_send(a->db, &in, &res)) != DB_OK) {
 		app_db_error(a, rc);
@@ -613,6 +701,7 @@ page_messages_show(struct app *a)
 
 	html_open(h, "section");
 	html_attr(h, "class", "panel");
+	admin_media(h, m.media);
 	html_open(h, "p");
 	html_attr(h, "class", "message-content");
 	html_str(h, m.content);

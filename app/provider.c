@@ -1,10 +1,13 @@
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <sodium.h>
 
 #include "cloudapi.h"
+#include "buf.h"
 #include "crypto.h"
 #include "job.h"
+#include "media_sim.h"
 #include "mem.h"
 #include "provider.h"
 
@@ -101,4 +104,52 @@ provider_send(struct provider *p, struct job *jobs, size_t n)
 			jobs[i].duration_ms =
 			    (double)(b.tv_sec - a.tv_sec) * 1e3 +
 			    (double)(b.tv_nsec - a.tv_nsec) / 1e6;
+}
+
+enum provider_media_rc
+provider_media_fetch(struct provider *p, struct provider_fetch *f)
+{
+	struct buf	b;
+	size_t		off, n;
+	int		rc = 0;
+
+	f->mime_type[0] = '\0';
+	f->sha256[0] = '\0';
+	f->size = -1;
+	f->error[0] = '\0';
+	if (p->cfg->provider == PROVIDER_CLOUDAPI)
+		return cloudapi_media_fetch(p->cloud, f);
+	/* The simulator: a generated file, in pieces as a download comes. */
+	buf_init(&b);
+	media_sim_file(f->kind, f->mime_hint, &b, f->mime_type,
+	    sizeof(f->mime_type));
+	crypto_sha256_hex(b.data, b.len, f->sha256);
+	f->size = (long long)b.len;
+	for (off = 0; off < b.len && rc == 0; off += n) {
+		n = b.len - off < 4096 ? b.len - off : 4096;
+		rc = f->on_data(f->arg, b.data + off, n);
+	}
+	buf_cleanup(&b);
+	if (rc != 0) {
+		snprintf(f->error, sizeof(f->error), "storing the file failed");
+		return PROVIDER_MEDIA_RETRY;
+	}
+	return PROVIDER_MEDIA_OK;
+}
+
+enum provider_media_rc
+provider_media_upload(struct provider *p, struct job *j, const void *data,
+    size_t len, const char *mime, char *code, char *err)
+{
+	code[0] = '\0';
+	err[0] = '\0';
+	if (p->cfg->provider == PROVIDER_CLOUDAPI)
+		return cloudapi_media_upload(p->cloud, j, data, len, mime, code,
+		    err);
+	(void)data;
+	(void)len;
+	(void)mime;
+	memcpy(j->media_wa_id, "sim.media.", 10);
+	crypto_token_hex(j->media_wa_id + 10, 16);
+	return PROVIDER_MEDIA_OK;
 }

@@ -4,6 +4,7 @@
 #include "auth.h"
 #include "api_contacts.h"
 #include "api_endpoints.h"
+#include "api_media.h"
 #include "api_messages.h"
 #include "api_templates.h"
 #include "ops.h"
@@ -52,8 +53,9 @@ const struct route_def routes[ROUTE__MAX] = {
 	    page_messages_list },
 	[ROUTE_ADMIN_MESSAGE_NEW] = { "GET", "/admin/messages/new",
 	    ROUTES_PAGE, page_messages_new },
+	/* May carry a file: multipart too, the token read from it. */
 	[ROUTE_ADMIN_MESSAGE_SEND] = { "POST", "/admin/messages/new",
-	    ROUTES_FORM, page_messages_send },
+	    ROUTES_FORM | ROUTE_MULTIPART, page_messages_send },
 	[ROUTE_ADMIN_MESSAGE] = { "GET", "/admin/messages/{id}", ROUTES_PAGE,
 	    page_messages_show },
 	[ROUTE_ADMIN_MESSAGE_RETRY] = { "POST", "/admin/messages/{id}/retry",
@@ -82,6 +84,13 @@ const struct route_def routes[ROUTE__MAX] = {
 	[ROUTE_ADMIN_DELIVERY_RESEND] = { "POST",
 	    "/admin/deliveries/{id}/resend", ROUTES_FORM,
 	    page_deliveries_resend },
+	/* Media: the upload's body is the file itself (up to 16 MiB). */
+	[ROUTE_MEDIA_UPLOAD] = { "POST", "/api/media", ROUTES_API | ROUTE_RAW,
+	    api_media_upload },
+	[ROUTE_MEDIA] = { "GET", "/api/media/{id}", ROUTES_API,
+	    api_media_get },
+	[ROUTE_ADMIN_MEDIA] = { "GET", "/admin/media/{id}", ROUTES_PAGE,
+	    page_media_get },
 };
 
 static int	routes_prepare(struct app *, unsigned);
@@ -146,7 +155,13 @@ routes_prepare(struct app *a, unsigned flags)
 	/* 4. The body. */
 	if ((flags & ROUTE_JSON) && app_parse_json(a, &a->json) == -1)
 		return -1;
-	if ((flags & ROUTE_FORM) && admin_form(a) == -1)
+	if ((flags & ROUTE_RAW) && app_read_upload(a) == -1)
+		return -1;
+	if ((flags & ROUTE_FORM) && (flags & ROUTE_MULTIPART) &&
+	    req_content_type_is(a->req, "multipart/form-data")) {
+		if (admin_multipart(a) == -1)
+			return -1;
+	} else if ((flags & ROUTE_FORM) && admin_form(a) == -1)
 		return -1;
 	/* 5. The form's token. */
 	if ((flags & ROUTE_CSRF) && admin_csrf_check(a) == -1)

@@ -16,7 +16,8 @@
  *      303 to the login page; a cookie is looked up, which connects);
  *   2. ROUTE_DB: a connection (503 + Retry-After);
  *   3. ROUTE_APIKEY: the key is active (401);
- *   4. ROUTE_JSON or ROUTE_FORM: the body, decoded (415, 413, 400);
+ *   4. ROUTE_JSON, ROUTE_FORM (+ ROUTE_MULTIPART) or ROUTE_RAW: the
+ *      body, read and decoded (415, 413, 400);
  *   5. ROUTE_CSRF, ROUTE_LOGIN_CSRF: the form's token (403).
  * The handler then starts with a->api_key_id, a->sess, a->json or a->form
  * filled, and answers everything else.
@@ -60,6 +61,9 @@ enum route {
 	ROUTE_ADMIN_ENDPOINT_ADD,
 	ROUTE_ADMIN_ENDPOINT_DISABLE,
 	ROUTE_ADMIN_DELIVERY_RESEND,
+	ROUTE_MEDIA_UPLOAD,
+	ROUTE_MEDIA,
+	ROUTE_ADMIN_MEDIA,
 	ROUTE__MAX
 };
 
@@ -78,7 +82,15 @@ enum route_flag {
 	ROUTE_JSON = 1 << 6,		/* one JSON object: json */
 	ROUTE_FORM = 1 << 7,		/* a urlencoded form: form */
 	ROUTE_CSRF = 1 << 8,		/* form "csrf" = the session's token */
-	ROUTE_LOGIN_CSRF = 1 << 9	/* form "csrf" = the login cookie */
+	ROUTE_LOGIN_CSRF = 1 << 9,	/* form "csrf" = the login cookie */
+	/* The body as raw bytes, up to APP_UPLOAD_MAX: req->body. */
+	ROUTE_RAW = 1 << 10,
+	/*
+	 * With ROUTE_FORM: a multipart/form-data body is taken too (up to
+	 * APP_UPLOAD_MAX and a form's worth): its text fields go to form (so
+	 * ROUTE_CSRF reads the token from it), its files to files.
+	 */
+	ROUTE_MULTIPART = 1 << 11
 };
 
 /* Shorthands for the common rows. */

@@ -100,7 +100,11 @@ settings_provider(struct settings *s, struct cfg_err *err)
 	    cfg_double("WADESK_SIM_FAIL_RATE", 0, 0, 1, &s->sim_fail_rate,
 	    err) == -1 ||
 	    cfg_long("WADESK_CLOUDAPI_TIMEOUT_MS", 10000, 100, 120000,
-	    &s->cloudapi_timeout_ms, err) == -1)
+	    &s->cloudapi_timeout_ms, err) == -1 ||
+	    cfg_long("WADESK_MEDIA_MAX_BYTES", 100L * 1024 * 1024, 1024,
+	    1024L * 1024 * 1024, &s->media_max_bytes, err) == -1 ||
+	    cfg_long("WADESK_MEDIA_TIMEOUT_MS", 120000, 1000, 3600000,
+	    &s->media_timeout_ms, err) == -1)
 		return -1;
 	s->cloudapi_base_url = cfg_str("WADESK_CLOUDAPI_BASE_URL",
 	    "https://graph.facebook.com");

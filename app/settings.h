@@ -88,6 +88,9 @@ struct settings {
 	long		 events_timeout_ms;	/* per delivery, 10 s */
 	long		 events_retry_base_ms;	/* the first retry, 5 s */
 	long		 events_concurrency;	/* deliveries at once */
+	/* Media (the dispatcher): the largest file fetched, a fetch's time. */
+	long		 media_max_bytes;
+	long		 media_timeout_ms;
 };
 
 /*

@@ -12,12 +12,26 @@
 #define MSG_SEARCH \
 	"(content || chr(31) || sender || chr(31) || receiver)"
 
+/*
+ * A message's media (sql/013) as JSON text, or NULL: the API's media object
+ * plus "error" (why a fetch failed), which the API leaves out.  Costs
+ * nothing for a message without media.
+ */
+#define MSG_MEDIA \
+	"CASE WHEN media_id IS NULL THEN NULL ELSE (SELECT json_build_object(" \
+	"'id', d.id, 'status', d.status, 'mime_type', d.mime_type," \
+	" 'size', d.size, 'sha256', CASE WHEN d.status = 'stored'" \
+	" THEN d.sha256 END, 'filename', d.filename," \
+	" 'url', '/api/media/' || d.id, 'error', d.error)::text" \
+	" FROM media d WHERE d.id = media_id) END"
+
 /* The message columns, in the order of enum msg_col (model_message.h). */
 #define MSG_COLS \
 	"id, direction, sender, receiver, content, " TS("created_at") ", " \
 	"status, provider_message_id, contact_name, error_code, error_message, " \
 	"contact_id, type, reply_to, reactions::text, " \
-	"CASE WHEN direction = 'outbound' THEN raw->'template' END::text"
+	"CASE WHEN direction = 'outbound' THEN raw->'template' END::text, " \
+	MSG_MEDIA
 
 /*
  * The contact a list's contact filter c names: a contact id (digits only),
@@ -161,8 +175,11 @@ const char *const stmts_sql[STMT__MAX] = {
 	 * when a dispatcher is waiting (see dispatcher_idle).  The first event
 	 * (queued) is the row itself: see STMT_MSG_EVENTS.  $1 sender, $2
 	 * receiver (NULL: the contact's), $3 content, $4 contact id (NULL:
-	 * the contact of $5 phone or $6 BSUID, created when new).  No row
-	 * back: contact $4 does not exist.
+	 * the contact of $5 phone or $6 BSUID, created when new); $7 the
+	 * type (NULL: text), $8 the structured parts (template, buttons,
+	 * reaction: kept in raw), $9 the message quoted, $10 an uploaded
+	 * file (media).  A reaction also goes onto the message reacted to.
+	 * No row back: contact $4 does not exist.
 	 */
 	[STMT_MSG_SEND] =
 	    "WITH c AS (SELECT CASE WHEN $4::bigint IS NULL"
@@ -170,11 +187,11 @@ const char *const stmts_sql[STMT__MAX] = {
 	    " ELSE (SELECT id FROM contacts WHERE id = $4::bigint) END AS id),"
 	    " m AS ("
 	    " INSERT INTO messages (direction, sender, receiver, content, status,"
-	    " contact_id, type, raw, reply_to)"
+	    " contact_id, type, raw, reply_to, media_id)"
 	    " SELECT 'outbound', $1, coalesce($2, (SELECT coalesce(k.phone,"
 	    " k.user_id) FROM contacts k WHERE k.id = c.id)), $3, 'queued',"
-	    " c.id, coalesce($7::text, 'text'), $8::jsonb, $9::bigint"
-	    " FROM c WHERE c.id IS NOT NULL RETURNING *),"
+	    " c.id, coalesce($7::text, 'text'), $8::jsonb, $9::bigint,"
+	    " $10::bigint FROM c WHERE c.id IS NOT NULL RETURNING *),"
 	    " r AS (UPDATE messages t SET reactions = nullif(coalesce("
 	    "(SELECT jsonb_agg(e.v ORDER BY e.n) FROM jsonb_array_elements("
 	    "coalesce(t.reactions, '[]')) WITH ORDINALITY AS e(v, n)"
@@ -317,7 +334,7 @@ const char *const stmts_sql[STMT__MAX] = {
 	    " attempts = o.attempts + 1 FROM c, messages m"
 	    " WHERE o.message_id = c.message_id AND m.id = o.message_id "
 	    "RETURNING o.message_id, o.attempts, m.sender, m.receiver,"
-	    " m.content, m.type, m.raw::text,"
+	    " m.content, m.media_id, m.type, m.raw::text,"
 	    " (SELECT q.provider_message_id FROM messages q"
 	    " WHERE q.id = m.reply_to),"
 	    " (SELECT q.provider_message_id FROM messages q"
@@ -931,6 +948,104 @@ const char *const stmts_sql[STMT__MAX] = {
 	    "INSERT INTO deliveries (event_id, endpoint_id)"
 	    " SELECT event_id, endpoint_id FROM deliveries WHERE id = $1"
 	    " RETURNING id",
+	/*
+	 * Media (sql/013).  An inbound media item of message $1: WhatsApp's
+	 * media id $2, its type $3, sha256 $4 and filename $5 as the webhook
+	 * gave them; pending until the dispatcher fetches it (woken as a
+	 * send wakes it).
+	 */
+	[STMT_MEDIA_INBOUND] =
+	    "WITH d AS (INSERT INTO media (direction, message_id, wa_media_id,"
+	    " mime_type, sha256, filename) VALUES ('inbound', $1::bigint, $2,"
+	    " coalesce($3, 'application/octet-stream'), $4, $5) RETURNING id),"
+	    " u AS (UPDATE messages SET media_id = d.id FROM d"
+	    " WHERE messages.id = $1::bigint),"
+	    " n AS (SELECT pg_notify('wadesk_outbox', '') WHERE EXISTS"
+	    " (SELECT 1 FROM dispatcher_idle"
+	    " WHERE seen_at > now() - interval '5 seconds')) "
+	    "SELECT d.id FROM d LEFT JOIN n ON true",
+	/*
+	 * Claims up to $1 pending fetches that are due, for $2 seconds (a
+	 * dispatcher killed mid-fetch loses nothing).  Columns: id, attempts
+	 * (this one included), WhatsApp's media id, type, expected sha256,
+	 * filename, the message's type.
+	 */
+	[STMT_MEDIA_CLAIM] =
+	    "WITH c AS (SELECT id FROM media WHERE status = 'pending'"
+	    " AND direction = 'inbound' AND next_attempt_at <= now()"
+	    " ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED) "
+	    "UPDATE media d SET attempts = d.attempts + 1,"
+	    " next_attempt_at = now() + make_interval(secs => $2),"
+	    " updated_at = now() FROM c WHERE d.id = c.id "
+	    "RETURNING d.id, d.attempts, d.wa_media_id, d.mime_type, d.sha256,"
+	    " d.filename, (SELECT m.type FROM messages m"
+	    " WHERE m.id = d.message_id)",
+	/* Chunk $2 (from 0) of media $1: $3 bytes (binary). */
+	[STMT_MEDIA_CHUNK_PUT] =
+	    "INSERT INTO media_chunks (media_id, seq, data)"
+	    " VALUES ($1::bigint, $2::integer, $3::bytea)",
+	/* What an earlier, interrupted attempt left of media $1. */
+	[STMT_MEDIA_CHUNKS_CLEAR] =
+	    "DELETE FROM media_chunks WHERE media_id = $1::bigint",
+	/* Media $1 fetched: $2 bytes, sha256 $3 (hex), type $4 (NULL: kept). */
+	[STMT_MEDIA_STORED] =
+	    "UPDATE media SET status = 'stored', size = $2::bigint, sha256 = $3,"
+	    " mime_type = coalesce($4, mime_type), error = NULL,"
+	    " updated_at = now() WHERE id = $1::bigint",
+	/*
+	 * A fetch of media $1 failed with reason $2: tried again in $3 ms,
+	 * or, $3 NULL, failed for good.
+	 */
+	[STMT_MEDIA_FETCH_FAILED] =
+	    "UPDATE media SET error = $2, status = CASE WHEN $3::bigint IS NULL"
+	    " THEN 'failed' ELSE 'pending' END,"
+	    " next_attempt_at = now() + coalesce($3::bigint, 0)"
+	    " * interval '1 millisecond', updated_at = now()"
+	    " WHERE id = $1::bigint",
+	/*
+	 * An uploaded file: type $1, $2 bytes, sha256 $3, filename $4; its
+	 * chunks follow in the same transaction.
+	 */
+	[STMT_MEDIA_UPLOAD] =
+	    "INSERT INTO media (direction, mime_type, size, sha256, filename,"
+	    " status) VALUES ('outbound', $1, $2::bigint, $3, $4, 'stored') "
+	    "RETURNING id, mime_type, size, sha256, filename",
+	/* Media $1: id, status, type, size, sha256, filename, error, direction. */
+	[STMT_MEDIA_GET] =
+	    "SELECT id, status, mime_type, size, sha256, filename, error,"
+	    " direction FROM media WHERE id = $1::bigint",
+	/* Chunk $2 of media $1 (binary). */
+	[STMT_MEDIA_CHUNK_GET] =
+	    "SELECT data FROM media_chunks"
+	    " WHERE media_id = $1::bigint AND seq = $2::integer",
+	/*
+	 * The file outbound message $1 carries: media id, type, filename,
+	 * WhatsApp's upload id when it is still valid (30 days; 29 to be
+	 * safe), size, the message's type.
+	 */
+	[STMT_MEDIA_FOR_SEND] =
+	    "SELECT d.id, d.mime_type, d.filename, CASE WHEN d.wa_uploaded_at"
+	    " > now() - interval '29 days' THEN d.wa_media_id END, d.size,"
+	    " m.type, d.status FROM messages m JOIN media d ON d.id = m.media_id"
+	    " WHERE m.id = $1::bigint",
+	/* Media $1 uploaded to WhatsApp as id $2 (reused by retries). */
+	[STMT_MEDIA_WA_UPLOADED] =
+	    "UPDATE media SET wa_media_id = $2, wa_uploaded_at = now()"
+	    " WHERE id = $1::bigint",
+	/*
+	 * `wadesk media purge`: the bytes of files older than $1 days go;
+	 * their rows stay, failed with the reason, so messages still say
+	 * what they carried.  Returns the files and bytes freed.
+	 */
+	[STMT_MEDIA_PURGE] =
+	    "WITH d AS (SELECT id, size FROM media WHERE status = 'stored'"
+	    " AND created_at < now() - make_interval(days => $1::integer)"
+	    " FOR UPDATE),"
+	    " c AS (DELETE FROM media_chunks k USING d WHERE k.media_id = d.id),"
+	    " u AS (UPDATE media m SET status = 'failed', error = 'removed after "
+	    "' || $1::integer::text || ' days (retention)', updated_at = now() FROM d"
+	    " WHERE m.id = d.id RETURNING d.size) "
+	    "SELECT count(*), coalesce(sum(size), 0) FROM u",
 };
 
 /*
@@ -965,6 +1080,9 @@ const unsigned char stmts_generic[STMT__MAX] = {
 	[STMT_TEMPLATE_GET] = 1,
 	[STMT_CONTACT_WINDOW] = 1,
 	[STMT_MSG_TARGET] = 1,
+	[STMT_MEDIA_INBOUND] = 1,
+	[STMT_MEDIA_GET] = 1,
+	[STMT_MEDIA_FOR_SEND] = 1,
 };
 
 const char *const stmts_mig_sql[MIG__MAX] = {

@@ -9,6 +9,7 @@
 #include "crypto.h"
 #include "mem.h"
 #include "jsonb.h"
+#include "model_media.h"
 #include "model_message.h"
 #include "query.h"
 #include "stmts.h"
@@ -701,6 +702,10 @@ webhook_cloud_message(struct app *a, struct json_object *m,
 	n->messages++;
 	/* No row: a re-delivery, all of it done the first time. */
 	if (PQntuples(res) != 1)
+		goto out;
+	/* A media item: its file, pending until the dispatcher fetches it. */
+	snprintf(row, sizeof(row), "%s", PQgetvalue(res, 0, MSG_COL_ID));
+	if ((rc = media_inbound(a->db, row, type, raw)) != DB_OK)
 		goto out;
 	if (jsonb_get_type(raw, "errors", json_type_array, &errors) ==
 	    JSONB_GET_OK && json_object_array_length(errors) > 0) {

@@ -253,6 +253,30 @@ db_exec(struct db *db, int stmt, int nparams, const char *const *params,
 }
 
 enum db_rc
+db_exec_bin(struct db *db, int stmt, int nparams, const char *const *params,
+    const int *lens, const int *formats, int binary_result, PGresult **out)
+{
+	PGresult	*res;
+	char		 name[16];
+	enum db_rc	 rc;
+
+	*out = NULL;
+	if (db->conn == NULL)
+		return DB_UNAVAILABLE;
+	if (stmt < 0 || (size_t)stmt >= db->nstmts)
+		return DB_ERROR;
+	snprintf(name, sizeof(name), "s%d", stmt);
+	res = PQexecParams(db->conn, db->sql[stmt], nparams, NULL, params,
+	    lens, formats, binary_result ? 1 : 0);
+	if ((rc = db_result(db, res, name)) != DB_OK) {
+		db_res_free(res);
+		return rc;
+	}
+	*out = res;
+	return DB_OK;
+}
+
+enum db_rc
 db_simple(struct db *db, const char *sql, PGresult **out)
 {
 	PGresult	*res;

@@ -64,6 +64,15 @@ enum db_rc	db_ensure(struct db *) __attribute__((warn_unused_result));
  */
 enum db_rc	db_exec(struct db *, int, int, const char *const *,
 		    PGresult **) __attribute__((warn_unused_result));
+/*
+ * db_exec() with lens[i] bytes of parameter i sent in binary (formats[i]
+ * 1; lens and formats may be NULL: all text) and the result in binary when
+ * binary_result is set: for bytea, which as text doubles in size (hex).
+ * Always planned per call (PQexecParams): these move files, not rows.
+ */
+enum db_rc	db_exec_bin(struct db *, int, int, const char *const *,
+		    const int *, const int *, int, PGresult **)
+		    __attribute__((warn_unused_result));
 /* Runs constant SQL text (no parameters): BEGIN, COMMIT, migrations. */
 enum db_rc	db_simple(struct db *, const char *, PGresult **)
 		    __attribute__((warn_unused_result));

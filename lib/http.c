@@ -48,6 +48,17 @@ struct http_curl {
 	struct curl_slist	*(*slist_append)(struct curl_slist *,
 				    const char *);
 	void			 (*slist_free_all)(struct curl_slist *);
+	/* GET and multipart upload (http_get, http_upload). */
+	CURLcode		 (*easy_perform)(CURL *);
+	curl_mime		*(*mime_init)(CURL *);
+	void			 (*mime_free)(curl_mime *);
+	curl_mimepart		*(*mime_addpart)(curl_mime *);
+	CURLcode		 (*mime_name)(curl_mimepart *, const char *);
+	CURLcode		 (*mime_data)(curl_mimepart *, const char *,
+				    size_t);
+	CURLcode		 (*mime_type)(curl_mimepart *, const char *);
+	CURLcode		 (*mime_filename)(curl_mimepart *,
+				    const char *);
 };
 
 static struct http_curl	 http_curl;
@@ -85,6 +96,14 @@ static const struct {
 	HTTP_SYM(multi_strerror),
 	HTTP_SYM(slist_append),
 	HTTP_SYM(slist_free_all),
+	HTTP_SYM(easy_perform),
+	HTTP_SYM(mime_init),
+	HTTP_SYM(mime_free),
+	HTTP_SYM(mime_addpart),
+	HTTP_SYM(mime_name),
+	HTTP_SYM(mime_data),
+	HTTP_SYM(mime_type),
+	HTTP_SYM(mime_filename),
 };
 
 /* dlsym() returns an object pointer; POSIX guarantees this copy works. */
@@ -118,6 +137,13 @@ static curl_socket_t http_open_socket(void *, curlsocktype,
 static int	http_v4_public(const unsigned char *);
 static void	http_finish(struct http_client *, CURL *, CURLcode,
 		    struct http_req *);
+static CURL	*http_easy(struct http_client *, char *, size_t);
+static CURLcode	http_common(struct http_client *, CURL *, const char *,
+		    char *, struct curl_slist *);
+static size_t	http_get_body(char *, size_t, size_t, void *);
+static size_t	http_get_header(char *, size_t, size_t, void *);
+static size_t	http_origin(const char *);
+static int	http_same_origin(const char *, const char *);
 
 /*
  * Loads libcurl and fills http_curl, once.  Returns 0, or -1 with the
@@ -674,4 +700,329 @@ fail:
 		return r;
 	}
 	return NULL;
+}
+
+/*
+ * The synchronous requests (http_get, http_upload) use the first slot's
+ * easy handle, reset; NULL with the reason in err when there is none.
+ */
+static CURL *
+http_easy(struct http_client *c, char *err, size_t len)
+{
+	if (c->slots == 0) {
+		snprintf(err, len, "no slot");
+		return NULL;
+	}
+	if (c->easy[0] == NULL && (c->easy[0] = http_curl.easy_init()) ==
+	    NULL) {
+		snprintf(err, len, "curl_easy_init failed");
+		return NULL;
+	}
+	http_curl.easy_reset(c->easy[0]);
+	return c->easy[0];
+}
+
+/* What every synchronous request sets: URL, timeouts, TLS, no redirects. */
+static CURLcode
+http_common(struct http_client *c, CURL *e, const char *url, char *errbuf,
+    struct curl_slist *hdrs)
+{
+	CURLcode	rc;
+
+	if ((rc = http_curl.easy_setopt(e, CURLOPT_ERRORBUFFER,
+	    errbuf)) != CURLE_OK ||
+	    (rc = http_curl.easy_setopt(e, CURLOPT_URL, url)) != CURLE_OK ||
+	    (rc = http_curl.easy_setopt(e, CURLOPT_HTTPHEADER,
+	    hdrs)) != CURLE_OK ||
+	    (rc = http_curl.easy_setopt(e, CURLOPT_TIMEOUT_MS,
+	    c->timeout_ms)) != CURLE_OK ||
+	    (rc = http_curl.easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+	    c->timeout_ms)) != CURLE_OK ||
+	    (rc = http_curl.easy_setopt(e, CURLOPT_NOSIGNAL, 1L)) != CURLE_OK ||
+	    (rc = http_curl.easy_setopt(e, CURLOPT_SSL_VERIFYPEER,
+	    1L)) != CURLE_OK ||
+	    (rc = http_curl.easy_setopt(e, CURLOPT_SSL_VERIFYHOST,
+	    2L)) != CURLE_OK ||
+	    (rc = http_curl.easy_setopt(e, CURLOPT_PROTOCOLS_STR,
+	    "http,https")) != CURLE_OK ||
+	    (rc = http_curl.easy_setopt(e, CURLOPT_FOLLOWLOCATION,
+	    0L)) != CURLE_OK)
+		return rc;
+	return CURLE_OK;
+}
+
+/* The length of url's origin: "scheme://host[:port]". */
+static size_t
+http_origin(const char *url)
+{
+	const char	*p;
+
+	if ((p = strstr(url, "://")) == NULL)
+		return 0;
+	p += 3;
+	return (size_t)(p - url) + strcspn(p, "/?#");
+}
+
+static int
+http_same_origin(const char *a, const char *b)
+{
+	size_t	n = http_origin(a);
+
+	return n > 0 && n == http_origin(b) && strncasecmp(a, b, n) == 0;
+}
+
+void
+http_get_init(struct http_get *g)
+{
+	memset(g, 0, sizeof(*g));
+	buf_init(&g->resp);
+}
+
+void
+http_get_cleanup(struct http_get *g)
+{
+	buf_cleanup(&g->resp);
+}
+
+static size_t
+http_get_header(char *p, size_t size, size_t n, void *arg)
+{
+	struct http_get	*g = arg;
+	size_t		 len = size * n, k;
+	const char	*sp;
+
+	/* A new status line: a redirect's headers are not the answer's. */
+	if (len > 5 && strncmp(p, "HTTP/", 5) == 0) {
+		sp = memchr(p, ' ', len);
+		g->status = sp != NULL ? strtol(sp + 1, NULL, 10) : 0;
+		g->content_type[0] = '\0';
+	} else if (len > 13 && strncasecmp(p, "Content-Type:", 13) == 0) {
+		p += 13;
+		len -= 13;
+		while (len > 0 && (*p == ' ' || *p == '\t')) {
+			p++;
+			len--;
+		}
+		while (len > 0 && (p[len - 1] == '\r' || p[len - 1] == '\n' ||
+		    p[len - 1] == ' '))
+			len--;
+		k = len < sizeof(g->content_type) - 1 ? len :
+		    sizeof(g->content_type) - 1;
+		memcpy(g->content_type, p, k);
+		g->content_type[k] = '\0';
+	}
+	return size * n;
+}
+
+static size_t
+http_get_body(char *p, size_t size, size_t n, void *arg)
+{
+	struct http_get	*g = arg;
+	size_t		 len = size * n;
+
+	if (g->status < 200 || g->status >= 300) {
+		/* An error's or a redirect's body: kept small, for the log. */
+		if (g->resp.len < 64 * 1024)
+			buf_append(&g->resp, p, len);
+		return len;
+	}
+	if (g->received + (long long)len > g->max_bytes) {
+		g->too_large = 1;
+		return 0;	/* aborts the transfer */
+	}
+	g->received += (long long)len;
+	if (g->on_data == NULL) {
+		buf_append(&g->resp, p, len);
+		return len;
+	}
+	return g->on_data(g->arg, p, len) == 0 ? len : 0;
+}
+
+void
+http_get(struct http_client *c, struct http_get *g)
+{
+	struct curl_slist	*hdrs = NULL;
+	CURL			*e;
+	CURLcode		 rc;
+	char			 auth[1024], *next = NULL, errbuf[CURL_ERROR_SIZE];
+	const char		*url = g->url, *loc;
+	int			 hops;
+
+	g->status = 0;
+	g->error[0] = '\0';
+	if (g->bearer != NULL) {
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s",
+		    g->bearer);
+		hdrs = http_hdr_add(hdrs, auth);
+	}
+	for (hops = 0;; hops++) {
+		errbuf[0] = '\0';
+		g->status = 0;
+		g->received = 0;
+		buf_reset(&g->resp);
+		if ((e = http_easy(c, g->error, sizeof(g->error))) == NULL)
+			goto out;
+		if ((rc = http_common(c, e, url, errbuf, hdrs)) != CURLE_OK ||
+		    (rc = http_curl.easy_setopt(e, CURLOPT_HTTPGET,
+		    1L)) != CURLE_OK ||
+		    (rc = http_curl.easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
+		    (curl_off_t)g->max_bytes)) != CURLE_OK ||
+		    (rc = http_curl.easy_setopt(e, CURLOPT_WRITEFUNCTION,
+		    http_get_body)) != CURLE_OK ||
+		    (rc = http_curl.easy_setopt(e, CURLOPT_WRITEDATA,
+		    g)) != CURLE_OK ||
+		    (rc = http_curl.easy_setopt(e, CURLOPT_HEADERFUNCTION,
+		    http_get_header)) != CURLE_OK ||
+		    (rc = http_curl.easy_setopt(e, CURLOPT_HEADERDATA,
+		    g)) != CURLE_OK) {
+			snprintf(g->error, sizeof(g->error), "libcurl setup: "
+			    "%s", http_curl.easy_strerror(rc));
+			goto out;
+		}
+		rc = http_curl.easy_perform(e);
+		if (rc == CURLE_FILESIZE_EXCEEDED)
+			g->too_large = 1;
+		if (g->too_large) {
+			snprintf(g->error, sizeof(g->error), "larger than "
+			    "%lld bytes", g->max_bytes);
+			g->status = 0;
+			goto out;
+		}
+		if (rc != CURLE_OK) {
+			snprintf(g->error, sizeof(g->error), "%s", errbuf[0] ?
+			    errbuf : http_curl.easy_strerror(rc));
+			g->status = 0;
+			goto out;
+		}
+		if (http_curl.easy_getinfo(e, CURLINFO_RESPONSE_CODE,
+		    &g->status) != CURLE_OK) {
+			snprintf(g->error, sizeof(g->error),
+			    "no HTTP status from libcurl");
+			g->status = 0;
+			goto out;
+		}
+		if (g->status < 300 || g->status >= 400)
+			goto out;
+		loc = NULL;
+		if (http_curl.easy_getinfo(e, CURLINFO_REDIRECT_URL, &loc) !=
+		    CURLE_OK || loc == NULL) {
+			snprintf(g->error, sizeof(g->error),
+			    "a redirect without a location");
+			g->status = 0;
+			goto out;
+		}
+		if (!http_same_origin(g->url, loc)) {
+			snprintf(g->error, sizeof(g->error),
+			    "a redirect to another host, refused");
+			g->status = 0;
+			goto out;
+		}
+		if (hops + 1 >= HTTP_REDIRECTS_MAX) {
+			snprintf(g->error, sizeof(g->error),
+			    "too many redirects");
+			g->status = 0;
+			goto out;
+		}
+		mem_free(next);
+		next = mem_strdup(loc);
+		url = next;
+	}
+out:
+	mem_free(next);
+	http_curl.slist_free_all(hdrs);
+}
+
+void
+http_upload_init(struct http_upload *u)
+{
+	memset(u, 0, sizeof(*u));
+	u->retry_after_s = -1;
+	buf_init(&u->resp);
+}
+
+void
+http_upload_cleanup(struct http_upload *u)
+{
+	buf_cleanup(&u->resp);
+}
+
+void
+http_upload(struct http_client *c, struct http_upload *u)
+{
+	struct curl_slist	*hdrs = NULL;
+	struct http_req		 r;
+	curl_mime		*mime = NULL;
+	curl_mimepart		*part = NULL;
+	CURL			*e = NULL;
+	CURLcode		 rc = CURLE_OK;
+	char			 auth[1024], errbuf[CURL_ERROR_SIZE];
+	size_t			 i;
+
+	u->status = 0;
+	u->error[0] = '\0';
+	errbuf[0] = '\0';
+	http_req_init(&r);
+	hdrs = http_hdr_add(hdrs, "Expect:");
+	if (u->bearer != NULL) {
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s",
+		    u->bearer);
+		hdrs = http_hdr_add(hdrs, auth);
+	}
+	if ((e = http_easy(c, u->error, sizeof(u->error))) == NULL)
+		goto out;
+	if ((mime = http_curl.mime_init(e)) == NULL) {
+		snprintf(u->error, sizeof(u->error), "curl_mime_init failed");
+		goto out;
+	}
+	for (i = 0; u->fields != NULL && u->fields[i] != NULL &&
+	    u->fields[i + 1] != NULL; i += 2) {
+		if ((part = http_curl.mime_addpart(mime)) == NULL ||
+		    (rc = http_curl.mime_name(part, u->fields[i])) !=
+		    CURLE_OK ||
+		    (rc = http_curl.mime_data(part, u->fields[i + 1],
+		    CURL_ZERO_TERMINATED)) != CURLE_OK)
+			goto setup;
+	}
+	if ((part = http_curl.mime_addpart(mime)) == NULL ||
+	    (rc = http_curl.mime_name(part, u->file_field)) != CURLE_OK ||
+	    (rc = http_curl.mime_data(part, u->data, u->len)) != CURLE_OK ||
+	    (rc = http_curl.mime_type(part, u->type)) != CURLE_OK ||
+	    (u->filename != NULL && (rc = http_curl.mime_filename(part,
+	    u->filename)) != CURLE_OK))
+		goto setup;
+	if ((rc = http_common(c, e, u->url, errbuf, hdrs)) != CURLE_OK ||
+	    (rc = http_curl.easy_setopt(e, CURLOPT_MIMEPOST,
+	    mime)) != CURLE_OK ||
+	    (rc = http_curl.easy_setopt(e, CURLOPT_WRITEFUNCTION,
+	    http_on_body)) != CURLE_OK ||
+	    (rc = http_curl.easy_setopt(e, CURLOPT_WRITEDATA, &r)) != CURLE_OK ||
+	    (rc = http_curl.easy_setopt(e, CURLOPT_HEADERFUNCTION,
+	    http_on_header)) != CURLE_OK ||
+	    (rc = http_curl.easy_setopt(e, CURLOPT_HEADERDATA, &r)) != CURLE_OK)
+		goto setup;
+	if ((rc = http_curl.easy_perform(e)) != CURLE_OK) {
+		snprintf(u->error, sizeof(u->error), "%s", errbuf[0] ? errbuf :
+		    http_curl.easy_strerror(rc));
+		goto out;
+	}
+	if (http_curl.easy_getinfo(e, CURLINFO_RESPONSE_CODE, &u->status) !=
+	    CURLE_OK) {
+		u->status = 0;
+		snprintf(u->error, sizeof(u->error),
+		    "no HTTP status from libcurl");
+	}
+	u->retry_after_s = r.retry_after_s;
+	buf_append(&u->resp, r.resp.data, r.resp.len);
+	goto out;
+setup:
+	snprintf(u->error, sizeof(u->error), "libcurl setup: %s",
+	    part == NULL ? "out of memory" : http_curl.easy_strerror(rc));
+out:
+	/* The handle must not keep a pointer to the freed MIME structure. */
+	if (e != NULL)
+		http_curl.easy_reset(e);
+	if (mime != NULL)
+		http_curl.mime_free(mime);
+	http_req_cleanup(&r);
+	http_curl.slist_free_all(hdrs);
 }

@@ -88,4 +88,63 @@ struct sockaddr;
  */
 int		 http_addr_public(const struct sockaddr *);
 
+/*
+ * One GET, synchronously (the client's first slot): a media file or its
+ * metadata.  Redirects are followed only within the same origin (scheme,
+ * host and port; at most HTTP_REDIRECTS_MAX), so the Bearer token never
+ * reaches another host; any other redirect fails.  The body goes to
+ * on_data (which returns 0, or -1 to abort) or, without one, to resp;
+ * either way at most max_bytes: a larger Content-Length fails before any
+ * byte is read, and a body that grows past it is cut off (too_large set).
+ * Bodies of non-2xx answers go to resp (capped), never to on_data.
+ */
+#define HTTP_REDIRECTS_MAX	3
+
+struct http_get {
+	/* in */
+	const char	*url;
+	const char	*bearer;	/* or NULL */
+	long long	 max_bytes;
+	int		(*on_data)(void *, const char *, size_t);
+	void		*arg;
+	/* out */
+	long		 status;	/* 0: transport error (error set) */
+	int		 too_large;	/* over max_bytes */
+	long long	 received;	/* body bytes of the 2xx answer */
+	char		 content_type[128];
+	struct buf	 resp;		/* see above (http_get_init'd) */
+	char		 error[256];
+};
+
+void	http_get_init(struct http_get *);
+void	http_get_cleanup(struct http_get *);
+/* Runs g; its result is in its out fields. */
+void	http_get(struct http_client *, struct http_get *);
+
+/*
+ * One multipart/form-data POST, synchronously (libcurl's MIME API): the
+ * text fields (names and values, NULL-terminated pairs) and one file
+ * part.  The answer is in status, resp and error as for http_req.
+ */
+struct http_upload {
+	/* in */
+	const char		*url;
+	const char		*bearer;
+	const char *const	*fields;	/* name, value, ..., NULL */
+	const char		*file_field;	/* e.g. "file" */
+	const void		*data;
+	size_t			 len;
+	const char		*type;		/* the file's Content-Type */
+	const char		*filename;	/* or NULL */
+	/* out: see struct http_req */
+	long			 status;
+	long			 retry_after_s;
+	struct buf		 resp;
+	char			 error[256];
+};
+
+void	http_upload_init(struct http_upload *);
+void	http_upload_cleanup(struct http_upload *);
+void	http_upload(struct http_client *, struct http_upload *);
+
 #endif

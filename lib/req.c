@@ -149,6 +149,40 @@ req_send(struct req *r, int status, const char *ctype, const char *body,
 }
 
 void
+req_send_head(struct req *r, int status, const char *ctype, size_t len)
+{
+	struct buf	head;
+
+	if (r->status != 0) {
+		log_kv(LOG_ERROR, "second response suppressed", NULL);
+		return;
+	}
+	r->status = status;
+	buf_init(&head);
+	buf_printf(&head, "Status: %d %s\r\nContent-Type: %s\r\n"
+	    "Content-Length: %zu\r\n%s\r\n", status,
+	    req_status_text(status), ctype, len, r->hdrs.data);
+	FCGX_PutStr(head.data, (int)head.len, r->fcgx->out);
+	buf_cleanup(&head);
+}
+
+int
+req_write(struct req *r, const void *p, size_t len)
+{
+	const char	*c = p;
+	int		 n;
+
+	while (len > 0) {
+		n = len > 65536 ? 65536 : (int)len;
+		if (FCGX_PutStr(c, n, r->fcgx->out) != n)
+			return -1;
+		c += n;
+		len -= (size_t)n;
+	}
+	return FCGX_GetError(r->fcgx->out) == 0 ? 0 : -1;
+}
+
+void
 req_json(struct req *r, int status, struct json_object *obj)
 {
 	const char	*s;

@@ -56,6 +56,16 @@ int		 req_content_type_is(const struct req *, const char *);
 /* Adds a response header; values with CR or LF are dropped. */
 void		 req_header(struct req *, const char *, const char *);
 void		 req_send(struct req *, int, const char *, const char *, size_t);
+/*
+ * A response whose body follows in pieces: the status line and headers
+ * with Content-Length len (the first response wins, as with req_send()),
+ * then req_write() for each piece; the pieces must add up to len.
+ * req_write() returns 0, or -1 once the FastCGI stream has failed (the
+ * client or nginx went away): the caller stops writing.
+ */
+void		 req_send_head(struct req *, int, const char *, size_t);
+int		 req_write(struct req *, const void *, size_t)
+		    __attribute__((warn_unused_result));
 /* Serialises obj (borrowed) as the JSON response body. */
 void		 req_json(struct req *, int, struct json_object *);
 /* {"error": {"code", "message", "field"}}; field may be NULL. */

@@ -227,6 +227,22 @@ time.sleep(1e9)
 """
 
 
+# The fake Cloud API holding n media ids BM0.. of size bytes each.
+FAKE_MEDIA = """
+import sys, time
+sys.path.insert(0, sys.argv[1])
+from fake_cloudapi import FakeCloudAPI
+f = FakeCloudAPI().start()
+data = bytes(range(256)) * (int(sys.argv[3]) // 256)
+for i in range(int(sys.argv[2])):
+    f.add_media("BM%d" % i, data, "image/jpeg")
+print(f.port, flush=True)
+time.sleep(1e9)
+"""
+MEDIA_FETCHES = int(os.environ.get("BENCH_MEDIA_FETCHES", "500"))
+MEDIA_FETCH_SIZE = 256 * 1024
+
+
 def queue(cur, n, tag):
     cur.execute("""
         WITH m AS (INSERT INTO messages (direction, sender, receiver,
@@ -358,7 +374,7 @@ def main():
 
 
 def want(section):
-    """BENCH_ONLY=limits,routes,scale,dispatch,memory,events runs a
+    """BENCH_ONLY=limits,routes,scale,dispatch,memory,events,media runs a
     subset."""
     only = os.environ.get("BENCH_ONLY")
     return not only or section in only.split(",")
@@ -392,6 +408,8 @@ def run():
         memory(master, workers, warm)
     if want("events"):
         events_runs(cur, auth)
+    if want("media"):
+        media(cur, auth)
     report()
 
 
@@ -549,6 +567,67 @@ def routes(cur, auth, t_fcgi, limit):
     row("GET /api/messages/{id}/", 64, r["rps"], r["p50_us"] / 1000,
         r["p99_us"] / 1000, r["errors"], t_fcgi)
     return mid
+
+
+def media(cur, auth):
+    """A 1 MiB image served at 64 connections (streamed from the database
+    256 KiB at a time), the workers' RSS afterwards, and one cloudapi
+    dispatcher fetching MEDIA_FETCHES files of 256 KiB from the fake."""
+    data = b"\x89PNG\r\n\x1a\n" + os.urandom(1024 * 1024 - 8)
+    r = requests.post(ENV["WADESK_URL"] + "/api/media/", data=data,
+                      headers={"Authorization": auth.split(": ", 1)[1],
+                               "Content-Type": "image/png"}, timeout=60)
+    r.raise_for_status()
+    path = "/api/media/%d" % r.json()["id"]
+    r = wrk("get.lua", path, 64, env={"BENCH_HEADERS": auth},
+            label="media 1 MiB")
+    row("GET /api/media/{id} (1 MiB)", 64, r["rps"], r["p50_us"] / 1000,
+        r["p99_us"] / 1000, r["errors"], None,
+        "%.0f MiB/s" % (r["rps"]))
+    _, workers = worker_pids()
+    worst = max(rss_kib(p) for p in workers) / 1024
+    row("worker RSS after media", None, None, None, None, None, None,
+        "largest %.1f MiB" % worst)
+    fake = subprocess.Popen([sys.executable, "-c", FAKE_MEDIA,
+                             str(ROOT / "tests" / "integ"),
+                             str(MEDIA_FETCHES), str(MEDIA_FETCH_SIZE)],
+                            stdout=subprocess.PIPE, text=True)
+    proc = None
+    try:
+        port = int(fake.stdout.readline())
+        cur.execute("INSERT INTO media (direction, wa_media_id)"
+                    " SELECT 'inbound', 'BM' || g"
+                    " FROM generate_series(0, %s) g", (MEDIA_FETCHES - 1,))
+        env = dict(os.environ, **{k: v for k, v in ENV.items()})
+        env.update(WADESK_PROVIDER="cloudapi",
+                   WADESK_CLOUDAPI_BASE_URL="http://127.0.0.1:%d" % port,
+                   WADESK_CLOUDAPI_VERSION="v27.0",
+                   WADESK_PHONE_NUMBER_ID="110000000000001",
+                   WADESK_CLOUDAPI_TOKEN="test-token")
+        start = time.time()
+        proc = subprocess.Popen([str(BIN), "dispatch"], env=env,
+                                stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        where = "wa_media_id LIKE 'BM%%' AND status = 'pending'"
+        while count(cur, "media", where) > 0 and time.time() - start < 600:
+            time.sleep(0.1)
+        took = time.time() - start
+        stored = count(cur, "media", "wa_media_id LIKE 'BM%%' AND "
+                       "status = 'stored'")
+        if stored != MEDIA_FETCHES:
+            loud.append("media fetch: %d of %d stored" % (stored,
+                                                          MEDIA_FETCHES))
+        row("dispatcher: fetch %d files of 256 KiB (fake Cloud API)"
+            % MEDIA_FETCHES, None, stored / took, None, None, None, None,
+            "%.1f s, %.0f MiB/s, 1 dispatcher" % (
+                took, stored * MEDIA_FETCH_SIZE / took / 1048576))
+        cur.execute("DELETE FROM media WHERE wa_media_id LIKE 'BM%%'")
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(timeout=30)
+        fake.kill()
+        fake.wait()
 
 
 def scale(cur, key, mid):

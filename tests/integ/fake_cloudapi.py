@@ -38,6 +38,18 @@ Usage:
     fake.script("US.13491208655302741918", wa_error(131062))   # a BSUID
     fake.stop()
 
+Media (WHATSAPP.md "Media"):
+
+    fake.add_media("MID1", b"...", "image/png")   # what WhatsApp holds
+    GET /{version}/MID1 -> {"url", "mime_type", "sha256", "file_size", "id",
+                            "messaging_product"}   (404 Graph error: unknown)
+    GET <url> (Bearer)  -> the bytes               (401 without the token)
+    POST /{version}/{phone_number_id}/media (multipart: messaging_product,
+         type, file) -> {"id": "fakeup.<n>"}; fake.uploads records each.
+
+add_media() can state a wrong sha256 or file_size, leave file_size out, or
+make the url redirect elsewhere, to exercise the dispatcher's checks.
+
 Every request is recorded (thread-safe) with what the fake answered and any
 problem found in it (wrong path, token, content type or body shape); a
 request with a problem is answered 400 with WhatsApp's code 100, so the
@@ -75,6 +87,10 @@ WABA_ID = "102290129340398"
 _DIGITS = re.compile(r"^[1-9][0-9]{6,14}$")
 _BSUID = re.compile(r"^[A-Z]{2}\.(ENT\.)?[A-Za-z0-9]{1,128}$")
 _PATH = re.compile(r"^/(v([0-9]+)\.([0-9]+))/([^/]+)/messages$")
+_MEDIA_META = re.compile(r"^/(v[0-9]+\.[0-9]+)/([A-Za-z0-9._-]+)$")
+_MEDIA_UPLOAD = re.compile(r"^/(v[0-9]+\.[0-9]+)/([^/]+)/media$")
+_MEDIA_BYTES = re.compile(r"^/media-bytes/([A-Za-z0-9._-]+)$")
+MEDIA_KINDS = ("image", "audio", "video", "document", "sticker")
 
 
 # -------------------------------------------------------------------- answers
@@ -329,6 +345,46 @@ def _check_reaction(r, p):
 _TYPE_CHECKS = {"text": _check_text, "template": _check_template,
                 "interactive": _check_interactive,
                 "reaction": _check_reaction}
+class Upload:
+    """One media upload: its multipart parts {name: (filename, type,
+    bytes)} and the id it got."""
+
+    def __init__(self, rec):
+        self.rec = rec
+        self.parts = {}
+        self.problems = []
+        self.id = None
+
+
+def parse_multipart(ctype, raw):
+    """A multipart/form-data body as {name: (filename, type, bytes)}."""
+    m = re.search(r'boundary="?([^";]+)"?', ctype)
+    if not ctype.lower().startswith("multipart/form-data") or m is None:
+        raise ValueError("Content-Type %r" % ctype)
+    delim = b"--" + m.group(1).encode("ascii")
+    if not raw.startswith(delim) or delim + b"--" not in raw:
+        raise ValueError("no opening or closing delimiter")
+    parts = {}
+    for chunk in raw.split(b"\r\n" + delim)[:-1]:
+        if chunk.startswith(delim):
+            chunk = chunk[len(delim):]
+        head, sep, data = chunk.lstrip(b"\r\n").partition(b"\r\n\r\n")
+        if not sep:
+            raise ValueError("a part without headers")
+        name = filename = ptype = None
+        for line in head.decode("utf-8", "replace").split("\r\n"):
+            k, _, v = line.partition(":")
+            if k.strip().lower() == "content-disposition":
+                n = re.search(r'\bname="([^"]*)"', v)
+                f = re.search(r'\bfilename="([^"]*)"', v)
+                name = n.group(1) if n else None
+                filename = f.group(1) if f else None
+            elif k.strip().lower() == "content-type":
+                ptype = v.strip()
+        if name is None:
+            raise ValueError("a part without a name")
+        parts[name] = (filename, ptype, data)
+    return parts
 
 
 class FakeCloudAPI:
@@ -347,6 +403,9 @@ class FakeCloudAPI:
         self._stopping = threading.Event()
         self._server = None
         self._thread = None
+        self._media = {}            # media id -> dict (add_media)
+        self.media_requests = []    # metadata and byte GETs, in order
+        self.uploads = []           # Upload records, in order
 
     # -- life cycle
 
@@ -417,6 +476,105 @@ class FakeCloudAPI:
             if script:
                 return script.pop(0)
             return self._then.get(to, self._default)
+
+    # -- media
+
+    def add_media(self, media_id, data, mime, sha256=None, file_size=None,
+                  state_size=True, redirect=None, status=200):
+        """Makes WhatsApp hold media_id: data of type mime.  sha256 and
+        file_size override what the metadata states (state_size=False
+        leaves file_size out); redirect makes the url answer 302 to that
+        location; status other than 200 answers the metadata with a Graph
+        error."""
+        with self._lock:
+            self._media[media_id] = {
+                "data": data, "mime": mime,
+                "sha256": sha256 or hashlib.sha256(data).hexdigest(),
+                "file_size": file_size if file_size is not None
+                else len(data),
+                "state_size": state_size, "redirect": redirect,
+                "status": status, "served": 0}
+
+    def media_served(self, media_id):
+        """How many bytes of media_id's url were written to clients."""
+        with self._lock:
+            m = self._media.get(media_id)
+            return m["served"] if m else 0
+
+    def _media_meta(self, rec, media_id):
+        with self._lock:
+            m = self._media.get(media_id)
+        if rec.headers.get("authorization") != "Bearer " + self.token:
+            return 401, wa_error_body(190, "Invalid OAuth access token"), {}
+        if m is None:
+            return 404, wa_error_body(100, "(#100) Unsupported get "
+                                      "request. Object with ID '%s' does "
+                                      "not exist" % media_id), {}
+        if m["status"] != 200:
+            return m["status"], wa_error_body(131000), {}
+        body = {"messaging_product": "whatsapp",
+                "url": "%s/media-bytes/%s" % (self.base_url, media_id),
+                "mime_type": m["mime"], "sha256": m["sha256"],
+                "id": media_id}
+        if m["state_size"]:
+            body["file_size"] = m["file_size"]
+        return 200, body, {}
+
+    def _media_bytes(self, rec, media_id):
+        with self._lock:
+            m = self._media.get(media_id)
+        if rec.headers.get("authorization") != "Bearer " + self.token:
+            return 401, wa_error_body(190, "Invalid OAuth access token"), {}
+        if m is None:
+            return 404, wa_error_body(100), {}
+        if m["redirect"]:
+            return 302, b"", {"Location": m["redirect"]}
+        return 200, m["data"], {"Content-Type": m["mime"]}
+
+    def _media_upload(self, rec):
+        up = Upload(rec)
+        if rec.headers.get("authorization") != "Bearer " + self.token:
+            up.problems.append("Authorization %r"
+                               % rec.headers.get("authorization"))
+        ctype = rec.headers.get("content-type", "")
+        try:
+            up.parts = parse_multipart(ctype, rec.raw)
+        except ValueError as e:
+            up.problems.append("multipart: %s" % e)
+        fields = {name: value for name, (filename, ptype, value)
+                  in up.parts.items()}
+        if fields.get("messaging_product") != b"whatsapp":
+            up.problems.append("messaging_product %r"
+                               % fields.get("messaging_product"))
+        if "file" not in up.parts or up.parts["file"][0] is None:
+            up.problems.append("no file part")
+        if "type" not in fields:
+            up.problems.append("no type part")
+        with self._lock:
+            self.uploads.append(up)
+        if up.problems:
+            return 400, wa_error_body(100, "(#100) Invalid parameter: %s"
+                                      % "; ".join(up.problems)), {}
+        up.id = "fakeup.%s%06d" % (self._prefix, next(self._seq))
+        return 200, {"id": up.id}, {}
+
+    def _handle_media(self, method, path, headers, raw):
+        """The media routes; None when path is not one of them."""
+        bare = path.split("?", 1)[0]
+        rec = Request(method, path, headers, raw)
+        if method == "GET" and _MEDIA_BYTES.match(bare):
+            media_id = _MEDIA_BYTES.match(bare).group(1)
+            with self._lock:
+                self.media_requests.append(("bytes", media_id, rec))
+            return self._media_bytes(rec, media_id)
+        if method == "GET" and _MEDIA_META.match(bare):
+            media_id = _MEDIA_META.match(bare).group(2)
+            with self._lock:
+                self.media_requests.append(("meta", media_id, rec))
+            return self._media_meta(rec, media_id)
+        if method == "POST" and _MEDIA_UPLOAD.match(bare):
+            return self._media_upload(rec)
+        return None
 
     # -- what was received
 
@@ -501,6 +659,12 @@ class FakeCloudAPI:
                 ctx.get("message_id"), str) or not ctx["message_id"]):
             p.append("context %r is not {\"message_id\": id}" % (ctx,))
         kind = body.get("type")
+        if kind in MEDIA_KINDS:
+            obj = body.get(kind)
+            if not isinstance(obj, dict) or not isinstance(obj.get("id"),
+                                                           str):
+                p.append("%s.id missing" % kind)
+            return
         check = _TYPE_CHECKS.get(kind)
         if check is None:
             p.append("type %r" % kind)
@@ -508,6 +672,9 @@ class FakeCloudAPI:
             check(body.get(kind), p)
 
     def _handle(self, method, path, headers, raw):
+        media = self._handle_media(method, path, headers, raw)
+        if media is not None:
+            return media
         rec = Request(method, path, headers, raw)
         self._check(rec)
         if rec.retired:
@@ -565,16 +732,26 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {k.lower(): v for k, v in self.headers.items()}
         status, body, hdrs = self.fake._handle(self.command, self.path,
                                                headers, raw)
-        data = json.dumps(body).encode("utf-8")
+        if isinstance(body, (bytes, bytearray)):
+            data = bytes(body)
+            hdrs = dict(hdrs)
+            ctype = hdrs.pop("Content-Type", "application/octet-stream")
+        else:
+            data = json.dumps(body).encode("utf-8")
+            ctype = "application/json"
         try:
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(data)))
             for k, v in hdrs.items():
                 self.send_header(k, v)
             self.end_headers()
             self.wfile.write(data)
             self.wfile.flush()
+            m = _MEDIA_BYTES.match(self.path.split("?", 1)[0])
+            if m and status == 200:
+                with self.fake._lock:
+                    self.fake._media[m.group(1)]["served"] += len(data)
         except OSError:
             # The client gave up (a hang longer than its timeout).
             self.close_connection = True

@@ -151,12 +151,24 @@ test_policy(void **state)
 			fail_msg("%s %s is open without an API key", r->method,
 			    r->pattern);
 		if (api && (f & (ROUTE_SESSION | ROUTE_SESSION_OPT |
-		    ROUTE_FORM | ROUTE_CSRF | ROUTE_LOGIN_CSRF)))
+		    ROUTE_FORM | ROUTE_CSRF | ROUTE_LOGIN_CSRF |
+		    ROUTE_MULTIPART)))
 			fail_msg("%s %s: an admin flag on an API route",
 			    r->method, r->pattern);
-		if (api && changes && !(f & (ROUTE_JSON | ROUTE_KEY_HASH)))
+		if (api && changes && !(f & (ROUTE_JSON | ROUTE_KEY_HASH |
+		    ROUTE_RAW)))
 			fail_msg("%s %s takes no JSON body", r->method,
 			    r->pattern);
+		/* A raw body (an upload) only behind an API key. */
+		if ((f & ROUTE_RAW) && (!api || !(f & ROUTE_APIKEY) ||
+		    (f & (ROUTE_JSON | ROUTE_FORM))))
+			fail_msg("%s %s: a raw body without an API key, or "
+			    "with another body kind", r->method, r->pattern);
+		/* Multipart forms are forms: session, form and CSRF. */
+		if ((f & ROUTE_MULTIPART) && (!admin ||
+		    (f & ROUTES_FORM) != ROUTES_FORM))
+			fail_msg("%s %s: multipart without session, form and "
+			    "CSRF", r->method, r->pattern);
 		if ((f & ROUTE_KEY_HASH) && i != ROUTE_SEND_MESSAGE)
 			fail_msg("%s %s: only the send route may check its "
 			    "key in its statement", r->method, r->pattern);
