@@ -43,7 +43,7 @@ APP_SRC   = app/main.c app/app.c app/settings.c app/serve.c app/routes.c app/stm
             app/auth.c app/model_message.c app/api_messages.c app/webhook.c \
             app/model_contact.c app/api_contacts.c app/model_template.c \
             app/model_send.c app/api_templates.c app/template_sync.c \
-            app/wa_errors.c \
+            app/wa_errors.c app/page_compose.c \
             app/ops.c app/migrate.c app/cli.c app/dispatch.c app/provider.c app/metrics.c \
             app/cloudapi.c app/job.c app/admin.c app/page_login.c \
             app/events.c app/api_endpoints.c app/page_endpoints.c \

@@ -86,6 +86,12 @@ cloudapi_result(struct job *j, long status, long retry_after_s,
 	}
 	if (len > 0 && jsonb_parse(body, len, &root) != JSONB_OK)
 		root = NULL;
+	if (status >= 200 && status < 300 && j->type != NULL &&
+	    strcmp(j->type, JOB_READ_RECEIPT) == 0) {
+		/* {"success": true}: no message id to keep. */
+		j->result = JOB_SENT;
+		goto out;
+	}
 	if (status >= 200 && status < 300) {
 		if (jsonb_get_type(root, "messages", json_type_array, &arr) ==
 		    JSONB_GET_OK && json_object_array_length(arr) > 0 &&
@@ -230,6 +236,18 @@ cloudapi_body(struct job *j)
 	const char		*r = j->receiver, *type;
 
 	type = j->type != NULL ? j->type : "text";
+	/* A read receipt: no message, only WhatsApp's id of the one read. */
+	if (strcmp(type, JOB_READ_RECEIPT) == 0) {
+		body = json_object_new_object();
+		json_object_object_add(body, "messaging_product",
+		    json_object_new_string("whatsapp"));
+		json_object_object_add(body, "status",
+		    json_object_new_string("read"));
+		json_object_object_add(body, "message_id",
+		    json_object_new_string(j->context_id != NULL ?
+		    j->context_id : ""));
+		return body;
+	}
 	if (j->spec != NULL && ((spec = json_tokener_parse(j->spec)) ==
 	    NULL || !json_object_is_type(spec, json_type_object))) {
 		json_object_put(spec);

@@ -28,6 +28,9 @@
 #define DISPATCH_MEDIA_BATCH	4	/* inbound files per idle round */
 
 static volatile sig_atomic_t	dispatch_stop;
+/* Read receipts sent per round. */
+#define DISPATCH_RECEIPTS_BATCH	32
+
 /* When the templates were last synced (0: not yet). */
 static time_t			dispatch_synced;
 
@@ -51,6 +54,8 @@ static void	dispatch_give_up(const struct settings *, struct job *);
 static enum db_rc dispatch_apply_pending(struct db *, const char *);
 static void	dispatch_log(const struct job *, const char *);
 static void	dispatch_wait(struct db *, long);
+static void	dispatch_receipts(struct db *, struct provider *,
+		    const struct settings *);
 static void	dispatch_housekeeping(struct db *, const struct settings *,
 		    time_t *);
 
@@ -473,6 +478,73 @@ dispatch_wait(struct db *db, long ms)
 			PQfreemem(note);
 }
 
+/*
+ * Read receipts agents' visits asked for (sql/016): told to WhatsApp
+ * through the provider; retried with the messages' backoff until
+ * WADESK_MAX_ATTEMPTS, then dropped (a receipt is a courtesy, not a
+ * message).
+ */
+static void
+dispatch_receipts(struct db *db, struct provider *prov,
+    const struct settings *s)
+{
+	PGresult	*res = NULL, *r2;
+	struct job	*jobs;
+	const char	*p[3];
+	char		 limit[16], lease[16], delay[24];
+	enum db_rc	 rc;
+	int		 i, n;
+
+	snprintf(limit, sizeof(limit), "%d", DISPATCH_RECEIPTS_BATCH);
+	snprintf(lease, sizeof(lease), "%ld", s->lease_s);
+	p[0] = limit;
+	p[1] = lease;
+	if (db_exec(db, STMT_RECEIPT_CLAIM, 2, p, &res) != DB_OK)
+		return;
+	if ((n = PQntuples(res)) == 0) {
+		db_res_free(res);
+		return;
+	}
+	jobs = mem_calloc((size_t)n, sizeof(*jobs));
+	for (i = 0; i < n; i++) {
+		jobs[i].id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+		jobs[i].attempts = strtol(PQgetvalue(res, i, 1), NULL, 10);
+		jobs[i].type = JOB_READ_RECEIPT;
+		jobs[i].context_id = PQgetvalue(res, i, 2);
+		jobs[i].receiver = jobs[i].sender = jobs[i].content = "";
+		jobs[i].window = -1;
+	}
+	provider_send(prov, jobs, (size_t)n);
+	for (i = 0; i < n; i++) {
+		p[0] = PQgetvalue(res, i, 0);
+		r2 = NULL;
+		if (jobs[i].result == JOB_RETRY &&
+		    jobs[i].attempts < s->max_attempts) {
+			snprintf(delay, sizeof(delay), "%ld",
+			    jobs[i].retry_after_ms >= 0 ?
+			    jobs[i].retry_after_ms :
+			    dispatch_backoff_ms(s, jobs[i].attempts));
+			p[1] = delay;
+			p[2] = jobs[i].err_msg;
+			rc = db_exec(db, STMT_RECEIPT_RETRY, 3, p, &r2);
+		} else {
+			if (jobs[i].result != JOB_SENT)
+				log_kv(LOG_WARN, "read receipt dropped",
+				    "#message_id", p[0], "code",
+				    jobs[i].err_code, "error", jobs[i].err_msg,
+				    NULL);
+			rc = db_exec(db, STMT_RECEIPT_DONE, 1, p, &r2);
+		}
+		/* Not recorded: the lease runs out and it goes again. */
+		if (rc != DB_OK)
+			log_kv(LOG_WARN, "read receipt not recorded",
+			    "#message_id", p[0], NULL);
+		db_res_free(r2);
+	}
+	mem_free(jobs);
+	db_res_free(res);
+}
+
 static void
 dispatch_housekeeping(struct db *db, const struct settings *s, time_t *last)
 {
@@ -576,6 +648,7 @@ dispatch_main(const struct settings *s)
 			if (dispatch_ms() - last_tick >= DISPATCH_SIM_TICK_MS) {
 				last_tick = dispatch_ms();
 				dispatch_housekeeping(&db, s, &last_purge);
+				dispatch_receipts(&db, prov, s);
 				/* One file: sends are waiting. */
 				(void)media_fetch_due(&db, prov, s, 1);
 			}
@@ -601,6 +674,7 @@ dispatch_main(const struct settings *s)
 		}
 		last_tick = dispatch_ms();
 		dispatch_housekeeping(&db, s, &last_purge);
+		dispatch_receipts(&db, prov, s);
 		/* Inbound media waiting: fetch, then look for work again. */
 		if (media_fetch_due(&db, prov, s, DISPATCH_MEDIA_BATCH) > 0)
 			continue;

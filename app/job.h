@@ -20,6 +20,9 @@ enum job_result {
 	JOB__MAX
 };
 
+/* A job that tells WhatsApp message context_id was read (no message). */
+#define JOB_READ_RECEIPT	"read_receipt"
+
 struct job {
 	/* in: borrowed from the claim result */
 	long long	 id;
@@ -27,7 +30,8 @@ struct job {
 	const char	*sender;
 	const char	*receiver;
 	const char	*content;
-	const char	*type;		/* text, template, interactive, ... */
+	const char	*type;		/* text, template, interactive, ...,
+					 * or JOB_READ_RECEIPT */
 	const char	*spec;		/* structured parts (JSON), or NULL */
 	const char	*context_id;	/* WhatsApp id of the quoted, or NULL */
 	const char	*reaction_id;	/* WhatsApp id reacted to, or NULL */

@@ -6,6 +6,7 @@
 #include "admin.h"
 #include "log.h"
 #include "model_message.h"
+#include "page_compose.h"
 #include "page_conversations.h"
 #include "stmts.h"
 #include "wa_errors.h"
@@ -65,6 +66,8 @@ enum contact_col {
 	CONTACT_COL_ASSIGNEE,
 	CONTACT_COL_UNREAD,
 	CONTACT_COL_LAST_INBOUND,
+	CONTACT_COL_WINDOW_OPEN,
+	CONTACT_COL_WINDOW_ENDS,
 	CONTACT_COL__MAX
 };
 
@@ -94,14 +97,20 @@ static void		 conv_row(struct html *, const PGresult *, int);
 static int		 conv_redirect_phone(struct app *);
 static const char	*conv_ticks(const char *, const char **);
 static void		 conv_reactions(struct html *, const char *);
-static void		 conv_bubble(struct html *, const PGresult *, int);
+static void		 conv_bubble(struct admin_page *, long long,
+			    const char *, const PGresult *, int);
+static void		 conv_window(struct html *, const PGresult *,
+			    int);
+static const char	*conv_quoted(const PGresult *, int,
+			    const char *);
 static void		 conv_field(struct html *, const char *, const char *);
 static void		 conv_identity(struct html *,
 			    const struct conv_contact *);
 static void		 conv_actions(struct admin_page *,
 			    const struct conv_contact *, const PGresult *);
 static void		 conv_reply(struct admin_page *,
-			    const struct conv_contact *, const char *);
+			    const struct conv_contact *, const char *,
+			    const char *, const char *);
 static void		 conv_done(struct app *, long long, const char *);
 
 /* How a customer is called: name, else phone, username, BSUID. */
@@ -373,13 +382,26 @@ out:
 }
 
 /* Row i of STMT_ADMIN_CONTACT_THREAD as a chat bubble. */
+/* The reactions an agent can give with one click. */
+static const char *const conv_emoji[] = {
+	"\xf0\x9f\x91\x8d",		/* thumbs up */
+	"\xe2\x9d\xa4\xef\xb8\x8f",	/* red heart */
+	"\xf0\x9f\x98\x82",		/* tears of joy */
+	"\xf0\x9f\x98\xae",		/* open mouth */
+	"\xf0\x9f\x98\xa2",		/* crying */
+	"\xf0\x9f\x99\x8f",		/* folded hands */
+	NULL
+};
+
 static void
-conv_bubble(struct html *h, const PGresult *res, int i)
+conv_bubble(struct admin_page *p, long long cid, const char *sender,
+    const PGresult *res, int i)
 {
+	struct html	*h = &p->h;
 	struct message	 m;
 	const char	*ticks, *title, *qdir;
-	char		 href[48];
-	int		 out;
+	char		 href[64];
+	int		 out, k;
 
 	model_message_fill(&m, res, i);
 	out = strcmp(m.direction, "outbound") == 0;
@@ -435,6 +457,43 @@ conv_bubble(struct html *h, const PGresult *res, int i)
 		html_elemc(h, "p", "bubble-error",
 		    wa_error_words(m.error_code) != NULL ?
 		    wa_error_words(m.error_code) : m.error_message);
+	/* Quote it in the reply; react to a customer's message. */
+	html_open(h, "div");
+	html_attr(h, "class", "bubble-actions");
+	html_open(h, "a");
+	html_attr(h, "class", "quote-link");
+	html_attrf(h, "href", "/admin/conversations/%lld?reply_to=%lld#reply",
+	    cid, m.id);
+	html_attrf(h, "aria-label", "Quote message %lld in the reply", m.id);
+	html_str(h, "Reply");
+	html_close(h);
+	if (!out && m.type != NULL && strcmp(m.type, "reaction") != 0 &&
+	    strcmp(m.type, "system") != 0) {
+		snprintf(href, sizeof(href), "/admin/conversations/%lld/react",
+		    cid);
+		html_open(h, "form");
+		html_attr(h, "method", "post");
+		html_attr(h, "action", href);
+		html_attr(h, "class", "react");
+		html_attrf(h, "id", "react-%lld", m.id);
+		admin_csrf_field(p);
+		snprintf(href, sizeof(href), "%lld", m.id);
+		admin_hidden(h, "message_id", href);
+		if (sender != NULL)
+			admin_hidden(h, "sender", sender);
+		for (k = 0; conv_emoji[k] != NULL; k++) {
+			html_open(h, "button");
+			html_attr(h, "type", "submit");
+			html_attr(h, "name", "emoji");
+			html_attr(h, "value", conv_emoji[k]);
+			html_attrf(h, "aria-label", "React with %s",
+			    conv_emoji[k]);
+			html_str(h, conv_emoji[k]);
+			html_close(h);
+		}
+		html_close(h);
+	}
+	html_close(h);
 	html_close(h);
 }
 
@@ -552,19 +611,63 @@ conv_actions(struct admin_page *p, const struct conv_contact *c,
 	html_close(h);			/* div */
 }
 
+/* The 24-hour window: open until when, or closed since when. */
+static void
+conv_window(struct html *h, const PGresult *cres, int policy)
+{
+	const char	*ends;
+	int		 open;
+
+	open = strcmp(PQgetvalue(cres, 0, CONTACT_COL_WINDOW_OPEN), "t") == 0;
+	ends = db_get(cres, 0, CONTACT_COL_WINDOW_ENDS);
+	html_open(h, "p");
+	html_attr(h, "class", open ? "window window-open" :
+	    "window window-closed");
+	html_attr(h, "id", "window");
+	if (ends == NULL)
+		html_str(h, "The customer has never written: only a template "
+		    "can reach them.");
+	else if (open) {
+		html_str(h, "Free-form replies until ");
+		admin_time(h, ends);
+		html_str(h, " (WhatsApp's 24-hour window since the customer's "
+		    "last message).");
+	} else {
+		html_str(h, "The 24-hour window closed at ");
+		admin_time(h, ends);
+		html_str(h, ": only a template can reach the customer now.");
+	}
+	if (!open && !policy)
+		html_str(h, " (Not enforced with the simulated provider.)");
+	html_close(h);
+}
+
+/* The content of message id among the thread's rows, or NULL. */
+static const char *
+conv_quoted(const PGresult *res, int n, const char *id)
+{
+	int	i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(PQgetvalue(res, i, MSG_COL_ID), id) == 0)
+			return db_get(res, i, MSG_COL_CONTENT);
+	return NULL;
+}
+
 /*
  * The reply box: posts to the send form, which comes back here.  A
  * contact without a phone is written to by its contact id.
  */
 static void
 conv_reply(struct admin_page *p, const struct conv_contact *c,
-    const char *sender)
+    const char *sender, const char *quote_id, const char *quote)
 {
 	struct html	*h = &p->h;
 	char		 id[24];
 
 	html_open(h, "form");
 	html_attr(h, "class", "reply");
+	html_attr(h, "id", "reply");
 	html_attr(h, "method", "post");
 	html_attr(h, "action", "/admin/messages/new");
 	html_attr(h, "enctype", "multipart/form-data");
@@ -578,6 +681,24 @@ conv_reply(struct admin_page *p, const struct conv_contact *c,
 	}
 	if (sender != NULL)
 		admin_hidden(h, "sender", sender);
+	/* Quoting a message: it shows above the box, with a way back. */
+	if (quote_id != NULL) {
+		admin_hidden(h, "reply_to", quote_id);
+		html_open(h, "blockquote");
+		html_attr(h, "class", "quote reply-quote");
+		html_elemc(h, "span", "quote-who", "Replying to");
+		html_str(h, " ");
+		if (quote != NULL)
+			admin_short(h, quote, QUOTE_SHORT);
+		else
+			html_strf(h, "#%s", quote_id);
+		html_str(h, " ");
+		html_open(h, "a");
+		html_attrf(h, "href", "/admin/conversations/%lld#reply", c->id);
+		html_str(h, "Cancel");
+		html_close(h);
+		html_close(h);
+	}
 	html_open(h, "label");
 	html_attr(h, "for", "reply-content");
 	html_attr(h, "class", "visually-hidden");
@@ -643,11 +764,13 @@ page_conversations_show(struct app *a)
 	struct query		 q;
 	struct message		 m;
 	struct conv_contact	 c;
+	struct compose_to	 to;
 	PGresult		*cres = NULL, *res = NULL, *users = NULL;
 	const char		*p[3], *v, *sender = NULL, *ours, *done;
 	char			 e164[VALID_PHONE_MAX], lim[24], href[80];
-	long long		 before = 0;
-	int			 i, n, more;
+	char			 idbuf[24];
+	long long		 before = 0, qid;
+	int			 i, n, more, open;
 	enum db_rc		 rc;
 
 	query_parse(a->req->arena, a->req->query, &q);
@@ -656,7 +779,8 @@ page_conversations_show(struct app *a)
 	 * Read before the thread is fetched: a message that arrives in
 	 * between is shown and still counted unread, never the reverse.
 	 */
-	if ((rc = db_exec(a->db, STMT_ADMIN_CONTACT_OPEN, 1, p, &cres)) !=
+	p[1] = a->cfg->read_receipts ? "t" : "f";
+	if ((rc = db_exec(a->db, STMT_ADMIN_CONTACT_OPEN, 2, p, &cres)) !=
 	    DB_OK) {
 		app_db_error(a, rc);
 		goto out;
@@ -746,6 +870,8 @@ page_conversations_show(struct app *a)
 			admin_notice(h, 0, "Conversation reopened.");
 		else if (strcmp(done, "assigned") == 0)
 			admin_notice(h, 0, "Assignee changed.");
+		else if (strcmp(done, "reacted") == 0)
+			admin_notice(h, 0, "Reaction sent.");
 	}
 
 	html_open(h, "section");
@@ -754,6 +880,7 @@ page_conversations_show(struct app *a)
 	conv_identity(h, &c);
 	conv_actions(&pg, &c, users);
 	html_close(h);
+	conv_window(h, cres, a->cfg->window_policy);
 
 	if (more) {
 		model_message_fill(&m, res, n - 1);
@@ -774,7 +901,7 @@ page_conversations_show(struct app *a)
 	html_attr(h, "class", "thread");
 	html_attr(h, "aria-label", "Messages, oldest first");
 	for (i = n - 1; i >= 0; i--)
-		conv_bubble(h, res, i);
+		conv_bubble(&pg, c.id, sender, res, i);
 	html_close(h);
 	if (before > 0) {
 		snprintf(href, sizeof(href), "/admin/conversations/%lld",
@@ -787,7 +914,48 @@ page_conversations_show(struct app *a)
 		html_close(h);
 		html_close(h);
 	}
-	conv_reply(&pg, &c, sender);
+	/*
+	 * The reply area: a template when the window is closed (and that is
+	 * enforced) or one was asked for; else the reply box, quoting a
+	 * message of this thread when asked to.
+	 */
+	snprintf(href, sizeof(href), "/admin/conversations/%lld", c.id);
+	memset(&to, 0, sizeof(to));
+	to.back = "conversation";
+	to.receiver = c.phone;
+	snprintf(idbuf, sizeof(idbuf), "%lld", c.id);
+	to.contact_id = c.phone == NULL ? idbuf : NULL;
+	to.sender = sender;
+	v = query_get(&q, "reply_to");
+	if (v != NULL && valid_uint(v, 1, APP_ID_MAX, &qid) == 0)
+		to.reply_to = v;
+	open = strcmp(PQgetvalue(cres, 0, CONTACT_COL_WINDOW_OPEN), "t") == 0;
+	if ((!open && a->cfg->window_policy) ||
+	    query_get(&q, "template") != NULL) {
+		if (compose_template(&pg, href, NULL, &to, &q) == -1) {
+			buf_cleanup(&pg.buf);
+			goto out;
+		}
+		if (open || !a->cfg->window_policy) {
+			html_open(h, "p");
+			html_attr(h, "class", "compose-switch");
+			html_open(h, "a");
+			html_attrf(h, "href", "%s#reply", href);
+			html_str(h, "Write a free-form reply instead");
+			html_close(h);
+			html_close(h);
+		}
+	} else {
+		conv_reply(&pg, &c, sender, to.reply_to, to.reply_to == NULL ?
+		    NULL : conv_quoted(res, n, to.reply_to));
+		html_open(h, "p");
+		html_attr(h, "class", "compose-switch");
+		html_open(h, "a");
+		html_attrf(h, "href", "%s?template=#template", href);
+		html_str(h, "Send a template instead");
+		html_close(h);
+		html_close(h);
+	}
 	admin_page_end(&pg, 200);
 out:
 	db_res_free(users);
@@ -878,4 +1046,83 @@ page_conversations_assign(struct app *a)
 		conv_done(a, id, "assigned");
 	}
 	db_res_free(res);
+}
+
+/*
+ * A reaction from the thread (one of conv_emoji) to customer message
+ * "message_id" of conversation {id}: sent like the API's reaction (the
+ * message must be of this conversation, the 24-hour window must be open
+ * where that is enforced), then back to the message.
+ */
+void
+page_conversations_react(struct app *a)
+{
+	struct message_input	 in;
+	struct send_extras	 x;
+	struct app_err		 e;
+	PGresult		*res = NULL;
+	const char		*mid, *emoji, *sender;
+	char			 loc[96];
+	long long		 cid, id;
+	enum db_rc		 rc;
+	int			 k, offered = 0;
+
+	if (valid_uint(a->args[0], 1, APP_ID_MAX, &cid) == -1) {
+		admin_error(a, 404, "Not found", "There is no such "
+		    "conversation.");
+		return;
+	}
+	mid = query_get(&a->form, "message_id");
+	emoji = query_get(&a->form, "emoji");
+	for (k = 0; emoji != NULL && conv_emoji[k] != NULL; k++)
+		offered |= strcmp(emoji, conv_emoji[k]) == 0;
+	if (!offered || mid == NULL ||
+	    valid_uint(mid, 1, APP_ID_MAX, &id) == -1) {
+		admin_error(a, 400, "Bad request", "Choose one of the "
+		    "reactions under a customer's message.");
+		return;
+	}
+	memset(&in, 0, sizeof(in));
+	sender = query_get(&a->form, "sender");
+	if (sender != NULL && *sender != '\0' &&
+	    valid_phone(sender, strlen(sender), in.sender) == 0)
+		;
+	else if (a->cfg->business_number[0] != '\0')
+		snprintf(in.sender, sizeof(in.sender), "%s",
+		    a->cfg->business_number);
+	else {
+		admin_error(a, 422, "Not sent", "There is no business number "
+		    "to react from (set WADESK_BUSINESS_NUMBER).");
+		return;
+	}
+	snprintf(in.contact_id, sizeof(in.contact_id), "%lld", cid);
+	memset(&x, 0, sizeof(x));
+	snprintf(x.react_to, sizeof(x.react_to), "%lld", id);
+	x.emoji = emoji;
+	switch (model_send_prepare(a, &x, &in, &e, &rc)) {
+	case 0:
+		break;
+	case -1:
+		admin_error(a, 422, "Not sent", e.message);
+		return;
+	default:
+		app_db_error(a, rc);
+		return;
+	}
+	if ((rc = model_message_send(a->db, &in, &res)) != DB_OK) {
+		app_db_error(a, rc);
+		return;
+	}
+	if (PQntuples(res) != 1) {
+		db_res_free(res);
+		admin_error(a, 404, "Not found", "There is no such "
+		    "conversation.");
+		return;
+	}
+	log_kv(LOG_INFO, "admin reaction", "user", a->sess->username,
+	    "#message_id", PQgetvalue(res, 0, MSG_COL_ID), NULL);
+	db_res_free(res);
+	snprintf(loc, sizeof(loc),
+	    "/admin/conversations/%lld?done=reacted#m%lld", cid, id);
+	admin_redirect(a, loc);
 }

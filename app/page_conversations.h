@@ -32,5 +32,10 @@ void	page_conversations_state(struct app *);
 /* POST /admin/conversations/{contact id}/assign (assignee=<admin user id>,
  * empty for nobody): 303 back; 404 no such contact, 422 no such user. */
 void	page_conversations_assign(struct app *);
+/* POST /admin/conversations/{contact id}/react (message_id, emoji: one of
+ * those offered; sender): the reaction is sent, 303 back to the message;
+ * 400 a reaction not offered, 404, 422 refused (another conversation's
+ * message, the 24-hour window). */
+void	page_conversations_react(struct app *);
 
 #endif

@@ -7,6 +7,7 @@
 #include "model_media.h"
 #include "model_message.h"
 #include "multipart.h"
+#include "page_compose.h"
 #include "page_messages.h"
 #include "stmts.h"
 #include "wa_errors.h"
@@ -40,6 +41,8 @@ static void	send_render(struct app *, int, const char *const *,
 static char	*send_crlf(struct arena *, const char *, size_t *);
 static int	send_file(struct app *, const char **, const char **);
 static void	show_events(struct html *, const PGresult *);
+static int	send_extras_form(struct app *, struct message_input *,
+		    const char **);
 static void	show_field(struct html *, const char *, const char *);
 
 static void
@@ -377,6 +380,8 @@ static void
 send_render(struct app *a, int status, const char *const *vals,
     const char *const *errs, const char *back)
 {
+	struct query		 q;
+	struct compose_to	 to;
 	struct admin_page	 p;
 	struct html		*h = &p.h;
 	char			 id[32];
@@ -481,6 +486,21 @@ send_render(struct app *a, int status, const char *const *vals,
 	html_str(h, "Cancel");
 	html_close(h);
 	html_close(h);
+	html_close(h);			/* form */
+	/* Or a template (a customer whose 24-hour window is closed). */
+	if (status == 200) {
+		query_parse(a->req->arena, a->req->query, &q);
+		memset(&to, 0, sizeof(to));
+		to.receiver = query_get(&q, "to");
+		if ((to.sender = query_get(&q, "from")) != NULL &&
+		    *to.sender == '\0')
+			to.sender = NULL;
+		if (compose_template(&p, "/admin/messages/new", "to", &to,
+		    &q) == -1) {
+			buf_cleanup(&p.buf);
+			return;
+		}
+	}
 	admin_page_end(&p, status);
 }
 
@@ -542,6 +562,55 @@ send_file(struct app *a, const char **id, const char **err)
 	return 0;
 }
 
+/*
+ * The form's template ("template", "p.NAME") and quote ("reply_to") into
+ * in, checked as the API checks them (model_send_prepare: the template,
+ * the message quoted, the 24-hour window).  0; -1 with the reason for the
+ * agent in *why; -2 after answering a database error.
+ */
+static int
+send_extras_form(struct app *a, struct message_input *in, const char **why)
+{
+	struct send_extras	 x;
+	struct json_object	*owned = NULL;
+	struct app_err		 e;
+	const char		*v;
+	char			 err[160];
+	long long		 id;
+	enum db_rc		 rc;
+	int			 k;
+
+	memset(&x, 0, sizeof(x));
+	if ((k = compose_extras(a, &a->form, &x, &owned, err, sizeof(err),
+	    &rc)) == -2) {
+		app_db_error(a, rc);
+		return -2;
+	}
+	if (k == -1) {
+		*why = arena_strdup(a->req->arena, err);
+		return -1;
+	}
+	if ((v = query_get(&a->form, "reply_to")) != NULL && *v != '\0') {
+		if (valid_uint(v, 1, APP_ID_MAX, &id) == -1) {
+			json_object_put(owned);
+			*why = "The message to quote is not valid.";
+			return -1;
+		}
+		snprintf(x.reply_to, sizeof(x.reply_to), "%lld", id);
+	}
+	k = model_send_prepare(a, &x, in, &e, &rc);
+	json_object_put(owned);
+	if (k == -2) {
+		app_db_error(a, rc);
+		return -2;
+	}
+	if (k == -1) {
+		*why = arena_strdup(a->req->arena, e.message);
+		return -1;
+	}
+	return 0;
+}
+
 void
 page_messages_send(struct app *a)
 {
@@ -551,7 +620,7 @@ page_messages_send(struct app *a)
 	struct buf		 loc;
 	PGresult		*res = NULL;
 	const char		*vals[MSG_F__MAX], *errs[MSG_F__MAX], *back;
-	const char		*field, *msg, *file_err;
+	const char		*field, *msg, *file_err, *tmpl, *why;
 	enum db_rc		 rc;
 	int			 f;
 
@@ -567,6 +636,12 @@ page_messages_send(struct app *a)
 			raw.v[f] = vals[f];
 			raw.len[f] = strlen(vals[f]);
 		}
+	}
+	/* A template brings its own text (page_compose). */
+	tmpl = query_get(&a->form, "template");
+	if (tmpl != NULL && *tmpl != '\0' && raw.len[MSG_F_CONTENT] == 0) {
+		raw.v[MSG_F_CONTENT] = "-";
+		raw.len[MSG_F_CONTENT] = 1;
 	}
 	/* A file sent with the form: stored first, then named by its id. */
 	if ((f = send_file(a, &vals[MSG_F_MEDIA], &file_err)) == -1)
@@ -596,6 +671,17 @@ page_messages_send(struct app *a)
 			app_db_error(a, rc);
 			return;
 		}
+	}
+	/* A template, a quote, the 24-hour window: as for the API. */
+	switch (send_extras_form(a, &in, &why)) {
+	case 0:
+		break;
+	case -1:
+		errs[MSG_F_CONTENT] = why;
+		send_render(a, 422, vals, errs, back);
+		return;
+	default:
+		return;
 	}
 	if ((rc = model_message_send(a->db, &in, &res)) != DB_OK) {
 		app_db_error(a, rc);

@@ -91,6 +91,9 @@ const struct route_def routes[ROUTE__MAX] = {
 	    api_media_get },
 	[ROUTE_ADMIN_MEDIA] = { "GET", "/admin/media/{id}", ROUTES_PAGE,
 	    page_media_get },
+	[ROUTE_ADMIN_CONVERSATION_REACT] = { "POST",
+	    "/admin/conversations/{id}/react", ROUTES_FORM,
+	    page_conversations_react },
 };
 
 static int	routes_prepare(struct app *, unsigned);

@@ -688,20 +688,33 @@ const char *const stmts_sql[STMT__MAX] = {
 	    "ORDER BY p.last_inbound_at DESC NULLS LAST, p.id",
 	/*
 	 * Contact $1 for its conversation page, read: everything it has so
-	 * far is seen (read_upto, only written when it moves).  Columns: id,
-	 * phone, user_id, parent_user_id, username, name, state, assignee id,
-	 * assignee's username, unread before opening, last_inbound_at.
+	 * far is seen (read_upto, only written when it moves) and, when $2
+	 * (WADESK_READ_RECEIPTS), WhatsApp is to be told the newest unread
+	 * customer message is read (sql/016).  Columns: id, phone, user_id,
+	 * parent_user_id, username, name, state, assignee id, assignee's
+	 * username, unread before opening, last_inbound_at, whether the
+	 * 24-hour window is open, when it closes (or closed).
 	 */
 	[STMT_ADMIN_CONTACT_OPEN] =
 	    "WITH t AS (SELECT max(id) AS top FROM messages"
 	    " WHERE contact_id = $1),"
 	    " r AS (UPDATE contacts SET read_upto = t.top FROM t"
-	    " WHERE id = $1 AND read_upto < t.top RETURNING id) "
+	    " WHERE id = $1 AND read_upto < t.top RETURNING id),"
+	    " rr AS (INSERT INTO read_receipts (message_id)"
+	    " SELECT q.id FROM contacts k CROSS JOIN LATERAL (SELECT id"
+	    " FROM messages WHERE contact_id = k.id AND id > k.read_upto"
+	    " AND direction = 'inbound' AND type <> 'system'"
+	    " AND provider_message_id IS NOT NULL ORDER BY id DESC LIMIT 1) q"
+	    " WHERE $2::boolean AND k.id = $1 AND EXISTS (SELECT 1 FROM r)"
+	    " ON CONFLICT DO NOTHING) "
 	    "SELECT c.id, c.phone, c.user_id, c.parent_user_id, c.username,"
 	    " c.name, c.state, c.assignee_id, u.username,"
-	    " wadesk_unread(c.id, c.read_upto), "
-	    TS("wadesk_last_inbound(c.id, c.last_inbound_at)")
+	    " wadesk_unread(c.id, c.read_upto), " TS("w.t") ","
+	    " coalesce(w.t > now() - interval '24 hours', false), "
+	    TS("(w.t + interval '24 hours')")
 	    " FROM contacts c"
+	    " CROSS JOIN LATERAL (SELECT wadesk_last_inbound(c.id,"
+	    " c.last_inbound_at) AS t) w"
 	    " LEFT JOIN admin_users u ON u.id = c.assignee_id"
 	    " LEFT JOIN r ON true WHERE c.id = $1",
 	/*
@@ -1046,6 +1059,27 @@ const char *const stmts_sql[STMT__MAX] = {
 	    "' || $1::integer::text || ' days (retention)', updated_at = now() FROM d"
 	    " WHERE m.id = d.id RETURNING d.size) "
 	    "SELECT count(*), coalesce(sum(size), 0) FROM u",
+	/*
+	 * Read receipts (sql/016): up to $1 due ones for $2 seconds (a lease,
+	 * as for the outbox); back the message id, the attempt, WhatsApp's
+	 * id of the message.  DONE: sent, or given up.  RETRY: again after $2
+	 * ms, error $3.
+	 */
+	[STMT_RECEIPT_CLAIM] =
+	    "WITH c AS (SELECT message_id FROM read_receipts"
+	    " WHERE run_at <= now() ORDER BY run_at LIMIT $1"
+	    " FOR UPDATE SKIP LOCKED) "
+	    "UPDATE read_receipts r SET run_at = now() +"
+	    " make_interval(secs => $2), attempts = r.attempts + 1"
+	    " FROM c, messages m WHERE r.message_id = c.message_id"
+	    " AND m.id = r.message_id "
+	    "RETURNING r.message_id, r.attempts, m.provider_message_id",
+	[STMT_RECEIPT_DONE] =
+	    "DELETE FROM read_receipts WHERE message_id = $1",
+	[STMT_RECEIPT_RETRY] =
+	    "UPDATE read_receipts SET run_at = now() +"
+	    " $2::bigint * interval '1 millisecond', last_error = $3"
+	    " WHERE message_id = $1",
 };
 
 /*

@@ -57,7 +57,17 @@ as_pg() {
 
 rand() { od -An -tx1 -N"$1" /dev/urandom | tr -d ' \n'; }
 
-pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1" 2>/dev/null)" 2>/dev/null; }
+# A process that exited but that nobody reaped yet (a zombie: its parent,
+# e.g. a container's init, does not wait) answers kill -0 too: not alive.
+pid_alive() {
+	[ -f "$1" ] || return 1
+	_pid=$(cat "$1" 2>/dev/null)
+	kill -0 "$_pid" 2>/dev/null || return 1
+	case $(sed 's/.*) //' "/proc/$_pid/stat" 2>/dev/null) in
+	Z*) return 1 ;;
+	esac
+	return 0
+}
 
 # The user and group of nginx's workers, who connect to the FastCGI socket.
 # As root nginx switches to Debian's www-data (else nobody/nogroup); as

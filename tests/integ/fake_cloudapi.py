@@ -70,6 +70,7 @@ import signal
 import sys
 import threading
 import time
+import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import requests
@@ -90,6 +91,50 @@ _PATH = re.compile(r"^/(v([0-9]+)\.([0-9]+))/([^/]+)/messages$")
 _MEDIA_META = re.compile(r"^/(v[0-9]+\.[0-9]+)/([A-Za-z0-9._-]+)$")
 _MEDIA_UPLOAD = re.compile(r"^/(v[0-9]+\.[0-9]+)/([^/]+)/media$")
 _MEDIA_BYTES = re.compile(r"^/media-bytes/([A-Za-z0-9._-]+)$")
+_TEMPLATES = re.compile(r"^/(v[0-9]+\.[0-9]+)/([0-9]+)/message_templates$")
+# The templates the fake's WhatsApp Business Account lists, as WhatsApp
+# lists them (served TEMPLATES_PAGE at a time, with cursors).
+TEMPLATES_PAGE = 3
+
+
+def _tpl(tid, name, lang, status, body, category="UTILITY", fmt=None,
+         header=None):
+    comps = []
+    if header is not None:
+        comps.append({"type": "HEADER", "format": "TEXT", "text": header})
+    comps.append({"type": "BODY", "text": body})
+    t = {"id": tid, "name": name, "language": lang, "status": status,
+         "category": category, "components": comps}
+    if fmt is not None:
+        t["parameter_format"] = fmt
+    return t
+
+
+DEFAULT_TEMPLATES = [
+    _tpl("800000000000001", "hello_world", "en_US", "APPROVED",
+         "Welcome and congratulations!! This message demonstrates your "
+         "ability to send a WhatsApp message notification from the Cloud "
+         "API, hosted by Meta. Thank you for taking the time to test with "
+         "us.", header="Hello World"),
+    _tpl("800000000000002", "order_update", "en", "APPROVED",
+         "Hi {{1}}, your order {{2}} is {{3}}.", fmt="POSITIONAL"),
+    _tpl("800000000000003", "appointment_reminder", "en", "APPROVED",
+         "Hi {{1}}, this is a reminder of your appointment on {{2}}. "
+         "Reply to this message to change it.", fmt="POSITIONAL",
+         header="Your appointment"),
+    _tpl("800000000000004", "delivery_window", "en", "APPROVED",
+         "Hello {{first_name}}, your parcel arrives between {{from}} and "
+         "{{to}}.", fmt="NAMED"),
+    _tpl("800000000000005", "order_update", "es", "APPROVED",
+         "Hola {{1}}, tu pedido {{2}} está {{3}}.", fmt="POSITIONAL"),
+    _tpl("800000000000006", "spring_sale", "en", "PAUSED",
+         "Our spring sale starts today.", category="MARKETING"),
+    _tpl("800000000000007", "account_alert", "en", "PENDING",
+         "There is news about your account."),
+    _tpl("800000000000008", "cloud_survey", "de", "APPROVED",
+         "Hallo {{1}}, wie zufrieden waren Sie mit {{2}}?",
+         category="MARKETING", fmt="POSITIONAL", header="Kurze Umfrage"),
+]
 MEDIA_KINDS = ("image", "audio", "video", "document", "sticker")
 
 
@@ -406,6 +451,9 @@ class FakeCloudAPI:
         self._media = {}            # media id -> dict (add_media)
         self.media_requests = []    # metadata and byte GETs, in order
         self.uploads = []           # Upload records, in order
+        self.templates = list(DEFAULT_TEMPLATES)
+        self.template_requests = []  # (path, authorization), in order
+        self.read_receipts = []     # (body, well formed), in order
 
     # -- life cycle
 
@@ -574,7 +622,55 @@ class FakeCloudAPI:
             return self._media_meta(rec, media_id)
         if method == "POST" and _MEDIA_UPLOAD.match(bare):
             return self._media_upload(rec)
+        if method == "GET" and _TEMPLATES.match(bare):
+            return self._templates(path, headers)
         return None
+
+    def _handle_read(self, method, path, headers, raw):
+        """A read receipt ({"messaging_product", "status": "read",
+        "message_id"} to the messages path): recorded, {"success": true};
+        None for anything else."""
+        try:
+            body = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            return None
+        if method != "POST" or not isinstance(body, dict) or \
+                body.get("status") != "read":
+            return None
+        m = _PATH.match(path.split("?", 1)[0])
+        ok = (m is not None and m.group(4) == self.phone_number_id and
+              headers.get("authorization") == "Bearer " + self.token and
+              body.get("messaging_product") == "whatsapp" and
+              isinstance(body.get("message_id"), str) and
+              body["message_id"].startswith("wamid.") and
+              set(body) <= {"messaging_product", "status", "message_id",
+                            "typing_indicator"})
+        with self._lock:
+            self.read_receipts.append((body, ok))
+        if not ok:
+            return 400, wa_error_body(100, "(#100) Invalid parameter"), {}
+        return 200, {"success": True}, {}
+
+    def _templates(self, path, headers):
+        """GET /{version}/{WABA id}/message_templates: a page of
+        TEMPLATES_PAGE after the cursor `after` (its index), with
+        paging.cursors and, when more follow, paging.next."""
+        with self._lock:
+            self.template_requests.append(
+                (path, headers.get("authorization")))
+            templates = list(self.templates)
+        if headers.get("authorization") != "Bearer " + self.token:
+            return 401, wa_error_body(190, "(#190) Invalid OAuth access "
+                                      "token"), {}
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(path).query)
+        after = query.get("after", ["0"])[0]
+        start = int(after) if after.isdigit() else 0
+        page = templates[start:start + TEMPLATES_PAGE]
+        body = {"data": page, "paging": {"cursors": {
+            "before": str(start), "after": str(start + len(page))}}}
+        if start + len(page) < len(templates):
+            body["paging"]["next"] = "https://graph.example.invalid/next"
+        return 200, body, {}
 
     # -- what was received
 
@@ -675,6 +771,9 @@ class FakeCloudAPI:
         media = self._handle_media(method, path, headers, raw)
         if media is not None:
             return media
+        receipt = self._handle_read(method, path, headers, raw)
+        if receipt is not None:
+            return receipt
         rec = Request(method, path, headers, raw)
         self._check(rec)
         if rec.retired:

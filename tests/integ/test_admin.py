@@ -762,7 +762,8 @@ def test_conversation_thread_has_bubbles_ticks_and_reply_box(
     assert text.index("hello?") < text.index("hi there"), "oldest first"
     assert 'class="bubble in"' in text and 'class="bubble out"' in text
     assert 'class="ticks ticks-read"' in text
-    assert '<form class="reply" method="post" action="/admin/messages/new"' \
+    assert '<form class="reply" id="reply" method="post"' \
+        ' action="/admin/messages/new"' \
         ' enctype="multipart/form-data">' in text
     assert 'name="receiver" value="%s"' % customer in text
     assert 'name="back" value="conversation"' in text

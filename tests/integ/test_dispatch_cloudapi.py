@@ -26,12 +26,15 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from fake_cloudapi import (PHONE_NUMBER_ID, TOKEN, VERSION, FakeCloudAPI,
-                           Flaky, Gate, Hang, Ok, WebhookPoster, cpu_seconds,
-                           read_pid, server_error, status_item, stop_pid,
+from fake_cloudapi import (DEFAULT_TEMPLATES, PHONE_NUMBER_ID, TOKEN,
+                           VERSION, WABA_ID, FakeCloudAPI, Flaky, Gate, Hang,
+                           Ok, WebhookPoster, cpu_seconds, read_pid,
+                           server_error, status_item, stop_pid,
                            tcp_peer_ports, too_many, wa_error)
-from integ_support import (BINARY, ROOT, json_bytes, run_stack,
-                           sync_templates, unique_phone, unique_token)
+from admin_support import Admin
+from integ_support import (BINARY, ROOT, json_bytes, run_stack, stack_env,
+                           sync_templates, unique_phone, unique_token,
+                           wait_until)
 
 MAX_ATTEMPTS = 3
 BACKOFF_BASE_MS = 50
@@ -802,3 +805,140 @@ def test_buttons_go_as_interactive_reply_buttons(cloud, api, send):
                              "reply": {"id": "yes", "title": "Yes, thanks"}},
                             {"type": "reply",
                              "reply": {"id": "no", "title": "Not yet"}}]}}}
+
+
+# ------------------------------------------------------------ templates sync
+
+def _sync_from_fake(env, fake, **overrides):
+    child = _dispatch_env(env, fake, dict({"WADESK_WABA_ID": WABA_ID},
+                                          **overrides))
+    return subprocess.run([str(BINARY), "templates", "sync"], env=child,
+                          capture_output=True, text=True, timeout=30)
+
+
+def _listed(api):
+    r = api.get("/api/templates/")
+    assert r.status_code == 200, r.text
+    return {(t["name"], t["language"]): t for t in r.json()["data"]}
+
+
+def test_templates_sync_reads_every_page(cloud, api, env):
+    try:
+        before = len(cloud.fake.template_requests)
+        p = _sync_from_fake(env, cloud.fake)
+        assert p.returncode == 0, p.stderr
+        assert p.stdout.strip() == "8 templates"
+        reqs = cloud.fake.template_requests[before:]
+        # 8 templates, 3 a page: three pages, each asked with the token.
+        assert len(reqs) == 3, reqs
+        assert all(a == "Bearer " + TOKEN for _, a in reqs)
+        assert [r[0].split("?")[0] for r in reqs] == [
+            "/%s/%s/message_templates" % (VERSION, WABA_ID)] * 3
+        assert "after=" not in reqs[0][0] and "after=3" in reqs[1][0] \
+            and "after=6" in reqs[2][0]
+        t = _listed(api)
+        assert t[("cloud_survey", "de")] == {
+            "name": "cloud_survey", "language": "de",
+            "category": "MARKETING", "status": "APPROVED",
+            "body": "Hallo {{1}}, wie zufrieden waren Sie mit {{2}}?",
+            "parameters": 2, "parameter_format": "POSITIONAL",
+            "parameter_names": ["1", "2"], "header": "Kurze Umfrage"}
+        # WhatsApp no longer lists it: the next sync drops it.
+        with cloud.fake._lock:
+            cloud.fake.templates = [x for x in cloud.fake.templates
+                                    if x["name"] != "cloud_survey"]
+        p = _sync_from_fake(env, cloud.fake)
+        assert p.returncode == 0 and p.stdout.strip() == "7 templates", \
+            p.stderr
+        assert ("cloud_survey", "de") not in _listed(api)
+    finally:
+        with cloud.fake._lock:
+            cloud.fake.templates = list(DEFAULT_TEMPLATES)
+        sync_templates(env)
+
+
+def test_templates_sync_failure_changes_nothing(cloud, api, env):
+    before = _listed(api)
+    p = _sync_from_fake(env, cloud.fake, WADESK_CLOUDAPI_TOKEN="wrong")
+    assert p.returncode == 1
+    assert "401" in p.stderr and "Invalid OAuth access token" in p.stderr
+    p = _sync_from_fake(env, cloud.fake, WADESK_WABA_ID=None)
+    assert p.returncode == 1 and "WADESK_WABA_ID" in p.stderr
+    assert _listed(api) == before
+
+
+# ------------------------------------------------------------ read receipts
+
+def _receipts_for(cloud, wamids):
+    return [b for b, ok in list(cloud.fake.read_receipts)
+            if b.get("message_id") in wamids]
+
+
+def test_opening_a_conversation_sends_one_read_receipt(cloud, api, admin,
+                                                       query):
+    phone = unique_phone()
+    older = _customer_message(cloud, phone)
+    newest = _customer_message(cloud, phone)
+    cid = api.get("/api/messages/", params={"contact": phone}).json()[
+        "data"][0]["contact_id"]
+    r = admin.get("/admin/conversations/%d" % cid)
+    assert r.status_code == 200
+    got = wait_until(lambda: _receipts_for(cloud, (older, newest)), 8)
+    # The newest customer message is read (WhatsApp marks the earlier
+    # ones with it), in WhatsApp's shape, once.
+    assert got == [{"messaging_product": "whatsapp", "status": "read",
+                    "message_id": newest}], got
+    assert all(ok for b, ok in cloud.fake.read_receipts
+               if b.get("message_id") == newest)
+    assert wait_until(lambda: query(
+        "SELECT count(*) FROM read_receipts r JOIN messages m"
+        " ON m.id = r.message_id WHERE m.contact_id = %s",
+        (cid,))[0][0] == 0, 5)
+    # Nothing new since: another visit tells WhatsApp nothing.
+    assert admin.get("/admin/conversations/%d" % cid).status_code == 200
+    time.sleep(1.5)
+    assert len(_receipts_for(cloud, (older, newest))) == 1
+    # A new customer message, a new visit: that one is read.
+    later = _customer_message(cloud, phone)
+    assert admin.get("/admin/conversations/%d" % cid).status_code == 200
+    assert wait_until(lambda: _receipts_for(cloud, (later,)), 8)
+
+
+def test_read_receipts_can_be_turned_off(cloud, api, env, var_dir,
+                                         base_url, query):
+    """WADESK_READ_RECEIPTS=0 on the workers: a visit queues nothing."""
+    phone = unique_phone()
+    _customer_message(cloud, phone)
+    cid = api.get("/api/messages/", params={"contact": phone}).json()[
+        "data"][0]["contact_id"]
+    stop_pid(read_pid(var_dir / "pids" / "serve.pid"))
+    try:
+        child = stack_env(env)
+        child["WADESK_READ_RECEIPTS"] = "0"
+        p = subprocess.run(["sh", str(ROOT / "nginx" / "stack.sh"), "start",
+                            str(var_dir)], env=child, cwd=str(ROOT),
+                           capture_output=True, text=True, timeout=120)
+        assert p.returncode == 0, p.stderr
+        assert wait_until(lambda: _ready(base_url), 20)
+        a = Admin(base_url)
+        a.login(env["WADESK_ADMIN_USER"], env["WADESK_ADMIN_PASSWORD"])
+        assert a.get("/admin/conversations/%d" % cid).status_code == 200
+        a.close()
+        assert query("SELECT count(*) FROM read_receipts r JOIN messages m"
+                     " ON m.id = r.message_id WHERE m.contact_id = %s",
+                     (cid,))[0][0] == 0
+        assert query("SELECT wadesk_unread(id, read_upto) FROM contacts"
+                     " WHERE id = %s", (cid,))[0][0] == 0
+    finally:
+        stop_pid(read_pid(var_dir / "pids" / "serve.pid"))
+        p = run_stack(env, var_dir, "start", "VAR")
+        assert p.returncode == 0, p.stderr
+        assert wait_until(lambda: _ready(base_url), 20)
+
+
+def _ready(base_url):
+    try:
+        return requests.get(base_url + "/readyz", timeout=2).status_code \
+            == 200
+    except requests.RequestException:
+        return False
