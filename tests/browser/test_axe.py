@@ -231,6 +231,23 @@ def _page_thread(browser, env, base_url, ids):
     assert len(bubbles) >= 6, len(bubbles)
 
 
+def _page_thread_template(browser, env, base_url, ids):
+    """The template chooser with a template chosen, filled and previewed,
+    and the quote of a message in the reply box's place."""
+    _log_in(browser, env, base_url)
+    browser.get(base_url + "/admin/conversations/%d?template=order_update/"
+                "en&p.1=Ana&p.2=A-1&p.3=ready" % ids["bsuid_contact"])
+    browser.find_element(By.CSS_SELECTOR, ".compose-preview")
+    browser.find_element(By.CSS_SELECTOR, "form.compose-send")
+
+
+def _page_send_template(browser, env, base_url, ids):
+    _log_in(browser, env, base_url)
+    browser.get(base_url + "/admin/messages/new?to=%2B34600111222&"
+                "template=delivery_window/en")
+    browser.find_element(By.ID, "tp-first_name")
+
+
 def _page_thread_bsuid(browser, env, base_url, ids):
     _log_in(browser, env, base_url)
     browser.get(base_url + "/admin/conversations/%d?done=resolved"
@@ -267,6 +284,8 @@ PAGES = [
     ("conversations-empty", _page_conversations_empty),
     ("conversation-thread", _page_thread),
     ("conversation-bsuid-resolved", _page_thread_bsuid),
+    ("conversation-template", _page_thread_template),
+    ("send-form-template", _page_send_template),
     ("endpoints", _page_endpoints),
     ("error-page", _page_not_found),
     ("logged-out", _page_logged_out),

@@ -150,3 +150,21 @@ def test_window_closing_before_delivery_fails_with_131047(env, var_dir,
     assert m["status"] == "failed", m
     assert m["error"]["code"] == "131047"
     assert [e["status"] for e in m["events"]] == ["queued", "failed"]
+
+
+def test_admin_offers_only_templates_once_the_window_closed(admin, webhook,
+                                                            query):
+    closed, open_ = unique_phone(), unique_phone()
+    _customer_wrote(webhook, closed, 25 * 3600)
+    _customer_wrote(webhook, open_, 60)
+    cid = query("SELECT id FROM contacts WHERE phone = %s", (closed,))[0][0]
+    page = admin.get("/admin/conversations/%d" % cid)
+    assert page.status_code == 200
+    assert 'id="reply-content"' not in page.text, "no free-form box"
+    assert 'id="template-choose"' in page.text
+    assert "Write a free-form reply instead" not in page.text
+    assert "Not enforced" not in page.text
+    cid = query("SELECT id FROM contacts WHERE phone = %s", (open_,))[0][0]
+    page = admin.get("/admin/conversations/%d" % cid)
+    assert 'id="reply-content"' in page.text
+    assert 'id="template-choose"' not in page.text
