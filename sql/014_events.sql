@@ -5,8 +5,9 @@
 -- the change itself, so nothing that rolls back is announced and nothing
 -- that commits is missed.  The event keeps a snapshot of the row as it was
 -- changed (without the raw WhatsApp item: wadesk_event_message); the
--- dispatcher renders it with the API's own renderer when it delivers.  While no endpoint is enabled a
--- trigger costs one lookup in the (empty) endpoints table per statement.
+-- dispatcher renders it with the API's own renderer when it delivers.
+-- While no endpoint is enabled the triggers do not exist
+-- (wadesk_events_arm): writes pay nothing for events nobody hears.
 
 CREATE TABLE endpoints (
 	id		integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -160,12 +161,51 @@ BEGIN
 END
 $$;
 
-CREATE TRIGGER messages_events_new AFTER INSERT ON messages
-	REFERENCING NEW TABLE AS wadesk_new
-	FOR EACH STATEMENT EXECUTE FUNCTION wadesk_events_message_new();
-CREATE TRIGGER messages_events_changed AFTER UPDATE ON messages
-	REFERENCING OLD TABLE AS wadesk_old NEW TABLE AS wadesk_new
-	FOR EACH STATEMENT EXECUTE FUNCTION wadesk_events_message_changed();
-CREATE TRIGGER contacts_events_changed AFTER UPDATE ON contacts
-	REFERENCING OLD TABLE AS wadesk_old NEW TABLE AS wadesk_new
-	FOR EACH STATEMENT EXECUTE FUNCTION wadesk_events_contact_changed();
+-- The triggers above cost every write to messages and contacts (their
+-- transition tables are filled whether or not anyone listens): they exist
+-- only while an enabled endpoint does.  Changing the endpoints arms or
+-- disarms them in the same transaction; the advisory lock keeps two such
+-- transactions from both creating them.
+CREATE FUNCTION wadesk_events_arm() RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+	want	boolean;
+	have	boolean;
+BEGIN
+	PERFORM pg_advisory_xact_lock(7318420552);
+	want := EXISTS (SELECT 1 FROM endpoints WHERE enabled);
+	have := EXISTS (SELECT 1 FROM pg_trigger
+	    WHERE tgrelid = 'messages'::regclass
+	    AND tgname = 'messages_events_new');
+	IF want AND NOT have THEN
+		CREATE TRIGGER messages_events_new AFTER INSERT ON messages
+		    REFERENCING NEW TABLE AS wadesk_new
+		    FOR EACH STATEMENT
+		    EXECUTE FUNCTION wadesk_events_message_new();
+		CREATE TRIGGER messages_events_changed AFTER UPDATE ON messages
+		    REFERENCING OLD TABLE AS wadesk_old NEW TABLE AS wadesk_new
+		    FOR EACH STATEMENT
+		    EXECUTE FUNCTION wadesk_events_message_changed();
+		CREATE TRIGGER contacts_events_changed AFTER UPDATE ON contacts
+		    REFERENCING OLD TABLE AS wadesk_old NEW TABLE AS wadesk_new
+		    FOR EACH STATEMENT
+		    EXECUTE FUNCTION wadesk_events_contact_changed();
+	ELSIF have AND NOT want THEN
+		DROP TRIGGER messages_events_new ON messages;
+		DROP TRIGGER messages_events_changed ON messages;
+		DROP TRIGGER contacts_events_changed ON contacts;
+	END IF;
+END
+$$;
+
+CREATE FUNCTION wadesk_events_arm_trigger() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM wadesk_events_arm();
+	RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER endpoints_arm AFTER INSERT OR UPDATE OR DELETE ON endpoints
+	FOR EACH STATEMENT EXECUTE FUNCTION wadesk_events_arm_trigger();
+SELECT wadesk_events_arm();

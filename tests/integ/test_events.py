@@ -684,3 +684,29 @@ def test_timeout_then_crash_mid_delivery_then_delivered_once_more(
         time.sleep(0.05)
     assert query("SELECT state, attempts FROM deliveries WHERE endpoint_id"
                  " = %s", (ep["id"],)) == [("delivered", 3)]
+
+
+def test_writes_pay_for_events_only_while_an_endpoint_listens(api, query):
+    """No enabled endpoint: no event triggers on messages and contacts (a
+    send writes nothing more); the first enabled endpoint arms them, the
+    last one disabled disarms them."""
+    def armed():
+        return query("SELECT count(*) FROM pg_trigger WHERE tgname IN"
+                     " ('messages_events_new', 'messages_events_changed',"
+                     " 'contacts_events_changed')")[0][0]
+
+    others = [r[0] for r in query("SELECT id FROM endpoints WHERE enabled")]
+    try:
+        query("UPDATE endpoints SET enabled = false WHERE enabled")
+        assert armed() == 0
+        r = api.post("/api/endpoints/",
+                     json={"url": "http://127.0.0.1:9/arm-" + unique_token()})
+        assert r.status_code == 201, r.text
+        assert armed() == 3
+        query("UPDATE endpoints SET enabled = false WHERE id = %s",
+              (r.json()["id"],))
+        assert armed() == 0
+    finally:
+        if others:
+            query("UPDATE endpoints SET enabled = true WHERE id = ANY(%s)",
+                  (others,))
