@@ -18,6 +18,8 @@
 #include "valid.h"
 
 #define MESSAGE_MAX_CHARS	4096
+/* The longest WhatsApp phone number id taken (digits). */
+#define NUMBER_ID_MAX		32
 #define MESSAGE_SEARCH_MIN	3	/* shorter texts match too much */
 #define MESSAGE_SEARCH_MAX	200
 /* What a phone number must be, for every message that refuses one. */
@@ -69,6 +71,7 @@ enum msg_col {
 	MSG_COL_REACTIONS,
 	MSG_COL_TEMPLATE,
 	MSG_COL_MEDIA,
+	MSG_COL_NUMBER_ID,
 	MSG_COL__MAX
 };
 
@@ -90,6 +93,7 @@ struct message {
 	const char	*reactions;	/* JSON array text, or NULL */
 	const char	*tmpl;		/* outbound template: JSON, or NULL */
 	const char	*media;		/* JSON object text (MSG_MEDIA), or NULL */
+	long long	 number_id;	/* the business number (numbers.id); 0: not known */
 };
 
 /*

@@ -308,6 +308,8 @@ settings_load(struct settings *s, int need, struct cfg_err *err)
 	if (cfg_long("WADESK_STATEMENT_TIMEOUT_MS", 5000, 100, 600000,
 	    &s->statement_timeout_ms, err) == -1)
 		return -1;
+	/* The one-number shortcut's id (required by the cloudapi provider). */
+	s->phone_number_id = cfg_str("WADESK_PHONE_NUMBER_ID", NULL);
 	bn = cfg_str("WADESK_BUSINESS_NUMBER", NULL);
 	if (bn != NULL &&
 	    valid_phone(bn, strlen(bn), s->business_number) == -1) {

@@ -252,6 +252,7 @@ WADESK_VAR=$var
 WADESK_PG_SOCKET_DIR=$pgdata
 WADESK_DEV=1
 WADESK_EVENTS_ALLOW_PRIVATE=${WADESK_EVENTS_ALLOW_PRIVATE:-1}
+WADESK_BUSINESS_NUMBER=$business_number
 ENV
 	umask 022
 }
@@ -259,6 +260,9 @@ ENV
 app_setup() {
 	[ -x "$bin" ] || die "$bin is missing (run: make)"
 	export WADESK_DATABASE_URL="$db_url" WADESK_DEV=1
+	# The business number every form sends from (empty: none).
+	business_number=${WADESK_BUSINESS_NUMBER-+15550001111}
+	export WADESK_BUSINESS_NUMBER="$business_number"
 	"$bin" migrate >> "$var/log/wadesk.log" 2>&1 ||
 	    die "migration failed; see $var/log/wadesk.log"
 	if [ -z "${WADESK_API_KEY:-}" ]; then
