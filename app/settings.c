@@ -137,8 +137,12 @@ settings_window(struct settings *s, struct cfg_err *err)
 	if (cfg_long("WADESK_SIM_WINDOW", 0, 0, 1, &v, err) == -1)
 		return -1;
 	s->sim_window = (int)v;
-	s->window_policy = s->sim_window ||
+	s->senders_known =
 	    strcmp(cfg_str("WADESK_PROVIDER", "simulated"), "cloudapi") == 0;
+	s->window_policy = s->sim_window || s->senders_known;
+	if (cfg_long("WADESK_NUMBER_MPS", 80, 1, 100000, &s->number_mps,
+	    err) == -1)
+		return -1;
 	if (cfg_long("WADESK_READ_RECEIPTS", 1, 0, 1, &v, err) == -1)
 		return -1;
 	s->read_receipts = (int)v;

@@ -352,7 +352,8 @@ const char *const stmts_sql[STMT__MAX] = {
 	    " CASE WHEN $3::boolean THEN coalesce((SELECT"
 	    " wadesk_last_inbound(k.id, k.last_inbound_at) > now() -"
 	    " interval '24 hours' FROM contacts k WHERE k.id = m.contact_id),"
-	    " false) END",
+	    " false) END, m.number_id, (SELECT b.phone_number_id FROM numbers b"
+	    " WHERE b.id = m.number_id)",
 	/*
 	 * A batch of sends ($1 ids, $2 provider ids, as arrays) in one
 	 * statement; returns the provider ids that have parked statuses
@@ -371,6 +372,15 @@ const char *const stmts_sql[STMT__MAX] = {
 	    " SELECT message_id, 'sent' FROM d) "
 	    "SELECT DISTINCT provider_message_id FROM pending_statuses"
 	    " WHERE provider_message_id = ANY ($2::text[])",
+	/*
+	 * Messages $1 over their number's pace (dispatch.c) back to the
+	 * outbox, each due in $2 ms; their claim was no attempt.
+	 */
+	[STMT_OUTBOX_DEFER] =
+	    "UPDATE outbox o SET run_at = now() + j.ms * interval"
+	    " '1 millisecond', attempts = greatest(o.attempts - 1, 0)"
+	    " FROM unnest($1::bigint[], $2::bigint[]) AS j(id, ms)"
+	    " WHERE o.message_id = j.id",
 	[STMT_OUTBOX_RETRY] =
 	    "WITH o AS (UPDATE outbox SET"
 	    " run_at = now() + $2::bigint * interval '1 millisecond',"
@@ -1083,7 +1093,8 @@ const char *const stmts_sql[STMT__MAX] = {
 	    " make_interval(secs => $2), attempts = r.attempts + 1"
 	    " FROM c, messages m WHERE r.message_id = c.message_id"
 	    " AND m.id = r.message_id "
-	    "RETURNING r.message_id, r.attempts, m.provider_message_id",
+	    "RETURNING r.message_id, r.attempts, m.provider_message_id,"
+	    " (SELECT b.phone_number_id FROM numbers b WHERE b.id = m.number_id)",
 	[STMT_RECEIPT_DONE] =
 	    "DELETE FROM read_receipts WHERE message_id = $1",
 	[STMT_RECEIPT_RETRY] =

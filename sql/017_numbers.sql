@@ -2,8 +2,8 @@
 -- known by WhatsApp's phone number id (what the Cloud API's URL and a
 -- webhook's metadata name) and by its display number in E.164 form (what a
 -- send's sender names); at least one of the two.  A number known only by
--- its display (the business number of the simulator) takes its phone number
--- id from the first webhook that names both.
+-- its display (WADESK_BUSINESS_NUMBER without WADESK_PHONE_NUMBER_ID, as
+-- with the simulator) sends through WADESK_PHONE_NUMBER_ID.
 CREATE TABLE numbers (
 	id		bigserial PRIMARY KEY,
 	phone_number_id	text UNIQUE,
@@ -19,18 +19,14 @@ ALTER TABLE messages ADD COLUMN number_id bigint REFERENCES numbers (id);
 
 -- The number of WhatsApp phone number id p (display d from the webhook's
 -- metadata, may be NULL), created when new; safe against concurrent first
--- webhooks.  A display another number already holds is not taken twice.
+-- webhooks.  A display another number already holds is not taken twice
+-- (the new number has none).
 CREATE FUNCTION wadesk_number(p text, d text) RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE
 	r bigint;
 BEGIN
 	SELECT id INTO r FROM numbers WHERE phone_number_id = p;
-	IF FOUND THEN
-		RETURN r;
-	END IF;
-	UPDATE numbers SET phone_number_id = p
-	    WHERE display = d AND phone_number_id IS NULL RETURNING id INTO r;
 	IF FOUND THEN
 		RETURN r;
 	END IF;
