@@ -393,7 +393,7 @@ model_message_params(const struct message_input *in, const char *p[10])
 }
 
 enum db_rc
-model_message_list(struct db *db, int stmt, const char *const p[6],
+model_message_list(struct db *db, int stmt, const char *const p[7],
     PGresult **res)
 {
 	const char	*t[1] = { MESSAGE_SEARCH_TIMEOUT };
@@ -402,11 +402,11 @@ model_message_list(struct db *db, int stmt, const char *const p[6],
 
 	*res = NULL;
 	if (p[3] == NULL)
-		return db_exec(db, stmt, 6, p, res);
+		return db_exec(db, stmt, 7, p, res);
 	if ((rc = db_begin(db)) != DB_OK)
 		return rc;
 	if ((rc = db_exec(db, STMT_LOCAL_TIMEOUT, 1, t, &set)) != DB_OK ||
-	    (rc = db_exec(db, stmt, 6, p, res)) != DB_OK ||
+	    (rc = db_exec(db, stmt, 7, p, res)) != DB_OK ||
 	    (rc = db_commit(db)) != DB_OK) {
 		db_rollback(db);
 		db_res_free(*res);

@@ -180,13 +180,13 @@ int	model_message_search_valid(const char *);
  */
 char	*model_message_like(struct arena *, const char *);
 /*
- * Runs a list statement (STMT_MSG_LIST or STMT_MSG_LIST_NEWER) with its six
- * parameters.  A search (p[3] set) runs in a transaction of its own with
+ * Runs a list statement (STMT_MSG_LIST or STMT_MSG_LIST_NEWER) with its
+ * seven parameters.  A search (p[3] set) runs in a transaction of its own with
  * statement_timeout MESSAGE_SEARCH_TIMEOUT, so one slow search ends early
  * (DB_TIMEOUT) instead of holding a worker for the general timeout.
  */
 #define MESSAGE_SEARCH_TIMEOUT	"3s"
-enum db_rc model_message_list(struct db *, int, const char *const[6],
+enum db_rc model_message_list(struct db *, int, const char *const[7],
 	    PGresult **) __attribute__((warn_unused_result));
 /* "queued, sent, ..." into b: the statuses for an error message. */
 void	model_message_status_names(struct buf *);

@@ -127,6 +127,14 @@
 	"SELECT " MSG_COLS " FROM m LEFT JOIN LATERAL (SELECT" \
 	" wadesk_contact_seen(m.contact_id, m.created_at)" \
 	" WHERE m.type <> 'system') s ON true"
+/*
+ * The conversation list's number filter n: contacts c with a message with
+ * business number n (NULL: every contact); one look at the contact's
+ * messages, only when set.
+ */
+#define CONTACT_NUMBER(n) \
+	"(" n "::bigint IS NULL OR EXISTS (SELECT 1 FROM messages x" \
+	" WHERE x.contact_id = c.id AND x.number_id = " n "::bigint))"
 /* The conversation list's filter $1 on contacts c ($2: the admin user). */
 #define CONTACT_FILTER \
 	"CASE $1::text WHEN 'open' THEN c.state = 'open'" \
@@ -275,6 +283,7 @@ const char *const stmts_sql[STMT__MAX] = {
 	    " AND ($2::text IS NULL OR direction = $2)"
 	    " AND ($3::text IS NULL OR contact_id = " MSG_CONTACT("$3") ")"
 	    " AND ($4::text IS NULL OR " MSG_SEARCH " ILIKE $4)"
+	    " AND ($7::bigint IS NULL OR number_id = $7)"
 	    " AND ($5::bigint IS NULL OR id < $5) "
 	    "ORDER BY id DESC LIMIT $6",
 
@@ -530,6 +539,7 @@ const char *const stmts_sql[STMT__MAX] = {
 	    " AND ($2::text IS NULL OR direction = $2)"
 	    " AND ($3::text IS NULL OR contact_id = " MSG_CONTACT("$3") ")"
 	    " AND ($4::text IS NULL OR " MSG_SEARCH " ILIKE $4)"
+	    " AND ($7::bigint IS NULL OR number_id = $7)"
 	    " AND id > $5::bigint "
 	    "ORDER BY id ASC LIMIT $6",
 	/*
@@ -673,7 +683,8 @@ const char *const stmts_sql[STMT__MAX] = {
 	 * customer message first (contacts that never wrote last, oldest
 	 * first), keyset-paginated after contact $3 (NULL: the top), $4 rows
 	 * at most.  $1 filters (CONTACT_FILTER): open, resolved, mine (open
-	 * and assigned to admin user $2), unassigned (and open), all.  Each
+	 * and assigned to admin user $2), unassigned (and open), all; $5 a
+ * business number (CONTACT_NUMBER; NULL: any).  Each
 	 * half walks contacts_recent in its order from the cursor on, so a
 	 * page costs the same at any depth.  Columns: id, phone, user_id,
 	 * username, name, state, assignee's username, unread, the last
@@ -684,6 +695,7 @@ const char *const stmts_sql[STMT__MAX] = {
 	    " WHERE id = $3::bigint),"
 	    " p AS ((SELECT c.id, c.last_inbound_at FROM contacts c"
 	    " WHERE " CONTACT_FILTER " AND c.last_inbound_at IS NOT NULL"
+	    " AND " CONTACT_NUMBER("$5")
 	    " AND ($3::bigint IS NULL OR (c.last_inbound_at <="
 	    " (SELECT t FROM k) AND (c.last_inbound_at < (SELECT t FROM k)"
 	    " OR c.id > $3::bigint)))"
@@ -691,6 +703,7 @@ const char *const stmts_sql[STMT__MAX] = {
 	    " LIMIT $4::bigint) UNION ALL"
 	    " (SELECT c.id, c.last_inbound_at FROM contacts c"
 	    " WHERE " CONTACT_FILTER " AND c.last_inbound_at IS NULL"
+	    " AND " CONTACT_NUMBER("$5")
 	    " AND ($3::bigint IS NULL OR ((SELECT t FROM k) IS NULL"
 	    " AND EXISTS (SELECT 1 FROM k) AND c.id > $3::bigint)"
 	    " OR (SELECT t FROM k) IS NOT NULL)"
@@ -713,7 +726,8 @@ const char *const stmts_sql[STMT__MAX] = {
 	 * customer message is read (sql/016).  Columns: id, phone, user_id,
 	 * parent_user_id, username, name, state, assignee id, assignee's
 	 * username, unread before opening, last_inbound_at, whether the
-	 * 24-hour window is open, when it closes (or closed).
+	 * 24-hour window is open, when it closes (or closed), the business
+	 * number of its latest message that has one (display and name).
 	 */
 	[STMT_ADMIN_CONTACT_OPEN] =
 	    "WITH t AS (SELECT max(id) AS top FROM messages"
@@ -731,7 +745,11 @@ const char *const stmts_sql[STMT__MAX] = {
 	    " c.name, c.state, c.assignee_id, u.username,"
 	    " wadesk_unread(c.id, c.read_upto), " TS("w.t") ","
 	    " coalesce(w.t > now() - interval '24 hours', false), "
-	    TS("(w.t + interval '24 hours')")
+	    TS("(w.t + interval '24 hours')") ","
+	    " (SELECT coalesce(b.display, b.phone_number_id) ||"
+	    " coalesce(' (' || b.name || ')', '') FROM messages x"
+	    " JOIN numbers b ON b.id = x.number_id WHERE x.contact_id = c.id"
+	    " AND x.number_id IS NOT NULL ORDER BY x.id DESC LIMIT 1)"
 	    " FROM contacts c"
 	    " CROSS JOIN LATERAL (SELECT wadesk_last_inbound(c.id,"
 	    " c.last_inbound_at) AS t) w"

@@ -274,3 +274,54 @@ def test_a_busy_number_is_paced_and_never_starves_another(env, base_url,
     # No one second holds much more than the limit (plus the small burst).
     worst = max(sum(1 for u in times if t <= u < t + 1.0) for t in times)
     assert worst <= MPS * 1.3 + 3, worst
+
+
+# -------------------------------------------------------------------- admin
+
+def test_admin_filters_messages_and_conversations_by_number(env, admin,
+                                                            webhook, fake):
+    a, b = _add_number(env, name="North"), _add_number(env)
+    ca, cb = unique_phone(), unique_phone()
+    _inbound(webhook, a[1], a[2], ca, "to north " + unique_token())
+    _inbound(webhook, b[1], b[2], cb, "to other " + unique_token())
+
+    page = admin.get("/admin/messages/?number=%d" % a[0])
+    assert page.status_code == 200
+    assert ca in page.text and cb not in page.text
+    # The filter offers every number, the chosen one selected.
+    assert 'id="filter-number"' in page.text
+    assert '<option value="%d" selected>%s (North)</option>' % (
+        a[0], a[2]) in page.text
+    page = admin.get("/admin/messages/?number=%d" % b[0])
+    assert cb in page.text and ca not in page.text
+    assert admin.get("/admin/messages/?number=x").status_code == 400
+
+    page = admin.get("/admin/conversations/?filter=all&number=%d" % a[0])
+    assert page.status_code == 200
+    assert ca in page.text and cb not in page.text
+    assert 'id="filter-number"' in page.text
+    page = admin.get("/admin/conversations/?filter=all&number=%d" % b[0])
+    assert cb in page.text and ca not in page.text
+    assert admin.get(
+        "/admin/conversations/?number=-1").status_code == 400
+
+
+def test_admin_thread_shows_its_number(env, admin, webhook, query, fake):
+    nid, pnid, display = _add_number(env, name="Lisbon")
+    customer = unique_phone()
+    _inbound(webhook, pnid, display, customer)
+    cid = query("SELECT id FROM contacts WHERE phone = %s", (customer,))[0][0]
+    page = admin.get("/admin/conversations/%d" % cid)
+    assert page.status_code == 200
+    assert '<strong class="number">%s (Lisbon)</strong>' % display \
+        in page.text
+
+
+def test_admin_send_form_picks_the_sender_from_the_numbers(env, admin,
+                                                           fake):
+    nid, pnid, display = _add_number(env, name="Picker")
+    page = admin.get("/admin/messages/new")
+    assert page.status_code == 200
+    assert '<select name="sender" id="field-sender">' in page.text
+    assert '<option value="%s">%s (Picker)</option>' % (display, display) \
+        in page.text
