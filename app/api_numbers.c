@@ -29,7 +29,8 @@ api_numbers_list(struct app *a)
 		    strtoll(PQgetvalue(res, i, 0), NULL, 10)));
 		json_object_object_add(o, "phone_number_id",
 		    api_numbers_str(res, i, 1));
-		json_object_object_add(o, "display", api_numbers_str(res, i, 2));
+		json_object_object_add(o, "display",
+		    api_numbers_str(res, i, 2));
 		json_object_object_add(o, "name", api_numbers_str(res, i, 3));
 		json_object_array_add(data, o);
 	}

@@ -58,8 +58,8 @@ static time_t			dispatch_synced;
 static void	dispatch_on_signal(int);
 static double	dispatch_now_ms(void);
 static struct dispatch_pace *dispatch_pace_of(long long, double);
-static int	dispatch_pace_take(const struct settings *, const struct job *,
-		    double, long *);
+static int	dispatch_pace_take(const struct settings *,
+		    const struct job *, double, long *);
 static int	dispatch_pace(struct db *, const struct settings *,
 		    struct job *, int);
 static long long dispatch_ms(void);

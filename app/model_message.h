@@ -93,7 +93,8 @@ struct message {
 	const char	*reactions;	/* JSON array text, or NULL */
 	const char	*tmpl;		/* outbound template: JSON, or NULL */
 	const char	*media;		/* JSON object text (MSG_MEDIA), or NULL */
-	long long	 number_id;	/* the business number (numbers.id); 0: not known */
+	long long	 number_id;	/* the business number (numbers.id);
+					 * 0: not known */
 };
 
 /*

@@ -94,8 +94,8 @@ struct conv_contact {
 static const char	*conv_who(const char *, const char *, const char *,
 			    const char *);
 static void		 conv_filter_nav(struct html *, int, const char *);
-static void		 conv_number_form(struct html *, int, const PGresult *,
-			    const char *);
+static void		 conv_number_form(struct html *, int,
+			    const PGresult *, const char *);
 static void		 conv_row(struct html *, const PGresult *, int);
 static int		 conv_redirect_phone(struct app *);
 static const char	*conv_ticks(const char *, const char **);

@@ -415,7 +415,8 @@ send_sender_choice(const PGresult *res, const char *sender)
 		if (PQgetisnull(res, i, 2))
 			continue;
 		any = 1;
-		if (sender != NULL && strcmp(sender, PQgetvalue(res, i, 2)) == 0)
+		if (sender != NULL &&
+		    strcmp(sender, PQgetvalue(res, i, 2)) == 0)
 			found = 1;
 	}
 	return any && (found || sender == NULL || *sender == '\0');

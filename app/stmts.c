@@ -1112,7 +1112,8 @@ const char *const stmts_sql[STMT__MAX] = {
 	    " FROM c, messages m WHERE r.message_id = c.message_id"
 	    " AND m.id = r.message_id "
 	    "RETURNING r.message_id, r.attempts, m.provider_message_id,"
-	    " (SELECT b.phone_number_id FROM numbers b WHERE b.id = m.number_id)",
+	    " (SELECT b.phone_number_id FROM numbers b"
+	    " WHERE b.id = m.number_id)",
 	[STMT_RECEIPT_DONE] =
 	    "DELETE FROM read_receipts WHERE message_id = $1",
 	[STMT_RECEIPT_RETRY] =
@@ -1126,8 +1127,8 @@ const char *const stmts_sql[STMT__MAX] = {
 	 * index lookup when known, else wadesk_number() (sql/017).
 	 */
 	[STMT_NUMBER_OF_WEBHOOK] =
-	    "SELECT coalesce((SELECT id FROM numbers WHERE phone_number_id = $1),"
-	    " wadesk_number($1, $2))",
+	    "SELECT coalesce((SELECT id FROM numbers"
+	    " WHERE phone_number_id = $1), wadesk_number($1, $2))",
 	/*
 	 * `wadesk number add`: phone number id $1, display $2, name $3.  A
 	 * number already known by either (from a webhook, or by its display
