@@ -46,7 +46,7 @@ APP_SRC   = app/main.c app/app.c app/settings.c app/serve.c app/routes.c app/stm
             app/wa_errors.c app/page_compose.c \
             app/ops.c app/migrate.c app/cli.c app/dispatch.c app/provider.c app/metrics.c \
             app/cloudapi.c app/job.c app/admin.c app/page_login.c \
-            app/events.c app/api_endpoints.c app/page_endpoints.c \
+            app/events.c app/api_endpoints.c app/api_numbers.c app/page_endpoints.c \
             app/page_dashboard.c \
             app/page_messages.c app/page_conversations.c \
             app/model_media.c app/api_media.c app/media_fetch.c app/media_sim.c \

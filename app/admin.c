@@ -542,6 +542,61 @@ admin_url(struct buf *b, const char *path, ...)
 	}
 	va_end(ap);
 }
+
+int
+admin_numbers(struct app *a, PGresult **res)
+{
+	enum db_rc	rc;
+
+	if ((rc = db_exec(a->db, STMT_NUMBER_LIST, 0, NULL, res)) != DB_OK) {
+		app_db_error(a, rc);
+		return -1;
+	}
+	return 0;
+}
+
+void
+admin_number_label(struct html *h, const PGresult *res, int i)
+{
+	html_str(h, PQgetisnull(res, i, 2) ? PQgetvalue(res, i, 1) :
+	    PQgetvalue(res, i, 2));
+	if (!PQgetisnull(res, i, 3)) {
+		html_str(h, " (");
+		html_str(h, PQgetvalue(res, i, 3));
+		html_str(h, ")");
+	}
+}
+
+void
+admin_number_select(struct html *h, const PGresult *res, const char *name,
+    const char *id, const char *any, const char *sel, int by_display)
+{
+	const char	*v;
+	int		 i;
+
+	html_open(h, "select");
+	html_attr(h, "name", name);
+	html_attr(h, "id", id);
+	if (any != NULL) {
+		html_open(h, "option");
+		html_attr(h, "value", "");
+		html_str(h, any);
+		html_close(h);
+	}
+	for (i = 0; i < PQntuples(res); i++) {
+		if (by_display && PQgetisnull(res, i, 2))
+			continue;
+		v = PQgetvalue(res, i, by_display ? 2 : 0);
+		html_open(h, "option");
+		html_attr(h, "value", v);
+		if (sel != NULL && strcmp(sel, v) == 0)
+			html_flag(h, "selected");
+		admin_number_label(h, res, i);
+		html_close(h);
+	}
+	html_close(h);
+}
+
 int
 admin_counts(struct app *a, struct admin_counts *c)
 {

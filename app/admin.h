@@ -162,6 +162,23 @@ int	admin_counts(struct app *, struct admin_counts *)
 /* A count with thousands separators; an estimate (approx set) is rounded
  * to three significant digits and marked with "~". */
 void	admin_count(struct html *, long long, int);
+/*
+ * The business numbers (STMT_NUMBER_LIST: id, phone number id, display,
+ * name) into *res: 0, or -1 with the error answered.
+ */
+int	admin_numbers(struct app *, PGresult **)
+	    __attribute__((warn_unused_result));
+/* How number row i of res reads: its display (else its phone number id),
+ * then its name. */
+void	admin_number_label(struct html *, const PGresult *, int);
+/*
+ * A labelled <select name=name id=id> of the numbers of res: each option's
+ * value is the number's id (by_display 0) or its display (numbers without
+ * one left out); any (NULL: none) is the first option's text, value "";
+ * sel the value selected (NULL: none).
+ */
+void	admin_number_select(struct html *, const PGresult *, const char *,
+	    const char *, const char *, const char *, int);
 /* Appends path with the query given as key/value pairs (NULL-terminated;
  * NULL or empty values are left out), percent-encoded, to b. */
 void	admin_url(struct buf *, const char *, ...)

@@ -340,7 +340,8 @@ api_messages_list(struct app *a)
 	struct json_object	*data;
 	struct buf		 next;
 	PGresult		*res = NULL;
-	const char		*p[6] = { NULL, NULL, NULL, NULL, NULL, NULL };
+	const char		*p[7] = { NULL, NULL, NULL, NULL, NULL, NULL,
+				    NULL };
 	const char		*v;
 	char			 contact[VALID_CUSTOMER_MAX], lim[24];
 	long long		 limit = LIST_DEFAULT, before = 0, cid;

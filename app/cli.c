@@ -8,6 +8,7 @@
 #include "crypto.h"
 #include "db.h"
 #include "events.h"
+#include "model_message.h"
 #include "stmts.h"
 #include "valid.h"
 
@@ -345,6 +346,110 @@ cli_media(const struct settings *s, int argc, char **argv)
 	    PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), days);
 	ret = 0;
 out:
+	db_res_free(res);
+	db_cleanup(&db);
+	return ret;
+}
+
+/* A WhatsApp phone number id: 1-NUMBER_ID_MAX digits. */
+static int
+cli_number_id_ok(const char *s)
+{
+	return s[0] != '\0' && strlen(s) <= NUMBER_ID_MAX &&
+	    strspn(s, "0123456789") == strlen(s);
+}
+
+int
+cli_number(const struct settings *s, int argc, char **argv)
+{
+	struct db	 db;
+	PGresult	*res = NULL;
+	char		 display[VALID_PHONE_MAX];
+	const char	*p[3];
+	int		 i, ret = 1;
+
+	if (argc < 1 || (strcmp(argv[0], "list") == 0 && argc != 1) ||
+	    (strcmp(argv[0], "add") == 0 && argc != 3 && argc != 4) ||
+	    (strcmp(argv[0], "add") != 0 && strcmp(argv[0], "list") != 0)) {
+		fprintf(stderr, "usage: wadesk number add PHONE_NUMBER_ID "
+		    "+DISPLAY [NAME] | list\n");
+		return 2;
+	}
+	if (strcmp(argv[0], "add") == 0) {
+		if (!cli_number_id_ok(argv[1])) {
+			fprintf(stderr, "wadesk: PHONE_NUMBER_ID must be "
+			    "WhatsApp's phone number id (digits)\n");
+			return 2;
+		}
+		if (valid_phone(argv[2], strlen(argv[2]), display) == -1) {
+			fprintf(stderr, "wadesk: DISPLAY must be %s\n",
+			    MESSAGE_PHONE_RULE);
+			return 2;
+		}
+		if (argc == 4 && !cli_name_ok(argv[3])) {
+			fprintf(stderr, "wadesk: NAME must be 1-100 "
+			    "characters\n");
+			return 2;
+		}
+	}
+	if (cli_connect(&db, s) == -1)
+		return 1;
+	if (strcmp(argv[0], "add") == 0) {
+		p[0] = argv[1];
+		p[1] = display;
+		p[2] = argc == 4 ? argv[3] : NULL;
+		if (db_exec(&db, STMT_NUMBER_ADD, 3, p, &res) != DB_OK)
+			goto out;
+		if (PQntuples(res) != 1) {
+			fprintf(stderr, "wadesk: %s or %s is already another "
+			    "number's\n", argv[1], display);
+			goto out;
+		}
+		printf("%s\n", PQgetvalue(res, 0, 0));
+		fprintf(stderr, "wadesk: number %s is %s (phone number id "
+		    "%s)\n", PQgetvalue(res, 0, 0), display, argv[1]);
+		ret = 0;
+	} else {
+		if (db_exec(&db, STMT_NUMBER_LIST, 0, NULL, &res) != DB_OK)
+			goto out;
+		printf("%-6s %-20s %-17s %s\n", "ID", "PHONE_NUMBER_ID",
+		    "DISPLAY", "NAME");
+		for (i = 0; i < PQntuples(res); i++)
+			printf("%-6s %-20s %-17s %s\n", PQgetvalue(res, i, 0),
+			    PQgetisnull(res, i, 1) ? "-" :
+			    PQgetvalue(res, i, 1),
+			    PQgetisnull(res, i, 2) ? "-" :
+			    PQgetvalue(res, i, 2),
+			    PQgetisnull(res, i, 3) ? "" :
+			    PQgetvalue(res, i, 3));
+		ret = 0;
+	}
+out:
+	if (ret == 1 && res == NULL)
+		fprintf(stderr, "wadesk: the database refused the command "
+		    "(see the log line above)\n");
+	db_res_free(res);
+	db_cleanup(&db);
+	return ret;
+}
+
+int
+cli_number_shortcut(const struct settings *s)
+{
+	struct db	 db;
+	PGresult	*res = NULL;
+	const char	*p[2];
+	int		 ret = 0;
+
+	if (s->business_number[0] == '\0')
+		return 0;
+	p[0] = s->phone_number_id != NULL &&
+	    cli_number_id_ok(s->phone_number_id) ? s->phone_number_id : NULL;
+	p[1] = s->business_number;
+	if (cli_connect(&db, s) == -1)
+		return 1;
+	if (db_exec(&db, STMT_NUMBER_SHORTCUT, 2, p, &res) != DB_OK)
+		ret = 1;
 	db_res_free(res);
 	db_cleanup(&db);
 	return ret;

@@ -10,6 +10,10 @@
  *                               or the simulator's catalog)
  *   wadesk endpoint add URL [TYPE,...]  prints the new secret once on stdout
  *   wadesk endpoint list | disable ID
+ *   wadesk number add PHONE_NUMBER_ID +DISPLAY [NAME]
+ *                               a business number (prints its id); one
+ *                               known by either value gets the other
+ *   wadesk number list
  *   wadesk media purge --older-than DAYS
  *                               removes the bytes of media files older
  *                               than DAYS (their rows stay, failed with
@@ -31,5 +35,13 @@ int	cli_templates(const struct settings *, int, char **);
  * 2 (usage or a wrong argument). */
 int	cli_endpoint(const struct settings *, int, char **);
 int	cli_media(const struct settings *, int, char **);
+/* wadesk number add PHONE_NUMBER_ID +DISPLAY [NAME] | list. */
+int	cli_number(const struct settings *, int, char **);
+/*
+ * The one-number shortcut: WADESK_BUSINESS_NUMBER (with
+ * WADESK_PHONE_NUMBER_ID when set) is a number of the numbers table.  Run
+ * by `wadesk migrate`; 0, or 1 when the database refused.
+ */
+int	cli_number_shortcut(const struct settings *);
 
 #endif

@@ -13,6 +13,8 @@
 
 /* 131056 (too many messages to one user) wants a longer pause. */
 #define CLOUDAPI_PAIR_LIMIT_MS	30000
+/* A send's URL: {base}/{version}/{phone number id}/messages. */
+#define CLOUDAPI_URL_MAX	1100
 
 struct cloudapi {
 	const struct settings	*cfg;
@@ -319,9 +321,11 @@ cloudapi_send(struct cloudapi *c, struct job *jobs, size_t n)
 {
 	struct http_req		*reqs;
 	struct json_object	**bodies;
+	char			*urls;
 	size_t			*which, i, k = 0, len;
 
 	reqs = mem_calloc(n ? n : 1, sizeof(*reqs));
+	urls = mem_calloc(n ? n : 1, CLOUDAPI_URL_MAX);
 	bodies = mem_calloc(n ? n : 1, sizeof(*bodies));
 	which = mem_calloc(n ? n : 1, sizeof(*which));
 	/* A job without a body already has its result (cloudapi_body). */
@@ -330,7 +334,14 @@ cloudapi_send(struct cloudapi *c, struct job *jobs, size_t n)
 			continue;
 		which[k] = i;
 		http_req_init(&reqs[k]);
-		reqs[k].url = c->url;
+		/* Each number's own URL; a message without one: the
+		 * WADESK_PHONE_NUMBER_ID's. */
+		if (jobs[i].phone_number_id != NULL) {
+			snprintf(urls + k * CLOUDAPI_URL_MAX, CLOUDAPI_URL_MAX,
+			    "%s/%s/messages", c->base, jobs[i].phone_number_id);
+			reqs[k].url = urls + k * CLOUDAPI_URL_MAX;
+		} else
+			reqs[k].url = c->url;
 		reqs[k].bearer = c->cfg->cloudapi_token;
 		reqs[k].body = json_object_to_json_string_length(bodies[k],
 		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
@@ -347,6 +358,7 @@ cloudapi_send(struct cloudapi *c, struct job *jobs, size_t n)
 		json_object_put(bodies[i]);
 	}
 	mem_free(which);
+	mem_free(urls);
 	mem_free(reqs);
 	mem_free(bodies);
 }

@@ -31,10 +31,37 @@ static volatile sig_atomic_t	dispatch_stop;
 /* Read receipts sent per round. */
 #define DISPATCH_RECEIPTS_BATCH	32
 
+/*
+ * Pacing per business number (WADESK_NUMBER_MPS): a virtual schedule
+ * (GCRA, a token bucket by another name) per number this dispatcher sends
+ * for.  tat: when the number's next send is due, in monotonic ms; a send
+ * may run DISPATCH_PACE_BURST_MS ahead of it.  A message over its number's
+ * budget is not sent: it goes back to the outbox due at a slot of its own
+ * (defer_at, one interval after the last one handed out), so the numbers
+ * with budget left are claimed in the meantime.  The pace is per
+ * dispatcher: N dispatchers send up to N times WADESK_NUMBER_MPS per
+ * number.  Messages without a number are not paced.
+ */
+#define DISPATCH_PACE_MAX	256
+#define DISPATCH_PACE_BURST_MS	100.0
+struct dispatch_pace {
+	long long	 number_id;
+	double		 tat;
+	double		 defer_at;
+};
+static struct dispatch_pace	dispatch_paces[DISPATCH_PACE_MAX];
+static size_t			dispatch_npaces;
+
 /* When the templates were last synced (0: not yet). */
 static time_t			dispatch_synced;
 
 static void	dispatch_on_signal(int);
+static double	dispatch_now_ms(void);
+static struct dispatch_pace *dispatch_pace_of(long long, double);
+static int	dispatch_pace_take(const struct settings *,
+		    const struct job *, double, long *);
+static int	dispatch_pace(struct db *, const struct settings *,
+		    struct job *, int);
 static long long dispatch_ms(void);
 static int	dispatch_mark(struct db *, enum stmt, const char *);
 static int	dispatch_listen(struct db *);
@@ -58,6 +85,130 @@ static void	dispatch_receipts(struct db *, struct provider *,
 		    const struct settings *);
 static void	dispatch_housekeeping(struct db *, const struct settings *,
 		    time_t *);
+
+static double
+dispatch_now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1000 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Number id's pacing state: found, or a new one (or one long idle). */
+static struct dispatch_pace *
+dispatch_pace_of(long long id, double now)
+{
+	struct dispatch_pace	*p, *idle = NULL;
+	size_t			 i;
+
+	for (i = 0; i < dispatch_npaces; i++) {
+		p = &dispatch_paces[i];
+		if (p->number_id == id)
+			return p;
+		if (idle == NULL && p->tat < now && p->defer_at < now)
+			idle = p;
+	}
+	if (dispatch_npaces < DISPATCH_PACE_MAX)
+		idle = &dispatch_paces[dispatch_npaces++];
+	else if (idle == NULL)
+		return NULL;	/* every number busy: this one unpaced */
+	idle->number_id = id;
+	idle->tat = idle->defer_at = now;
+	return idle;
+}
+
+/*
+ * Whether job j may be sent now under its number's pace: 1 (its slot
+ * taken), or 0 with *wait_ms, when it is due again.
+ */
+static int
+dispatch_pace_take(const struct settings *s, const struct job *j,
+    double now, long *wait_ms)
+{
+	struct dispatch_pace	*p;
+	double			 interval, at;
+
+	if (j->number_id <= 0 ||
+	    (p = dispatch_pace_of(j->number_id, now)) == NULL)
+		return 1;
+	interval = 1000.0 / (double)s->number_mps;
+	if (p->tat < now)
+		p->tat = now;
+	if (p->tat - now <= DISPATCH_PACE_BURST_MS) {
+		p->tat += interval;
+		return 1;
+	}
+	at = p->defer_at > p->tat - DISPATCH_PACE_BURST_MS ? p->defer_at :
+	    p->tat - DISPATCH_PACE_BURST_MS;
+	p->defer_at = at + interval;
+	*wait_ms = (long)(at - now) + 1;
+	return 0;
+}
+
+/*
+ * Jobs [0, n) over their number's pace go to the end, back to the outbox
+ * (their claim not counted as an attempt); returns how many are left to
+ * send.  On a database error the deferred rows fall due again when their
+ * lease ends.
+ */
+static int
+dispatch_pace(struct db *db, const struct settings *s, struct job *jobs,
+    int n)
+{
+	struct buf	 ids, waits;
+	struct job	 tmp;
+	PGresult	*res = NULL;
+	const char	*p[2];
+	double		 now;
+	long		 wait;
+	long		*w;
+	int		 i, k, m = n;
+
+	now = dispatch_now_ms();
+	w = mem_calloc((size_t)(n ? n : 1), sizeof(*w));
+	for (i = 0, k = 0; i < n; i++) {
+		if (!dispatch_pace_take(s, &jobs[i], now, &wait)) {
+			w[i] = wait;
+			continue;
+		}
+		if (k != i) {
+			tmp = jobs[k];
+			jobs[k] = jobs[i];
+			jobs[i] = tmp;
+			wait = w[k];
+			w[k] = w[i];
+			w[i] = wait;
+		}
+		k++;
+	}
+	m = k;
+	if (m == n) {
+		mem_free(w);
+		return n;
+	}
+	buf_init(&ids);
+	buf_init(&waits);
+	buf_putc(&ids, '{');
+	buf_putc(&waits, '{');
+	for (i = m; i < n; i++) {
+		buf_printf(&ids, "%s%lld", i > m ? "," : "", jobs[i].id);
+		buf_printf(&waits, "%s%ld", i > m ? "," : "", w[i]);
+	}
+	buf_putc(&ids, '}');
+	buf_putc(&waits, '}');
+	p[0] = ids.data;
+	p[1] = waits.data;
+	if (db_exec(db, STMT_OUTBOX_DEFER, 2, p, &res) != DB_OK)
+		log_kv(LOG_WARN, "could not defer the messages over their "
+		    "number's pace; they fall due when their lease ends",
+		    NULL);
+	db_res_free(res);
+	buf_cleanup(&ids);
+	buf_cleanup(&waits);
+	mem_free(w);
+	return m;
+}
 
 static long long
 dispatch_ms(void)
@@ -399,7 +550,7 @@ dispatch_batch(struct db *db, struct provider *prov, const struct settings *s)
 		[JOB_FAILED] = "failed",
 	};
 	struct job	 tmp;
-	int		 i, k, n, recorded;
+	int		 i, k, n, recorded, claimed;
 
 	snprintf(limit, sizeof(limit), "%ld", s->batch);
 	snprintf(lease, sizeof(lease), "%ld", s->lease_s);
@@ -427,6 +578,19 @@ dispatch_batch(struct db *db, struct provider *prov, const struct settings *s)
 		jobs[i].reaction_id = db_get(res, i, 9);
 		jobs[i].window = PQgetisnull(res, i, 10) ? -1 :
 		    strcmp(PQgetvalue(res, i, 10), "t") == 0;
+		jobs[i].number_id = PQgetisnull(res, i, 11) ? 0 :
+		    strtoll(PQgetvalue(res, i, 11), NULL, 10);
+		jobs[i].phone_number_id = db_get(res, i, 12);
+	}
+	/*
+	 * Over its number's pace: back to the outbox, out of this batch (all
+	 * of it: claim again at once, for the rows behind it).
+	 */
+	claimed = n;
+	if ((n = dispatch_pace(db, s, jobs, n)) == 0) {
+		mem_free(jobs);
+		db_res_free(res);
+		return claimed;
 	}
 	/*
 	 * A row claimed more often than allowed (its dispatcher died after
@@ -513,6 +677,7 @@ dispatch_receipts(struct db *db, struct provider *prov,
 		jobs[i].context_id = PQgetvalue(res, i, 2);
 		jobs[i].receiver = jobs[i].sender = jobs[i].content = "";
 		jobs[i].window = -1;
+		jobs[i].phone_number_id = db_get(res, i, 3);
 	}
 	provider_send(prov, jobs, (size_t)n);
 	for (i = 0; i < n; i++) {

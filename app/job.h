@@ -37,6 +37,9 @@ struct job {
 	const char	*reaction_id;	/* WhatsApp id reacted to, or NULL */
 	int		 window;	/* 24-hour window: 1 open, 0 closed,
 					 * -1 not looked at */
+	long long	 number_id;	/* the business number; 0: none */
+	const char	*phone_number_id;	/* its WhatsApp id, or NULL:
+						 * WADESK_PHONE_NUMBER_ID */
 	/* out */
 	enum job_result	 result;
 	char		 provider_id[160];

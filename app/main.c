@@ -34,6 +34,7 @@ usage(void)
 	    "       wadesk user add NAME   (password on stdin)\n"
 	    "       wadesk templates sync\n"
 	    "       wadesk endpoint add URL [TYPE,...] | list | disable ID\n"
+	    "       wadesk number add PHONE_NUMBER_ID +DISPLAY [NAME] | list\n"
 	    "       wadesk media purge --older-than DAYS\n");
 }
 
@@ -58,7 +59,7 @@ main(int argc, char *argv[])
 		need = NEED_DATABASE | NEED_PROVIDER;
 	else if (strcmp(cmd, "migrate") == 0 || strcmp(cmd, "apikey") == 0 ||
 	    strcmp(cmd, "user") == 0 || strcmp(cmd, "endpoint") == 0 ||
-	    strcmp(cmd, "media") == 0)
+	    strcmp(cmd, "media") == 0 || strcmp(cmd, "number") == 0)
 		need = NEED_DATABASE;
 	else {
 		usage();
@@ -82,13 +83,16 @@ main(int argc, char *argv[])
 	if (strcmp(cmd, "dispatch") == 0)
 		return dispatch_main(&s);
 	if (strcmp(cmd, "migrate") == 0)
-		return migrate_run(&s) == 0 ? 0 : 1;
+		return migrate_run(&s) == 0 && cli_number_shortcut(&s) == 0 ?
+		    0 : 1;
 	if (strcmp(cmd, "apikey") == 0)
 		return cli_apikey(&s, argc - 2, argv + 2);
 	if (strcmp(cmd, "templates") == 0)
 		return cli_templates(&s, argc - 2, argv + 2);
 	if (strcmp(cmd, "endpoint") == 0)
 		return cli_endpoint(&s, argc - 2, argv + 2);
+	if (strcmp(cmd, "number") == 0)
+		return cli_number(&s, argc - 2, argv + 2);
 	if (strcmp(cmd, "media") == 0)
 		return cli_media(&s, argc - 2, argv + 2);
 	return cli_user(&s, argc - 2, argv + 2);

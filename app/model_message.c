@@ -75,6 +75,8 @@ model_message_fill(struct message *m, const PGresult *res, int row)
 	m->reactions = db_get(res, row, MSG_COL_REACTIONS);
 	m->tmpl = db_get(res, row, MSG_COL_TEMPLATE);
 	m->media = db_get(res, row, MSG_COL_MEDIA);
+	m->number_id = PQgetisnull(res, row, MSG_COL_NUMBER_ID) ? 0 :
+	    strtoll(PQgetvalue(res, row, MSG_COL_NUMBER_ID), NULL, 10);
 }
 
 static struct json_object *
@@ -132,7 +134,6 @@ model_message_json(const struct message *m)
 	if (media != NULL)
 		json_object_object_del(media, "error");
 	json_object_object_add(o, "media", media);
-	/* Fields of later features: always present, null until then. */
 	/* An outbound template message: {"name", "language", "parameters"}. */
 	if (m->tmpl != NULL && ((t = json_tokener_parse(m->tmpl)) == NULL ||
 	    !json_object_is_type(t, json_type_object))) {
@@ -140,7 +141,8 @@ model_message_json(const struct message *m)
 		t = NULL;
 	}
 	json_object_object_add(o, "template", t);
-	json_object_object_add(o, "number_id", NULL);
+	json_object_object_add(o, "number_id", m->number_id > 0 ?
+	    json_object_new_int64(m->number_id) : NULL);
 	return o;
 }
 
@@ -391,7 +393,7 @@ model_message_params(const struct message_input *in, const char *p[10])
 }
 
 enum db_rc
-model_message_list(struct db *db, int stmt, const char *const p[6],
+model_message_list(struct db *db, int stmt, const char *const p[7],
     PGresult **res)
 {
 	const char	*t[1] = { MESSAGE_SEARCH_TIMEOUT };
@@ -400,11 +402,11 @@ model_message_list(struct db *db, int stmt, const char *const p[6],
 
 	*res = NULL;
 	if (p[3] == NULL)
-		return db_exec(db, stmt, 6, p, res);
+		return db_exec(db, stmt, 7, p, res);
 	if ((rc = db_begin(db)) != DB_OK)
 		return rc;
 	if ((rc = db_exec(db, STMT_LOCAL_TIMEOUT, 1, t, &set)) != DB_OK ||
-	    (rc = db_exec(db, stmt, 6, p, res)) != DB_OK ||
+	    (rc = db_exec(db, stmt, 7, p, res)) != DB_OK ||
 	    (rc = db_commit(db)) != DB_OK) {
 		db_rollback(db);
 		db_res_free(*res);

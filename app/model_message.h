@@ -18,6 +18,8 @@
 #include "valid.h"
 
 #define MESSAGE_MAX_CHARS	4096
+/* The longest WhatsApp phone number id taken (digits). */
+#define NUMBER_ID_MAX		32
 #define MESSAGE_SEARCH_MIN	3	/* shorter texts match too much */
 #define MESSAGE_SEARCH_MAX	200
 /* What a phone number must be, for every message that refuses one. */
@@ -69,6 +71,7 @@ enum msg_col {
 	MSG_COL_REACTIONS,
 	MSG_COL_TEMPLATE,
 	MSG_COL_MEDIA,
+	MSG_COL_NUMBER_ID,
 	MSG_COL__MAX
 };
 
@@ -90,6 +93,8 @@ struct message {
 	const char	*reactions;	/* JSON array text, or NULL */
 	const char	*tmpl;		/* outbound template: JSON, or NULL */
 	const char	*media;		/* JSON object text (MSG_MEDIA), or NULL */
+	long long	 number_id;	/* the business number (numbers.id);
+					 * 0: not known */
 };
 
 /*
@@ -176,13 +181,13 @@ int	model_message_search_valid(const char *);
  */
 char	*model_message_like(struct arena *, const char *);
 /*
- * Runs a list statement (STMT_MSG_LIST or STMT_MSG_LIST_NEWER) with its six
- * parameters.  A search (p[3] set) runs in a transaction of its own with
+ * Runs a list statement (STMT_MSG_LIST or STMT_MSG_LIST_NEWER) with its
+ * seven parameters.  A search (p[3] set) runs in a transaction of its own with
  * statement_timeout MESSAGE_SEARCH_TIMEOUT, so one slow search ends early
  * (DB_TIMEOUT) instead of holding a worker for the general timeout.
  */
 #define MESSAGE_SEARCH_TIMEOUT	"3s"
-enum db_rc model_message_list(struct db *, int, const char *const[6],
+enum db_rc model_message_list(struct db *, int, const char *const[7],
 	    PGresult **) __attribute__((warn_unused_result));
 /* "queued, sent, ..." into b: the statuses for an error message. */
 void	model_message_status_names(struct buf *);

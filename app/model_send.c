@@ -17,6 +17,8 @@ static int	send_buttons(struct json_object *, struct app_err *);
 static int	send_target(struct app *, const char *, const char *,
 		    const struct message_input *, struct app_err *,
 		    enum db_rc *);
+static int	send_sender(struct app *, const struct message_input *,
+		    struct app_err *, enum db_rc *);
 static int	send_window(struct app *, const struct message_input *,
 		    struct app_err *, enum db_rc *);
 static int	send_render(struct app *, const struct send_extras *,
@@ -268,6 +270,30 @@ out:
 	return ret;
 }
 
+/*
+ * The sender must be a business number (settings senders_known): 0, or -1
+ * with a 422 unknown_sender, or -2 with *rc.
+ */
+static int
+send_sender(struct app *a, const struct message_input *in,
+    struct app_err *e, enum db_rc *rc)
+{
+	PGresult	*res = NULL;
+	const char	*p[1] = { in->sender };
+	int		 ret = 0;
+
+	if ((*rc = db_exec(a->db, STMT_NUMBER_BY_DISPLAY, 1, p, &res)) !=
+	    DB_OK)
+		return -2;
+	if (PQntuples(res) != 1) {
+		app_err_set(e, 422, "unknown_sender", "sender must be one of "
+		    "the business numbers (GET /api/numbers/)", "sender");
+		ret = -1;
+	}
+	db_res_free(res);
+	return ret;
+}
+
 /* The 24-hour window: 0 open, -1 closed (422 in *e), -2 *rc. */
 static int
 send_window(struct app *a, const struct message_input *in,
@@ -377,6 +403,8 @@ model_send_prepare(struct app *a, const struct send_extras *x,
 	int			 ret = 0;
 
 	spec = json_object_new_object();
+	if (a->cfg->senders_known && (ret = send_sender(a, in, e, rc)) != 0)
+		goto out;
 	if (x->reply_to[0] != '\0' &&
 	    (ret = send_target(a, x->reply_to, "reply_to", in, e, rc)) != 0)
 		goto out;

@@ -68,6 +68,7 @@ enum contact_col {
 	CONTACT_COL_LAST_INBOUND,
 	CONTACT_COL_WINDOW_OPEN,
 	CONTACT_COL_WINDOW_ENDS,
+	CONTACT_COL_NUMBER,
 	CONTACT_COL__MAX
 };
 
@@ -92,7 +93,9 @@ struct conv_contact {
 
 static const char	*conv_who(const char *, const char *, const char *,
 			    const char *);
-static void		 conv_filter_nav(struct html *, int);
+static void		 conv_filter_nav(struct html *, int, const char *);
+static void		 conv_number_form(struct html *, int,
+			    const PGresult *, const char *);
 static void		 conv_row(struct html *, const PGresult *, int);
 static int		 conv_redirect_phone(struct app *);
 static const char	*conv_ticks(const char *, const char **);
@@ -128,25 +131,50 @@ conv_who(const char *name, const char *phone, const char *username,
 }
 
 static void
-conv_filter_nav(struct html *h, int cur)
+conv_filter_nav(struct html *h, int cur, const char *number)
 {
-	char	href[64];
-	int	i;
+	struct buf	href;
+	int		i;
 
+	buf_init(&href);
 	html_open(h, "nav");
 	html_attr(h, "class", "chips");
 	html_attr(h, "aria-label", "Conversations shown");
 	for (i = 0; i < CONV_F__MAX; i++) {
-		snprintf(href, sizeof(href), "/admin/conversations/?filter=%s",
-		    conv_filters[i][0]);
+		buf_reset(&href);
+		admin_url(&href, "/admin/conversations/", "filter",
+		    conv_filters[i][0], "number", number, NULL);
 		html_open(h, "a");
-		html_attr(h, "href", href);
+		html_attr(h, "href", href.data);
 		html_attrf(h, "class", "chip chip-%s", conv_filters[i][0]);
 		if (i == cur)
 			html_attr(h, "aria-current", "true");
 		html_str(h, conv_filters[i][1]);
 		html_close(h);
 	}
+	html_close(h);
+	buf_cleanup(&href);
+}
+
+/* The business number filter (shown when numbers exist). */
+static void
+conv_number_form(struct html *h, int cur, const PGresult *nums,
+    const char *number)
+{
+	if (PQntuples(nums) == 0)
+		return;
+	html_open(h, "form");
+	html_attr(h, "class", "filters");
+	html_attr(h, "method", "get");
+	html_attr(h, "action", "/admin/conversations/");
+	html_attr(h, "role", "search");
+	admin_hidden(h, "filter", conv_filters[cur][0]);
+	html_open(h, "label");
+	html_str(h, "Number ");
+	admin_number_select(h, nums, "number", "filter-number", "any",
+	    number, 0);
+	html_close(h);
+	admin_submit(h, NULL, "Filter");
 	html_close(h);
 }
 
@@ -223,9 +251,11 @@ page_conversations_list(struct app *a)
 	struct html		*h = &pg.h;
 	struct query		 q;
 	PGresult		*res = NULL;
-	const char		*p[4], *v;
-	char			 lim[24], uid[24], href[96];
-	long long		 before = 0;
+	const char		*p[5], *v;
+	char			 lim[24], uid[24];
+	struct buf		 href;
+	PGresult		*nums = NULL;
+	long long		 before = 0, number;
 	int			 i, n, shown, f = CONV_F_OPEN;
 	enum db_rc		 rc;
 
@@ -249,12 +279,24 @@ page_conversations_list(struct app *a)
 		}
 		p[2] = v;
 	}
+	p[4] = NULL;
+	if ((v = query_get(&q, "number")) != NULL && *v != '\0') {
+		if (valid_uint(v, 1, APP_ID_MAX, &number) == -1) {
+			admin_error(a, 400, "Bad request",
+			    "number must be a business number's id.");
+			return;
+		}
+		p[4] = v;
+	}
 	snprintf(uid, sizeof(uid), "%lld", a->sess->user_id);
 	snprintf(lim, sizeof(lim), "%d", CONV_LIMIT + 1);
 	p[0] = conv_filters[f][0];
 	p[1] = uid;
 	p[3] = lim;
-	if ((rc = db_exec(a->db, STMT_ADMIN_CONTACTS, 4, p, &res)) != DB_OK) {
+	if (admin_numbers(a, &nums) == -1)
+		return;
+	if ((rc = db_exec(a->db, STMT_ADMIN_CONTACTS, 5, p, &res)) != DB_OK) {
+		db_res_free(nums);
 		app_db_error(a, rc);
 		return;
 	}
@@ -263,7 +305,8 @@ page_conversations_list(struct app *a)
 
 	admin_page_begin(&pg, a, "Conversations", ADMIN_NAV_CONVERSATIONS);
 	admin_page_head(h, "Conversations");
-	conv_filter_nav(h, f);
+	conv_filter_nav(h, f, p[4]);
+	conv_number_form(h, f, nums, p[4]);
 	if (shown == 0)
 		html_elemc(h, "p", "empty", before ? "No more conversations." :
 		    "No conversations here.");
@@ -277,30 +320,33 @@ page_conversations_list(struct app *a)
 	html_open(h, "nav");
 	html_attr(h, "class", "pager");
 	html_attr(h, "aria-label", "Pages");
+	buf_init(&href);
 	if (before > 0) {
-		snprintf(href, sizeof(href), "/admin/conversations/?filter=%s",
-		    conv_filters[f][0]);
+		admin_url(&href, "/admin/conversations/", "filter",
+		    conv_filters[f][0], "number", p[4], NULL);
 		html_open(h, "a");
 		html_attr(h, "class", "button");
-		html_attr(h, "href", href);
+		html_attr(h, "href", href.data);
 		html_str(h, "\xe2\x86\x90 Latest");
 		html_close(h);
 	}
 	if (n > CONV_LIMIT) {
-		snprintf(href, sizeof(href),
-		    "/admin/conversations/?filter=%s&before_id=%s",
-		    conv_filters[f][0], PQgetvalue(res, shown - 1,
-		    CONV_COL_ID));
+		buf_reset(&href);
+		admin_url(&href, "/admin/conversations/", "filter",
+		    conv_filters[f][0], "number", p[4], "before_id",
+		    PQgetvalue(res, shown - 1, CONV_COL_ID), NULL);
 		html_open(h, "a");
 		html_attr(h, "class", "button");
 		html_attr(h, "rel", "next");
-		html_attr(h, "href", href);
+		html_attr(h, "href", href.data);
 		html_str(h, "Older \xe2\x86\x92");
 		html_close(h);
 	}
 	html_close(h);
+	buf_cleanup(&href);
 	admin_page_end(&pg, 200);
 	db_res_free(res);
+	db_res_free(nums);
 }
 
 /* The tick marks of an outbound status and their meaning. */
@@ -878,6 +924,14 @@ page_conversations_show(struct app *a)
 	html_attr(h, "class", "panel conv-head");
 	html_attr(h, "aria-label", "Customer");
 	conv_identity(h, &c);
+	/* The business number the conversation is with. */
+	if ((v = db_get(cres, 0, CONTACT_COL_NUMBER)) != NULL) {
+		html_open(h, "p");
+		html_attr(h, "class", "conv-number");
+		html_str(h, "With your number ");
+		html_elemc(h, "strong", "number", v);
+		html_close(h);
+	}
 	conv_actions(&pg, &c, users);
 	html_close(h);
 	conv_window(h, cres, a->cfg->window_policy);

@@ -28,6 +28,8 @@ struct list_filter {
 	const char	*status;
 	const char	*direction;
 	const char	*q;
+	const char	*number;	/* a business number's id */
+	const PGresult	*numbers;	/* admin_numbers() */
 };
 
 static void	list_chips(struct html *, const struct list_filter *,
@@ -36,6 +38,7 @@ static void	list_form(struct html *, const struct list_filter *);
 static void	list_table(struct html *, const PGresult *, int, int, int);
 static void	list_link(struct html *, const struct list_filter *,
 		    const char *, long long, const char *, const char *);
+static int	send_sender_choice(const PGresult *, const char *);
 static void	send_render(struct app *, int, const char *const *,
 		    const char *const *, const char *);
 static char	*send_crlf(struct arena *, const char *, size_t *);
@@ -57,7 +60,7 @@ list_chips(struct html *h, const struct list_filter *f,
 	html_attr(h, "class", "chips");
 	html_attr(h, "aria-label", "Messages per status");
 	admin_url(&url, "/admin/messages/", "direction", f->direction, "q",
-	    f->q, NULL);
+	    f->q, "number", f->number, NULL);
 	html_open(h, "a");
 	html_attr(h, "href", url.data);
 	html_attr(h, "class", "chip");
@@ -68,7 +71,8 @@ list_chips(struct html *h, const struct list_filter *f,
 	for (i = 0; i < MSG_ST__MAX; i++) {
 		buf_reset(&url);
 		admin_url(&url, "/admin/messages/", "status", message_statuses[i],
-		    "direction", f->direction, "q", f->q, NULL);
+		    "direction", f->direction, "q", f->q, "number", f->number,
+		    NULL);
 		html_open(h, "a");
 		html_attr(h, "href", url.data);
 		html_attrf(h, "class", "chip chip-%s", message_statuses[i]);
@@ -139,6 +143,14 @@ list_form(struct html *h, const struct list_filter *f)
 	}
 	html_close(h);
 	html_close(h);
+
+	if (f->numbers != NULL && PQntuples(f->numbers) > 0) {
+		html_open(h, "label");
+		html_str(h, "Number ");
+		admin_number_select(h, f->numbers, "number", "filter-number",
+		    "any", f->number, 0);
+		html_close(h);
+	}
 
 	html_open(h, "label");
 	html_attr(h, "class", "grow");
@@ -235,7 +247,7 @@ list_link(struct html *h, const struct list_filter *f, const char *key,
 	snprintf(num, sizeof(num), "%lld", id);
 	buf_init(&url);
 	admin_url(&url, "/admin/messages/", "status", f->status, "direction",
-	    f->direction, "q", f->q, key, num, NULL);
+	    f->direction, "q", f->q, "number", f->number, key, num, NULL);
 	html_open(h, "a");
 	html_attr(h, "class", "button");
 	html_attr(h, "rel", rel);
@@ -253,11 +265,13 @@ page_messages_list(struct app *a)
 	struct query		 q;
 	struct list_filter	 f;
 	PGresult		*res = NULL;
-	const char		*p[6] = { NULL, NULL, NULL, NULL, NULL, NULL };
+	const char		*p[7] = { NULL, NULL, NULL, NULL, NULL, NULL,
+				    NULL };
 	const char		*v, *bad = NULL;
 	char			 lim[24];
 	struct admin_counts	 counts;
-	long long		 before = 0, after = 0;
+	long long		 before = 0, after = 0, number;
+	PGresult		*nums = NULL;
 	int			 n, shown, newer, older;
 	enum db_rc		 rc;
 
@@ -284,6 +298,11 @@ page_messages_list(struct app *a)
 			p[3] = model_message_like(a->req->arena, v);
 		}
 	}
+	if ((v = query_get(&q, "number")) != NULL && *v != '\0') {
+		if (valid_uint(v, 1, APP_ID_MAX, &number) == -1)
+			bad = "number must be a business number's id.";
+		f.number = p[6] = v;
+	}
 	if ((v = query_get(&q, "before_id")) != NULL && *v != '\0' &&
 	    valid_uint(v, 1, APP_ID_MAX, &before) == -1)
 		bad = "before_id must be a positive integer.";
@@ -294,8 +313,9 @@ page_messages_list(struct app *a)
 		admin_error(a, 400, "Bad request", bad);
 		return;
 	}
-	if (admin_counts(a, &counts) == -1)
+	if (admin_counts(a, &counts) == -1 || admin_numbers(a, &nums) == -1)
 		return;
+	f.numbers = nums;
 	snprintf(lim, sizeof(lim), "%d", LIST_LIMIT + 1);
 	p[5] = lim;
 	newer = older = 0;
@@ -351,8 +371,10 @@ page_messages_list(struct app *a)
 	html_close(h);
 	admin_page_end(&pg, 200);
 	db_res_free(res);
+	db_res_free(nums);
 	return;
 dberr:
+	db_res_free(nums);
 	app_db_error(a, rc);
 }
 
@@ -376,6 +398,30 @@ send_crlf(struct arena *arena, const char *s, size_t *len)
  * business number) and per-field errors (NULL: none); back is "conversation"
  * when the form came from a conversation's reply box.
  */
+/*
+ * Whether the sender is chosen from the business numbers of res (NULL:
+ * none known): when one has a display, and sender (the value to show;
+ * NULL or "": none) is one of them, else it stays a text field with what
+ * was typed.
+ */
+static int
+send_sender_choice(const PGresult *res, const char *sender)
+{
+	int	i, any = 0, found = 0;
+
+	if (res == NULL)
+		return 0;
+	for (i = 0; i < PQntuples(res); i++) {
+		if (PQgetisnull(res, i, 2))
+			continue;
+		any = 1;
+		if (sender != NULL &&
+		    strcmp(sender, PQgetvalue(res, i, 2)) == 0)
+			found = 1;
+	}
+	return any && (found || sender == NULL || *sender == '\0');
+}
+
 static void
 send_render(struct app *a, int status, const char *const *vals,
     const char *const *errs, const char *back)
@@ -386,10 +432,16 @@ send_render(struct app *a, int status, const char *const *vals,
 	struct html		*h = &p.h;
 	char			 id[32];
 	const char		*val;
+	PGresult		*nums = NULL;
 	int			 i, any = 0;
 
 	for (i = 0; i < MSG_F__MAX; i++)
 		any |= errs[i] != NULL;
+	/* No list (the database failed): the sender is typed in. */
+	if (db_exec(a->db, STMT_NUMBER_LIST, 0, NULL, &nums) != DB_OK) {
+		db_res_free(nums);
+		nums = NULL;
+	}
 	admin_page_begin(&p, a, "Send Message", ADMIN_NAV_MESSAGES);
 	html_elem(h, "h1", "Send Message");
 	if (errs[MSG_F_CONTACT_ID] != NULL)
@@ -423,7 +475,11 @@ send_render(struct app *a, int status, const char *const *vals,
 		html_attr(h, "for", id);
 		html_str(h, send_labels[i]);
 		html_close(h);
-		if (i == MSG_F_CONTENT) {
+		if (i == MSG_F_SENDER && send_sender_choice(nums, val)) {
+			/* The business numbers to choose from. */
+			admin_number_select(h, nums, message_fields[i], id,
+			    NULL, val, 1);
+		} else if (i == MSG_F_CONTENT) {
 			html_open(h, "textarea");
 			html_attr(h, "rows", "6");
 			html_attrf(h, "maxlength", "%d", MESSAGE_MAX_CHARS);
@@ -434,9 +490,12 @@ send_render(struct app *a, int status, const char *const *vals,
 			html_attr(h, "placeholder", "+15550001111");
 			html_attr(h, "autocomplete", "off");
 		}
-		html_attr(h, "id", id);
-		html_attr(h, "name", message_fields[i]);
-		if (errs[i] != NULL) {
+		if (!(i == MSG_F_SENDER && send_sender_choice(nums, val))) {
+			html_attr(h, "id", id);
+			html_attr(h, "name", message_fields[i]);
+		}
+		if (errs[i] != NULL && !(i == MSG_F_SENDER &&
+		    send_sender_choice(nums, val))) {
 			html_attr(h, "aria-invalid", "true");
 			html_attrf(h, "aria-describedby", "%s-error",
 			    message_fields[i]);
@@ -454,7 +513,8 @@ send_render(struct app *a, int status, const char *const *vals,
 			html_str(h, errs[i]);
 			html_close(h);
 		}
-		if (i == MSG_F_SENDER && a->cfg->business_number[0] != '\0') {
+		if (i == MSG_F_SENDER && a->cfg->business_number[0] != '\0' &&
+		    !send_sender_choice(nums, val)) {
 			html_open(h, "p");
 			html_attr(h, "class", "hint");
 			html_str(h, "Defaults to the business number ");
@@ -487,6 +547,7 @@ send_render(struct app *a, int status, const char *const *vals,
 	html_close(h);
 	html_close(h);
 	html_close(h);			/* form */
+	db_res_free(nums);
 	/* Or a template (a customer whose 24-hour window is closed). */
 	if (status == 200) {
 		query_parse(a->req->arena, a->req->query, &q);

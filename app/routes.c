@@ -7,6 +7,7 @@
 #include "api_media.h"
 #include "api_messages.h"
 #include "api_templates.h"
+#include "api_numbers.h"
 #include "ops.h"
 #include "page_conversations.h"
 #include "page_dashboard.h"
@@ -37,6 +38,8 @@ const struct route_def routes[ROUTE__MAX] = {
 	    ROUTES_API_JSON, api_contact_change },
 	[ROUTE_TEMPLATES] = { "GET", "/api/templates", ROUTES_API,
 	    api_templates_list },
+	[ROUTE_NUMBERS] = { "GET", "/api/numbers", ROUTES_API,
+	    api_numbers_list },
 	/* WhatsApp's subscription check: the verify token is its credential. */
 	[ROUTE_WEBHOOK_VERIFY] = { "GET", "/api/webhook", 0, webhook_verify },
 	[ROUTE_WEBHOOK] = { "POST", "/api/webhook",

@@ -65,6 +65,8 @@ enum route {
 	ROUTE_MEDIA,
 	ROUTE_ADMIN_MEDIA,
 	ROUTE_ADMIN_CONVERSATION_REACT,
+	/* Appended: business numbers. */
+	ROUTE_NUMBERS,
 	ROUTE__MAX
 };
 

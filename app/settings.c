@@ -137,8 +137,12 @@ settings_window(struct settings *s, struct cfg_err *err)
 	if (cfg_long("WADESK_SIM_WINDOW", 0, 0, 1, &v, err) == -1)
 		return -1;
 	s->sim_window = (int)v;
-	s->window_policy = s->sim_window ||
+	s->senders_known =
 	    strcmp(cfg_str("WADESK_PROVIDER", "simulated"), "cloudapi") == 0;
+	s->window_policy = s->sim_window || s->senders_known;
+	if (cfg_long("WADESK_NUMBER_MPS", 80, 1, 100000, &s->number_mps,
+	    err) == -1)
+		return -1;
 	if (cfg_long("WADESK_READ_RECEIPTS", 1, 0, 1, &v, err) == -1)
 		return -1;
 	s->read_receipts = (int)v;
@@ -308,6 +312,8 @@ settings_load(struct settings *s, int need, struct cfg_err *err)
 	if (cfg_long("WADESK_STATEMENT_TIMEOUT_MS", 5000, 100, 600000,
 	    &s->statement_timeout_ms, err) == -1)
 		return -1;
+	/* The one-number shortcut's id (required by the cloudapi provider). */
+	s->phone_number_id = cfg_str("WADESK_PHONE_NUMBER_ID", NULL);
 	bn = cfg_str("WADESK_BUSINESS_NUMBER", NULL);
 	if (bn != NULL &&
 	    valid_phone(bn, strlen(bn), s->business_number) == -1) {

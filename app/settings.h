@@ -75,6 +75,13 @@ struct settings {
 	 */
 	int		 window_policy;
 	int		 sim_window;		/* WADESK_SIM_WINDOW */
+	/*
+	 * A send's sender must be a business number (the cloudapi provider:
+	 * WhatsApp sends only from a number it knows); else 422
+	 * unknown_sender.
+	 */
+	int		 senders_known;
+	long		 number_mps;		/* WADESK_NUMBER_MPS */
 	int		 read_receipts;		/* WADESK_READ_RECEIPTS */
 	const char	*waba_id;		/* WADESK_WABA_ID, or NULL */
 	long		 template_sync_s;	/* 0: no periodic sync */

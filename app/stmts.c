@@ -31,7 +31,7 @@
 	"status, provider_message_id, contact_name, error_code, error_message, " \
 	"contact_id, type, reply_to, reactions::text, " \
 	"CASE WHEN direction = 'outbound' THEN raw->'template' END::text, " \
-	MSG_MEDIA
+	MSG_MEDIA ", number_id"
 
 /*
  * The contact a list's contact filter c names: a contact id (digits only),
@@ -115,17 +115,26 @@
 	" m AS (" \
 	" INSERT INTO messages (direction, sender, receiver, content, status," \
 	" provider_message_id, contact_name, created_at, contact_id, type," \
-	" raw, reply_to)" \
+	" raw, reply_to, number_id)" \
 	" SELECT 'inbound', $1, $2, $3, 'received', $4, $6," \
 	" COALESCE(to_timestamp($5::bigint), now()), c.id," \
 	" coalesce($11, 'text'), $12::jsonb, (SELECT r.id FROM messages r" \
-	" WHERE r.provider_message_id = $13) FROM c" \
+	" WHERE r.provider_message_id = $13), coalesce($14::bigint," \
+	" (SELECT b.id FROM numbers b WHERE b.display = $2)) FROM c" \
 	" ON CONFLICT (provider_message_id)" \
 	" WHERE provider_message_id IS NOT NULL DO NOTHING RETURNING *)"
 #define MSG_INBOUND_RETURN \
 	"SELECT " MSG_COLS " FROM m LEFT JOIN LATERAL (SELECT" \
 	" wadesk_contact_seen(m.contact_id, m.created_at)" \
 	" WHERE m.type <> 'system') s ON true"
+/*
+ * The conversation list's number filter n: contacts c with a message with
+ * business number n (NULL: every contact); one look at the contact's
+ * messages, only when set.
+ */
+#define CONTACT_NUMBER(n) \
+	"(" n "::bigint IS NULL OR EXISTS (SELECT 1 FROM messages x" \
+	" WHERE x.contact_id = c.id AND x.number_id = " n "::bigint))"
 /* The conversation list's filter $1 on contacts c ($2: the admin user). */
 #define CONTACT_FILTER \
 	"CASE $1::text WHEN 'open' THEN c.state = 'open'" \
@@ -134,6 +143,10 @@
 	" AND c.state = 'open'" \
 	" WHEN 'unassigned' THEN c.assignee_id IS NULL" \
 	" AND c.state = 'open' ELSE true END"
+
+/* The business number displayed as sender s (one index lookup), or NULL. */
+#define NUMBER_OF(s) \
+	"(SELECT b.id FROM numbers b WHERE b.display = " s ")"
 
 /* What a send writes after the message m: see STMT_MSG_SEND. */
 #define MSG_SEND_REST \
@@ -179,6 +192,8 @@ const char *const stmts_sql[STMT__MAX] = {
 	 * type (NULL: text), $8 the structured parts (template, buttons,
 	 * reaction: kept in raw), $9 the message quoted, $10 an uploaded
 	 * file (media).  A reaction also goes onto the message reacted to.
+ * The message is with the business number displayed as $1 (NULL when
+ * none is).
 	 * No row back: contact $4 does not exist.
 	 */
 	[STMT_MSG_SEND] =
@@ -187,11 +202,12 @@ const char *const stmts_sql[STMT__MAX] = {
 	    " ELSE (SELECT id FROM contacts WHERE id = $4::bigint) END AS id),"
 	    " m AS ("
 	    " INSERT INTO messages (direction, sender, receiver, content, status,"
-	    " contact_id, type, raw, reply_to, media_id)"
+	    " contact_id, type, raw, reply_to, media_id, number_id)"
 	    " SELECT 'outbound', $1, coalesce($2, (SELECT coalesce(k.phone,"
 	    " k.user_id) FROM contacts k WHERE k.id = c.id)), $3, 'queued',"
 	    " c.id, coalesce($7::text, 'text'), $8::jsonb, $9::bigint,"
-	    " $10::bigint FROM c WHERE c.id IS NOT NULL RETURNING *),"
+	    " $10::bigint, " NUMBER_OF("$1") " FROM c WHERE c.id IS NOT NULL"
+	    " RETURNING *),"
 	    " r AS (UPDATE messages t SET reactions = nullif(coalesce("
 	    "(SELECT jsonb_agg(e.v ORDER BY e.n) FROM jsonb_array_elements("
 	    "coalesce(t.reactions, '[]')) WITH ORDINALITY AS e(v, n)"
@@ -216,8 +232,9 @@ const char *const stmts_sql[STMT__MAX] = {
 	    " FROM k WHERE $4::bigint IS NULL),"
 	    " m AS ("
 	    " INSERT INTO messages (direction, sender, receiver, content, status,"
-	    " contact_id)"
-	    " SELECT 'outbound', $1, $2, $3, 'queued', c.id FROM c RETURNING *),"
+	    " contact_id, number_id)"
+	    " SELECT 'outbound', $1, $2, $3, 'queued', c.id, " NUMBER_OF("$1")
+	    " FROM c RETURNING *),"
 	    MSG_SEND_REST,
 	/*
 	 * An inbound message; $4 (WhatsApp's id, may be NULL) deduplicates
@@ -225,7 +242,8 @@ const char *const stmts_sql[STMT__MAX] = {
 	 * NULL for now.  The customer: $7 phone and/or $8 BSUID, $9 parent
 	 * BSUID, $10 username, $6 profile name (wadesk_contact); $11 type
 	 * (NULL: text), $12 the raw item (jsonb text or NULL), $13 the
-	 * WhatsApp id of the message it replies to (reply_to when ours).
+	 * WhatsApp id of the message it replies to (reply_to when ours), $14
+ * the business number (numbers.id; NULL: the number displayed as $2).
 	 * A new message opens its contact's conversation again and moves it
 	 * up the list (wadesk_contact_seen, run after the insert; not for a
 	 * system message; sql/012: rarely a write).
@@ -265,6 +283,7 @@ const char *const stmts_sql[STMT__MAX] = {
 	    " AND ($2::text IS NULL OR direction = $2)"
 	    " AND ($3::text IS NULL OR contact_id = " MSG_CONTACT("$3") ")"
 	    " AND ($4::text IS NULL OR " MSG_SEARCH " ILIKE $4)"
+	    " AND ($7::bigint IS NULL OR number_id = $7)"
 	    " AND ($5::bigint IS NULL OR id < $5) "
 	    "ORDER BY id DESC LIMIT $6",
 
@@ -342,7 +361,8 @@ const char *const stmts_sql[STMT__MAX] = {
 	    " CASE WHEN $3::boolean THEN coalesce((SELECT"
 	    " wadesk_last_inbound(k.id, k.last_inbound_at) > now() -"
 	    " interval '24 hours' FROM contacts k WHERE k.id = m.contact_id),"
-	    " false) END",
+	    " false) END, m.number_id, (SELECT b.phone_number_id FROM numbers b"
+	    " WHERE b.id = m.number_id)",
 	/*
 	 * A batch of sends ($1 ids, $2 provider ids, as arrays) in one
 	 * statement; returns the provider ids that have parked statuses
@@ -361,6 +381,15 @@ const char *const stmts_sql[STMT__MAX] = {
 	    " SELECT message_id, 'sent' FROM d) "
 	    "SELECT DISTINCT provider_message_id FROM pending_statuses"
 	    " WHERE provider_message_id = ANY ($2::text[])",
+	/*
+	 * Messages $1 over their number's pace (dispatch.c) back to the
+	 * outbox, each due in $2 ms; their claim was no attempt.
+	 */
+	[STMT_OUTBOX_DEFER] =
+	    "UPDATE outbox o SET run_at = now() + j.ms * interval"
+	    " '1 millisecond', attempts = greatest(o.attempts - 1, 0)"
+	    " FROM unnest($1::bigint[], $2::bigint[]) AS j(id, ms)"
+	    " WHERE o.message_id = j.id",
 	[STMT_OUTBOX_RETRY] =
 	    "WITH o AS (UPDATE outbox SET"
 	    " run_at = now() + $2::bigint * interval '1 millisecond',"
@@ -510,6 +539,7 @@ const char *const stmts_sql[STMT__MAX] = {
 	    " AND ($2::text IS NULL OR direction = $2)"
 	    " AND ($3::text IS NULL OR contact_id = " MSG_CONTACT("$3") ")"
 	    " AND ($4::text IS NULL OR " MSG_SEARCH " ILIKE $4)"
+	    " AND ($7::bigint IS NULL OR number_id = $7)"
 	    " AND id > $5::bigint "
 	    "ORDER BY id ASC LIMIT $6",
 	/*
@@ -618,9 +648,9 @@ const char *const stmts_sql[STMT__MAX] = {
 	    " LEFT JOIN admin_users u ON u.id = c.assignee_id",
 
 	/*
-	 * An inbound reaction (MSG_INBOUND_WITH's $1-$13) that also sets the
-	 * customer's reaction on the message with WhatsApp id $14: their
-	 * earlier one goes, emoji $15 (NULL or empty: removed) comes, each
+	 * An inbound reaction (MSG_INBOUND_WITH's $1-$14) that also sets the
+	 * customer's reaction on the message with WhatsApp id $15: their
+	 * earlier one goes, emoji $16 (NULL or empty: removed) comes, each
 	 * {"emoji", "direction", "timestamp"}; outbound reactions stay.  Only
 	 * for a new reaction message (a re-delivery changes nothing) and not
 	 * over a later reaction of theirs that arrived first.
@@ -631,11 +661,11 @@ const char *const stmts_sql[STMT__MAX] = {
 	    "(SELECT jsonb_agg(e.v ORDER BY e.n) FROM jsonb_array_elements("
 	    "coalesce(t.reactions, '[]')) WITH ORDINALITY AS e(v, n)"
 	    " WHERE e.v->>'direction' IS DISTINCT FROM 'inbound'), '[]')"
-	    " || CASE WHEN coalesce($15::text, '') = '' THEN '[]'::jsonb"
-	    " ELSE jsonb_build_array(jsonb_build_object('emoji', $15::text,"
+	    " || CASE WHEN coalesce($16::text, '') = '' THEN '[]'::jsonb"
+	    " ELSE jsonb_build_array(jsonb_build_object('emoji', $16::text,"
 	    " 'direction', 'inbound', 'timestamp', " TS("m.created_at") "))"
 	    " END, '[]'), updated_at = now()"
-	    " FROM m WHERE t.provider_message_id = $14::text"
+	    " FROM m WHERE t.provider_message_id = $15::text"
 	    " AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements("
 	    "coalesce(t.reactions, '[]')) x WHERE x->>'direction' = 'inbound'"
 	    " AND x->>'timestamp' > " TS("m.created_at") ")) "
@@ -653,7 +683,8 @@ const char *const stmts_sql[STMT__MAX] = {
 	 * customer message first (contacts that never wrote last, oldest
 	 * first), keyset-paginated after contact $3 (NULL: the top), $4 rows
 	 * at most.  $1 filters (CONTACT_FILTER): open, resolved, mine (open
-	 * and assigned to admin user $2), unassigned (and open), all.  Each
+	 * and assigned to admin user $2), unassigned (and open), all; $5 a
+ * business number (CONTACT_NUMBER; NULL: any).  Each
 	 * half walks contacts_recent in its order from the cursor on, so a
 	 * page costs the same at any depth.  Columns: id, phone, user_id,
 	 * username, name, state, assignee's username, unread, the last
@@ -664,6 +695,7 @@ const char *const stmts_sql[STMT__MAX] = {
 	    " WHERE id = $3::bigint),"
 	    " p AS ((SELECT c.id, c.last_inbound_at FROM contacts c"
 	    " WHERE " CONTACT_FILTER " AND c.last_inbound_at IS NOT NULL"
+	    " AND " CONTACT_NUMBER("$5")
 	    " AND ($3::bigint IS NULL OR (c.last_inbound_at <="
 	    " (SELECT t FROM k) AND (c.last_inbound_at < (SELECT t FROM k)"
 	    " OR c.id > $3::bigint)))"
@@ -671,6 +703,7 @@ const char *const stmts_sql[STMT__MAX] = {
 	    " LIMIT $4::bigint) UNION ALL"
 	    " (SELECT c.id, c.last_inbound_at FROM contacts c"
 	    " WHERE " CONTACT_FILTER " AND c.last_inbound_at IS NULL"
+	    " AND " CONTACT_NUMBER("$5")
 	    " AND ($3::bigint IS NULL OR ((SELECT t FROM k) IS NULL"
 	    " AND EXISTS (SELECT 1 FROM k) AND c.id > $3::bigint)"
 	    " OR (SELECT t FROM k) IS NOT NULL)"
@@ -693,7 +726,8 @@ const char *const stmts_sql[STMT__MAX] = {
 	 * customer message is read (sql/016).  Columns: id, phone, user_id,
 	 * parent_user_id, username, name, state, assignee id, assignee's
 	 * username, unread before opening, last_inbound_at, whether the
-	 * 24-hour window is open, when it closes (or closed).
+	 * 24-hour window is open, when it closes (or closed), the business
+	 * number of its latest message that has one (display and name).
 	 */
 	[STMT_ADMIN_CONTACT_OPEN] =
 	    "WITH t AS (SELECT max(id) AS top FROM messages"
@@ -711,7 +745,11 @@ const char *const stmts_sql[STMT__MAX] = {
 	    " c.name, c.state, c.assignee_id, u.username,"
 	    " wadesk_unread(c.id, c.read_upto), " TS("w.t") ","
 	    " coalesce(w.t > now() - interval '24 hours', false), "
-	    TS("(w.t + interval '24 hours')")
+	    TS("(w.t + interval '24 hours')") ","
+	    " (SELECT coalesce(b.display, b.phone_number_id) ||"
+	    " coalesce(' (' || b.name || ')', '') FROM messages x"
+	    " JOIN numbers b ON b.id = x.number_id WHERE x.contact_id = c.id"
+	    " AND x.number_id IS NOT NULL ORDER BY x.id DESC LIMIT 1)"
 	    " FROM contacts c"
 	    " CROSS JOIN LATERAL (SELECT wadesk_last_inbound(c.id,"
 	    " c.last_inbound_at) AS t) w"
@@ -1073,13 +1111,59 @@ const char *const stmts_sql[STMT__MAX] = {
 	    " make_interval(secs => $2), attempts = r.attempts + 1"
 	    " FROM c, messages m WHERE r.message_id = c.message_id"
 	    " AND m.id = r.message_id "
-	    "RETURNING r.message_id, r.attempts, m.provider_message_id",
+	    "RETURNING r.message_id, r.attempts, m.provider_message_id,"
+	    " (SELECT b.phone_number_id FROM numbers b"
+	    " WHERE b.id = m.number_id)",
 	[STMT_RECEIPT_DONE] =
 	    "DELETE FROM read_receipts WHERE message_id = $1",
 	[STMT_RECEIPT_RETRY] =
 	    "UPDATE read_receipts SET run_at = now() +"
 	    " $2::bigint * interval '1 millisecond', last_error = $3"
 	    " WHERE message_id = $1",
+
+	/*
+	 * The business number of WhatsApp phone number id $1 (a webhook's
+	 * metadata), recorded with display $2 (may be NULL) when new: one
+	 * index lookup when known, else wadesk_number() (sql/017).
+	 */
+	[STMT_NUMBER_OF_WEBHOOK] =
+	    "SELECT coalesce((SELECT id FROM numbers"
+	    " WHERE phone_number_id = $1), wadesk_number($1, $2))",
+	/*
+	 * `wadesk number add`: phone number id $1, display $2, name $3.  A
+	 * number already known by either (from a webhook, or by its display
+	 * alone) gets the other and the name; no row back: the two name
+	 * different numbers already.
+	 */
+	[STMT_NUMBER_ADD] =
+	    "WITH f AS (SELECT id FROM numbers WHERE phone_number_id = $1"
+	    " OR display = $2),"
+	    " u AS (UPDATE numbers SET phone_number_id = $1, display = $2,"
+	    " name = coalesce($3, name) WHERE id = (SELECT id FROM f)"
+	    " AND (SELECT count(*) FROM f) = 1"
+	    " AND coalesce(phone_number_id, $1) = $1"
+	    " AND coalesce(display, $2) = $2 RETURNING id),"
+	    " i AS (INSERT INTO numbers (phone_number_id, display, name)"
+	    " SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT 1 FROM f)"
+	    " ON CONFLICT DO NOTHING RETURNING id)"
+	    " SELECT id FROM u UNION ALL SELECT id FROM i",
+	/* Every business number: id, phone number id, display, name. */
+	[STMT_NUMBER_LIST] =
+	    "SELECT id, phone_number_id, display, name, " TS("created_at")
+	    " FROM numbers ORDER BY id",
+	/*
+	 * The one-number shortcut (WADESK_BUSINESS_NUMBER $2 and, when set,
+	 * WADESK_PHONE_NUMBER_ID $1) at start: the number exists.  Nothing
+	 * written when it does, or when either value is another number's.
+	 */
+	[STMT_NUMBER_SHORTCUT] =
+	    "INSERT INTO numbers (phone_number_id, display)"
+	    " SELECT $1, $2 WHERE NOT EXISTS (SELECT 1 FROM numbers"
+	    " WHERE display = $2 OR phone_number_id = $1)"
+	    " ON CONFLICT DO NOTHING",
+	/* The business number displayed as $1, if any. */
+	[STMT_NUMBER_BY_DISPLAY] =
+	    "SELECT id FROM numbers WHERE display = $1",
 };
 
 /*
@@ -1098,6 +1182,8 @@ const unsigned char stmts_generic[STMT__MAX] = {
 	[STMT_MSG_SEND] = 1,
 	[STMT_MSG_SEND_KEYED] = 1,
 	[STMT_MSG_INBOUND] = 1,
+	[STMT_NUMBER_OF_WEBHOOK] = 1,
+	[STMT_NUMBER_BY_DISPLAY] = 1,
 	[STMT_MSG_BY_PROVIDER_ID] = 1,
 	[STMT_MSG_GET] = 1,
 	[STMT_MSG_EVENTS] = 1,

@@ -53,7 +53,8 @@ static enum db_rc webhook_cloud_tx(struct app *, struct json_object *,
 static enum db_rc webhook_cloud_value(struct app *, struct json_object *,
 		    struct cloud_counts *);
 static enum db_rc webhook_cloud_message(struct app *, struct json_object *,
-		    const char *, struct json_object *, struct cloud_counts *);
+		    const char *, const char *, struct json_object *,
+		    struct cloud_counts *);
 static enum db_rc webhook_cloud_status(struct app *, struct json_object *,
 		    struct cloud_counts *);
 static enum db_rc wh_item_begin(struct app *, const struct cloud_counts *);
@@ -140,7 +141,7 @@ webhook_simple(struct app *a, struct json_object *root)
 	struct json_object	*out, *data;
 	struct message_err	 err;
 	struct message		 m;
-	const char		*sender, *content, *id = NULL, *p[13];
+	const char		*sender, *content, *id = NULL, *p[14];
 	char			 from[VALID_PHONE_MAX];
 	size_t			 slen, clen, idlen;
 	PGresult		*res = NULL;
@@ -179,8 +180,8 @@ webhook_simple(struct app *a, struct json_object *root)
 	p[4] = NULL;
 	p[5] = NULL;
 	p[6] = from;
-	p[7] = p[8] = p[9] = p[10] = p[11] = p[12] = NULL;
-	rc = db_exec(a->db, STMT_MSG_INBOUND, 13, p, &res);
+	p[7] = p[8] = p[9] = p[10] = p[11] = p[12] = p[13] = NULL;
+	rc = db_exec(a->db, STMT_MSG_INBOUND, 14, p, &res);
 	/* A re-delivery of a known id: answer with the stored message. */
 	if (rc == DB_OK && PQntuples(res) == 0 && p[3] != NULL) {
 		db_res_free(res);
@@ -640,17 +641,17 @@ wh_error_text(char *out, size_t len, struct json_object *e)
  */
 static enum db_rc
 webhook_cloud_message(struct app *a, struct json_object *m,
-    const char *receiver, struct json_object *contacts,
+    const char *receiver, const char *number, struct json_object *contacts,
     struct cloud_counts *n)
 {
 	struct wh_customer	 cu;
 	struct buf		 content;
 	struct json_object	*errors, *raw = NULL;
 	PGresult		*res = NULL;
-	const char		*sent, *type, *emoji, *p[15];
+	const char		*sent, *type, *emoji, *p[16];
 	char			 ts[24], code[32], msg[512], row[24];
 	enum stmt		 stmt = STMT_MSG_INBOUND;
-	int			 np = 13;
+	int			 np = 14;
 	enum db_rc		 rc;
 
 	if (wh_customer(&cu, m, contacts) == -1) {
@@ -690,12 +691,13 @@ webhook_cloud_message(struct app *a, struct json_object *m,
 	p[10] = type;
 	p[11] = json_object_to_json_string_ext(raw, JSON_C_TO_STRING_PLAIN);
 	p[12] = wh_id(m, "context", "id");
+	p[13] = number;
 	if (strcmp(type, "reaction") == 0 &&
-	    (p[13] = wh_id(m, "reaction", "message_id")) != NULL) {
+	    (p[14] = wh_id(m, "reaction", "message_id")) != NULL) {
 		emoji = wh_str(raw, "reaction", "emoji", NULL);
-		p[14] = emoji != NULL && *emoji != '\0' ? emoji : NULL;
+		p[15] = emoji != NULL && *emoji != '\0' ? emoji : NULL;
 		stmt = STMT_MSG_INBOUND_REACTION;
-		np = 15;
+		np = 16;
 	}
 	if ((rc = db_exec(a->db, stmt, np, p, &res)) != DB_OK)
 		goto out;
@@ -863,13 +865,45 @@ wh_value_errors(struct json_object *value)
 	}
 }
 
+/*
+ * The business number a value's messages are with (numbers.id into out,
+ * NULL when the metadata names no phone number id): the number of
+ * metadata.phone_number_id, recorded when new with display disp (NULL:
+ * none).  Once per value, one index lookup when the number is known.
+ */
+static enum db_rc
+wh_number(struct app *a, struct json_object *value, const char *disp,
+    char out[24], const char **number)
+{
+	PGresult	*res = NULL;
+	const char	*p[2];
+	size_t		 i;
+	enum db_rc	 rc;
+
+	*number = NULL;
+	p[0] = wh_id(value, "metadata", "phone_number_id");
+	if (p[0] == NULL || strlen(p[0]) > NUMBER_ID_MAX)
+		return DB_OK;
+	for (i = 0; p[0][i] != '\0'; i++)
+		if (p[0][i] < '0' || p[0][i] > '9')
+			return DB_OK;
+	p[1] = disp;
+	if ((rc = db_exec(a->db, STMT_NUMBER_OF_WEBHOOK, 2, p, &res)) ==
+	    DB_OK && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)) {
+		snprintf(out, 24, "%s", PQgetvalue(res, 0, 0));
+		*number = out;
+	}
+	db_res_free(res);
+	return rc;
+}
+
 static enum db_rc
 webhook_cloud_value(struct app *a, struct json_object *value,
     struct cloud_counts *n)
 {
 	struct json_object	*contacts = NULL, *arr, *item;
-	const char		*disp;
-	char			 receiver[VALID_PHONE_MAX];
+	const char		*disp, *number = NULL;
+	char			 receiver[VALID_PHONE_MAX], num[24];
 	const char		*recv;
 	size_t			 i;
 	enum db_rc		 rc;
@@ -884,12 +918,18 @@ webhook_cloud_value(struct app *a, struct json_object *value,
 	    JSONB_GET_OK)
 		contacts = NULL;
 	if (jsonb_get_type(value, "messages", json_type_array, &arr) ==
+	    JSONB_GET_OK && json_object_array_length(arr) > 0 &&
+	    (rc = wh_number(a, value, recv == receiver ? receiver : NULL, num,
+	    &number)) != DB_OK)
+		return rc;
+	if (jsonb_get_type(value, "messages", json_type_array, &arr) ==
 	    JSONB_GET_OK)
 		for (i = 0; i < json_object_array_length(arr); i++) {
 			item = json_object_array_get_idx(arr, i);
 			if ((rc = wh_item_begin(a, n)) != DB_OK ||
 			    (rc = wh_item_end(a, webhook_cloud_message(a, item,
-			    recv, contacts, n), "message", item, n)) != DB_OK)
+			    recv, number, contacts, n), "message", item,
+			    n)) != DB_OK)
 				return rc;
 		}
 	if (jsonb_get_type(value, "statuses", json_type_array, &arr) ==

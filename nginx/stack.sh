@@ -10,6 +10,8 @@
 #   stack.sh pg    VAR stop|start|restart   the database alone (for tests)
 #
 # Ports: WADESK_HTTP_PORT (default 8080), WADESK_PG_PORT (default 54329).
+# The business number: WADESK_BUSINESS_NUMBER (default +15550001111; set it
+# empty for none), the default sender of every form.
 # VAR holds settings (dev.env), logs (log/) and PID files (pids/).  The
 # database cluster and the sockets live in a folder the unprivileged
 # database and nginx users can enter (/var/tmp/wadesk-<hash>), linked from
@@ -252,6 +254,7 @@ WADESK_VAR=$var
 WADESK_PG_SOCKET_DIR=$pgdata
 WADESK_DEV=1
 WADESK_EVENTS_ALLOW_PRIVATE=${WADESK_EVENTS_ALLOW_PRIVATE:-1}
+WADESK_BUSINESS_NUMBER=$business_number
 ENV
 	umask 022
 }
@@ -259,6 +262,9 @@ ENV
 app_setup() {
 	[ -x "$bin" ] || die "$bin is missing (run: make)"
 	export WADESK_DATABASE_URL="$db_url" WADESK_DEV=1
+	# The business number every form sends from (empty: none).
+	business_number=${WADESK_BUSINESS_NUMBER-+15550001111}
+	export WADESK_BUSINESS_NUMBER="$business_number"
 	"$bin" migrate >> "$var/log/wadesk.log" 2>&1 ||
 	    die "migration failed; see $var/log/wadesk.log"
 	if [ -z "${WADESK_API_KEY:-}" ]; then
@@ -390,6 +396,7 @@ banner() {
     URL        http://127.0.0.1:$http_port/
     API key    $WADESK_API_KEY
     Admin      $WADESK_ADMIN_USER / $WADESK_ADMIN_PASSWORD   (http://127.0.0.1:$http_port/admin/)
+    Number     ${business_number:-none}   (the business number: the default sender)
     Settings   $var/dev.env   (. $var/dev.env to use them in a shell)
     Logs       $var/log/
 

@@ -133,8 +133,9 @@ def pgbench(script_text, clients, defines):
 # The inbound statement's parameters a plain text message leaves NULL: $4
 # WhatsApp's id, $5 its time, $6 the profile name, $8-$10 the BSUID, its
 # parent and the username, $11 the type, $12 the raw item, $13 the id it
-# replies to.
-INBOUND_NULLS = {"$%d" % n: "NULL" for n in (4, 5, 6, 8, 9, 10, 11, 12, 13)}
+# replies to, $14 the business number (looked up by the receiver).
+INBOUND_NULLS = {"$%d" % n: "NULL"
+                 for n in (4, 5, 6, 8, 9, 10, 11, 12, 13, 14)}
 
 
 def sql_of(name, mapping):

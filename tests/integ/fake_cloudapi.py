@@ -299,6 +299,7 @@ class Request:
         self.raw = raw
         self.json = None
         self.version = None             # "v27.0", from the path
+        self.phone_number_id = None     # the business number, from the path
         self.retired = False            # a version older than SUPPORTED_FROM
         self.to = None                  # "to", digits without '+'
         self.recipient = None           # "recipient" (a BSUID)
@@ -437,6 +438,8 @@ class FakeCloudAPI:
                  host="127.0.0.1"):
         self.token = token
         self.phone_number_id = phone_number_id
+        # Every business number it serves (add_number for more).
+        self.phone_number_ids = {phone_number_id}
         self.host = host
         self._lock = threading.Lock()
         self._requests = []
@@ -456,6 +459,11 @@ class FakeCloudAPI:
         self.read_receipts = []     # (body, well formed), in order
 
     # -- life cycle
+
+    def add_number(self, phone_number_id):
+        """Serves one more business number (its messages path)."""
+        with self._lock:
+            self.phone_number_ids.add(phone_number_id)
 
     def start(self):
         fake = self
@@ -638,7 +646,7 @@ class FakeCloudAPI:
                 body.get("status") != "read":
             return None
         m = _PATH.match(path.split("?", 1)[0])
-        ok = (m is not None and m.group(4) == self.phone_number_id and
+        ok = (m is not None and m.group(4) in self.phone_number_ids and
               headers.get("authorization") == "Bearer " + self.token and
               body.get("messaging_product") == "whatsapp" and
               isinstance(body.get("message_id"), str) and
@@ -717,9 +725,10 @@ class FakeCloudAPI:
             rec.retired = v < SUPPORTED_FROM
             if v > LATEST:
                 p.append("Graph API version %s does not exist" % m.group(1))
-            if m.group(4) != self.phone_number_id:
-                p.append("phone number id %r, expected %r"
-                         % (m.group(4), self.phone_number_id))
+            rec.phone_number_id = m.group(4)
+            if m.group(4) not in self.phone_number_ids:
+                p.append("phone number id %r, expected one of %r"
+                         % (m.group(4), sorted(self.phone_number_ids)))
         auth = rec.headers.get("authorization")
         if auth != "Bearer " + self.token:
             p.append("Authorization %r" % auth)
