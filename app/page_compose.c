@@ -9,6 +9,8 @@
 
 #define COMPOSE_BODY_SHORT	60	/* characters of a body in the chooser */
 
+static void	compose_field(struct html *, const char *, const char *,
+		    const char *, const char *, const char *, int);
 static int	compose_split(struct arena *, const char *, const char **,
 		    const char **);
 static struct json_object *compose_params(struct json_object *,
@@ -18,6 +20,33 @@ static void	compose_chooser(struct admin_page *, const char *,
 static void	compose_send_form(struct admin_page *,
 		    const struct compose_to *, const char *,
 		    struct json_object *, const struct query *);
+
+/*
+ * <div class="field"><label>label</label><input ...></div>.  A template
+ * parameter has a maxlength; the sender and receiver (maxlength 0) are
+ * not for the browser to autofill.
+ */
+static void
+compose_field(struct html *h, const char *id, const char *label,
+    const char *type, const char *name, const char *value, int maxlength)
+{
+	html_open(h, "div");
+	html_attr(h, "class", "field");
+	html_open(h, "label");
+	html_attr(h, "for", id);
+	html_str(h, label);
+	html_close(h);
+	html_void(h, "input");
+	html_attr(h, "type", type);
+	html_attr(h, "id", id);
+	html_attr(h, "name", name);
+	html_attr(h, "value", value);
+	if (maxlength > 0)
+		html_attrf(h, "maxlength", "%d", maxlength);
+	else
+		html_attr(h, "autocomplete", "off");
+	html_close(h);
+}
 
 /* "NAME/LANGUAGE" into its parts (from arena); -1 when it is not that. */
 static int
@@ -95,35 +124,12 @@ compose_chooser(struct admin_page *p, const char *self, const char *keep,
 	/* The Send Message page: sender and receiver travel with it. */
 	if (keep != NULL) {
 		v = query_get(q, "from");
-		if (v == NULL)
-			v = p->app->cfg->business_number;
-		html_open(h, "div");
-		html_attr(h, "class", "field");
-		html_open(h, "label");
-		html_attr(h, "for", "template-from");
-		html_str(h, "Sender (your business number)");
-		html_close(h);
-		html_void(h, "input");
-		html_attr(h, "type", "tel");
-		html_attr(h, "id", "template-from");
-		html_attr(h, "name", "from");
-		html_attr(h, "value", v);
-		html_attr(h, "autocomplete", "off");
-		html_close(h);
+		compose_field(h, "template-from", "Sender (your business number)",
+		    "tel", "from", v != NULL ? v : p->app->cfg->business_number,
+		    0);
 		v = query_get(q, keep);
-		html_open(h, "div");
-		html_attr(h, "class", "field");
-		html_open(h, "label");
-		html_attr(h, "for", "template-to");
-		html_str(h, "Receiver (phone number or BSUID)");
-		html_close(h);
-		html_void(h, "input");
-		html_attr(h, "type", "text");
-		html_attr(h, "id", "template-to");
-		html_attr(h, "name", keep);
-		html_attr(h, "value", v != NULL ? v : "");
-		html_attr(h, "autocomplete", "off");
-		html_close(h);
+		compose_field(h, "template-to", "Receiver (phone number or BSUID)",
+		    "text", keep, v != NULL ? v : "", 0);
 	}
 	html_open(h, "div");
 	html_attr(h, "class", "field");
@@ -202,7 +208,7 @@ compose_template(struct admin_page *p, const char *self, const char *keep,
 	struct json_object	*names = NULL, *params = NULL;
 	PGresult		*list = NULL, *t = NULL;
 	const char		*chosen, *tp[2], *why, *name, *v;
-	char			 key[96], id[128];
+	char			 key[96], id[128], label[128];
 	struct buf		 out;
 	enum db_rc		 rc;
 	size_t			 i;
@@ -240,19 +246,9 @@ compose_template(struct admin_page *p, const char *self, const char *keep,
 		v = query_get(q, key);
 		if (v == NULL || *v == '\0')
 			filled = 0;
-		html_open(h, "div");
-		html_attr(h, "class", "field");
-		html_open(h, "label");
-		html_attr(h, "for", id);
-		html_strf(h, "{{%s}}", name);
-		html_close(h);
-		html_void(h, "input");
-		html_attr(h, "type", "text");
-		html_attr(h, "id", id);
-		html_attr(h, "name", key);
-		html_attr(h, "value", v != NULL ? v : "");
-		html_attrf(h, "maxlength", "%d", TEMPLATE_PARAM_MAX);
-		html_close(h);
+		snprintf(label, sizeof(label), "{{%s}}", name);
+		compose_field(h, id, label, "text", key, v != NULL ? v : "",
+		    TEMPLATE_PARAM_MAX);
 	}
 	html_open(h, "div");
 	html_attr(h, "class", "actions");

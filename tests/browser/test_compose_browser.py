@@ -4,15 +4,13 @@ the preview showed; a reaction from the buttons under the customer's
 message; a quoted reply; the page at phone width; no CSP violation, no
 script error."""
 
-import json
-
-import psycopg2
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.select import Select
 
-from browser_support import send_reply, submit_login, wait
+from browser_support import (check_console, send_reply, sql, submit_login,
+                             wait)
 from integ_support import sync_templates, unique_phone, unique_token
 
 TOKEN = unique_token("cp")
@@ -20,36 +18,18 @@ PHONE = unique_phone()
 QUESTION = "Is my order ready? " + TOKEN
 
 
-def _sql(env, sql, params=()):
-    conn = psycopg2.connect(env["WADESK_DATABASE_URL"], connect_timeout=5)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql, params)
-            return cur.fetchall() if cur.description else []
-    finally:
-        conn.close()
-
-
-def check_console(browser):
-    bad = [e for e in browser.get_log("browser")
-           if "Content Security Policy" in e["message"] or
-           "Refused to" in e["message"] or "Uncaught" in e["message"]]
-    assert bad == [], bad
-
-
 @pytest.fixture(scope="module")
 def seeded(env):
     """A customer who wrote a minute ago; the sample templates."""
     sync_templates(env)
-    cid = _sql(env, "SELECT wadesk_contact(%s, NULL, NULL, NULL, 'Ana')",
+    cid = sql(env, "SELECT wadesk_contact(%s, NULL, NULL, NULL, 'Ana')",
                (PHONE,))[0][0]
-    mid = _sql(env, (
+    mid = sql(env, (
         "INSERT INTO messages (direction, sender, receiver, content, status,"
         " contact_id, created_at) VALUES ('inbound', %s, '+15550001111', %s,"
         " 'received', %s, now() - interval '1 minute') RETURNING id"),
         (PHONE, QUESTION, cid))[0][0]
-    _sql(env, "SELECT wadesk_contact_seen(%s, now() - interval '1 minute')",
+    sql(env, "SELECT wadesk_contact_seen(%s, now() - interval '1 minute')",
          (cid,))
     return {"contact": cid, "question": mid}
 
@@ -104,7 +84,7 @@ def test_02_reaction_button(browser, env, base_url, seeded):
     bubble = browser.find_element(By.ID, "m%d" % seeded["question"])
     assert "\u2764" in bubble.find_element(By.CSS_SELECTOR,
                                            ".reactions").text
-    row = _sql(env, "SELECT reactions FROM messages WHERE id = %s",
+    row = sql(env, "SELECT reactions FROM messages WHERE id = %s",
                (seeded["question"],))[0][0]
     assert [(r["emoji"], r["direction"]) for r in row] == \
         [("\u2764\ufe0f", "outbound")]

@@ -3,73 +3,36 @@ playing WhatsApp's window (WADESK_SIM_WINDOW=1 on the workers for this
 module): no free-form box, the template chooser in its place, and the
 template sent from it reaches the thread."""
 
-import subprocess
-from pathlib import Path
-
-import psycopg2
 import pytest
-import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.select import Select
 
-from browser_support import submit_login, wait
-from fake_cloudapi import read_pid, stop_pid
-from integ_support import (ROOT, STACK_SH, stack_env, sync_templates,
-                           unique_phone, unique_token, wait_until)
+from browser_support import check_console, sql, submit_login, wait
+from integ_support import (restart_stack, sync_templates, unique_phone,
+                           unique_token)
 
 PHONE = unique_phone()
 TOKEN = unique_token("wb")
 
 
-def _sql(env, sql, params=()):
-    conn = psycopg2.connect(env["WADESK_DATABASE_URL"], connect_timeout=5)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql, params)
-            return cur.fetchall() if cur.description else []
-    finally:
-        conn.close()
-
-
-def _restart(env, base_url, **extra):
-    var = env["WADESK_VAR"]
-    stop_pid(read_pid(Path(var) / "pids" / "serve.pid"))
-    child = stack_env(env)
-    child.pop("WADESK_SIM_WINDOW", None)
-    child.update(extra)
-    p = subprocess.run(["sh", str(STACK_SH), "start", var], env=child,
-                       cwd=str(ROOT), capture_output=True, text=True,
-                       timeout=120)
-    assert p.returncode == 0, p.stderr[-2000:]
-
-    def ready():
-        try:
-            return requests.get(base_url + "/readyz",
-                                timeout=2).status_code == 200
-        except requests.RequestException:
-            return False
-    assert wait_until(ready, 20), "the stack did not come back"
-
-
 @pytest.fixture(scope="module")
 def closed(env, base_url):
     sync_templates(env)
-    cid = _sql(env, "SELECT wadesk_contact(%s, NULL, NULL, NULL, 'Ana')",
+    cid = sql(env, "SELECT wadesk_contact(%s, NULL, NULL, NULL, 'Ana')",
                (PHONE,))[0][0]
-    _sql(env, (
+    sql(env, (
         "INSERT INTO messages (direction, sender, receiver, content, status,"
         " contact_id, created_at) VALUES ('inbound', %s, '+15550001111', %s,"
         " 'received', %s, now() - interval '30 hours')"),
         (PHONE, "Hello? " + TOKEN, cid))
-    _sql(env, "SELECT wadesk_contact_seen(%s, now() - interval '30 hours')",
+    sql(env, "SELECT wadesk_contact_seen(%s, now() - interval '30 hours')",
          (cid,))
-    _restart(env, base_url, WADESK_SIM_WINDOW="1")
+    restart_stack(env, base_url, ("serve",), WADESK_SIM_WINDOW="1")
     try:
         yield cid
     finally:
-        _restart(env, base_url)
+        restart_stack(env, base_url, ("serve",), WADESK_SIM_WINDOW=None)
 
 
 def test_closed_window_offers_the_template_chooser(browser, env, base_url,
@@ -100,7 +63,4 @@ def test_closed_window_offers_the_template_chooser(browser, env, base_url,
     last = browser.find_elements(By.CSS_SELECTOR, "ol.thread .bubble")[-1]
     assert last.find_element(By.CSS_SELECTOR, ".bubble-text").text == \
         preview
-    bad = [e for e in browser.get_log("browser")
-           if "Content Security Policy" in e["message"] or
-           "Refused to" in e["message"] or "Uncaught" in e["message"]]
-    assert bad == [], bad
+    check_console(browser)

@@ -191,6 +191,34 @@ def run_stack(env, var_dir, *args, timeout=120):
         timeout=timeout)
 
 
+def restart_stack(env, base_url, procs=("serve", "dispatch"), **extra):
+    """Stops the stack's processes procs and starts them again with the
+    WADESK_* settings in extra on top of the stack's own (a key of None
+    is left unset); waits until /readyz answers 200."""
+    from fake_cloudapi import read_pid, stop_pid
+    var_dir = Path(env["WADESK_VAR"])
+    for name in procs:
+        stop_pid(read_pid(var_dir / "pids" / ("%s.pid" % name)))
+    child = stack_env(env)
+    for k, v in extra.items():
+        if v is None:
+            child.pop(k, None)
+        else:
+            child[k] = v
+    p = subprocess.run(["sh", str(STACK_SH), "start", str(var_dir)],
+                       env=child, cwd=str(ROOT), capture_output=True,
+                       text=True, timeout=120)
+    assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-2000:]
+
+    def ready():
+        try:
+            return requests.get(base_url + "/readyz",
+                                timeout=2).status_code == 200
+        except requests.RequestException:
+            return False
+    assert wait_until(ready, 20), "the stack did not come back"
+
+
 class Sender:
     """POST /api/send-message/ from many threads (one session each)."""
 

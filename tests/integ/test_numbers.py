@@ -11,39 +11,17 @@ customers are unique per test.
 """
 
 import secrets
-import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
 
-from fake_cloudapi import (PHONE_NUMBER_ID, TOKEN, VERSION, FakeCloudAPI,
-                           read_pid, stop_pid)
-from integ_support import (ROOT, STACK_SH, assert_error, json_bytes,
-                           run_cli, stack_env, unique_phone, unique_token,
-                           wait_until)
+from fake_cloudapi import PHONE_NUMBER_ID, TOKEN, VERSION, FakeCloudAPI
+from integ_support import (assert_error, json_bytes, restart_stack,
+                           run_cli, unique_phone, unique_token, wait_until)
 
 MPS = 20
-
-
-def _restart(env, var_dir, base_url, **extra):
-    for name in ("serve", "dispatch"):
-        stop_pid(read_pid(var_dir / "pids" / ("%s.pid" % name)))
-    child = stack_env(env)
-    child.update(extra)
-    p = subprocess.run(["sh", str(STACK_SH), "start", str(var_dir)],
-                       env=child, cwd=str(ROOT), capture_output=True,
-                       text=True, timeout=120)
-    assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-2000:]
-
-    def ready():
-        try:
-            return requests.get(base_url + "/readyz",
-                                timeout=2).status_code == 200
-        except requests.RequestException:
-            return False
-    assert wait_until(ready, 20), "the stack did not come back"
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +29,7 @@ def fake(env, var_dir, base_url):
     f = FakeCloudAPI(token=TOKEN, phone_number_id=PHONE_NUMBER_ID)
     f.start()
     try:
-        _restart(env, var_dir, base_url, WADESK_PROVIDER="cloudapi",
+        restart_stack(env, base_url, WADESK_PROVIDER="cloudapi",
                  WADESK_CLOUDAPI_BASE_URL=f.base_url,
                  WADESK_CLOUDAPI_VERSION=VERSION,
                  WADESK_PHONE_NUMBER_ID=PHONE_NUMBER_ID,
@@ -60,7 +38,7 @@ def fake(env, var_dir, base_url):
         yield f
     finally:
         try:
-            _restart(env, var_dir, base_url)
+            restart_stack(env, base_url)
         finally:
             f.stop()
 

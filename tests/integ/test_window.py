@@ -8,49 +8,25 @@ through the Cloud API webhook shape with the time WhatsApp gives, so a
 message "25 hours ago" is one whose timestamp says so.
 """
 
-import os
-import subprocess
 import time
 
 import pytest
-import requests
 
 from fake_cloudapi import read_pid, stop_pid
-from integ_support import (ROOT, STACK_SH, assert_error, stack_env,
-                           sync_templates, unique_phone, unique_token,
-                           wait_until)
+from integ_support import (assert_error, restart_stack, sync_templates,
+                           unique_phone, unique_token, wait_until)
 
 SENDER = "+15550001111"
-
-
-def _restart(env, var_dir, base_url, **extra):
-    for name in ("serve", "dispatch"):
-        stop_pid(read_pid(var_dir / "pids" / ("%s.pid" % name)))
-    child = stack_env(env)
-    child.pop("WADESK_SIM_WINDOW", None)
-    child.update(extra)
-    p = subprocess.run(["sh", str(STACK_SH), "start", str(var_dir)],
-                       env=child, cwd=str(ROOT), capture_output=True,
-                       text=True, timeout=120)
-    assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-2000:]
-
-    def ready():
-        try:
-            return requests.get(base_url + "/readyz",
-                                timeout=2).status_code == 200
-        except requests.RequestException:
-            return False
-    assert wait_until(ready, 20), "the stack did not come back"
 
 
 @pytest.fixture(scope="module", autouse=True)
 def sim_window(env, var_dir, base_url):
     sync_templates(env)
-    _restart(env, var_dir, base_url, WADESK_SIM_WINDOW="1")
+    restart_stack(env, base_url, WADESK_SIM_WINDOW="1")
     try:
         yield
     finally:
-        _restart(env, var_dir, base_url)
+        restart_stack(env, base_url, WADESK_SIM_WINDOW=None)
 
 
 def _customer_wrote(webhook, phone, seconds_ago):
@@ -145,7 +121,7 @@ def test_window_closing_before_delivery_fails_with_131047(env, var_dir,
         query("UPDATE contacts SET last_inbound_at = now() -"
               " interval '2 days' WHERE id = %s", (r.json()["contact_id"],))
     finally:
-        _restart(env, var_dir, base_url, WADESK_SIM_WINDOW="1")
+        restart_stack(env, base_url, WADESK_SIM_WINDOW="1")
     m = _wait_final(api, mid)
     assert m["status"] == "failed", m
     assert m["error"]["code"] == "131047"
