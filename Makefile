@@ -137,11 +137,13 @@ sanitize:
 	@$(MAKE) --no-print-directory BUILD=build-san SAN=1 all units
 	@sh tests/sanitize.sh
 
-# The local stack in the foreground; Ctrl-C stops it.
+# The local stack in the foreground; Ctrl-C stops it.  RUN_VAR: its
+# folder of settings, logs and PID files (default var).
+RUN_VAR ?= var
 run:
 	@sh tests/deps.sh
 	@$(MAKE) --no-print-directory all
-	@sh nginx/stack.sh run var
+	@sh nginx/stack.sh run $(RUN_VAR)
 
 # A private stack on its own ports and var/test, then every suite.
 test:

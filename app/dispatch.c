@@ -782,6 +782,8 @@ dispatch_main(const struct settings *s)
 	prov = provider_new(s);
 	db_init(&db, s->database_url, s->db_options, stmts_sql, stmts_generic,
 	    STMT__MAX);
+	/* A commit can wait past statement_timeout (see db_set_deadline). */
+	db_set_deadline(&db, s->statement_timeout_ms + 2000);
 	snprintf(conc, sizeof(conc), "%ld", s->concurrency);
 	log_kv(LOG_INFO, "dispatching", "provider", provider_name(prov),
 	    "#concurrency", conc, NULL);

@@ -548,6 +548,8 @@ events_main(const struct settings *s)
 	    s->db_options);
 	db_init(&db, s->database_url, opts, stmts_sql, stmts_generic,
 	    STMT__MAX);
+	/* A commit can wait past statement_timeout (see db_set_deadline). */
+	db_set_deadline(&db, s->statement_timeout_ms + 2000);
 	for (;;) {
 		now = events_ms();
 		/* At most 2 s: what is still in flight then is sent again

@@ -414,6 +414,8 @@ serve_worker(const struct settings *s)
 	arena_init(&arena, 64 * 1024);
 	db_init(&db, s->database_url, s->db_options, stmts_sql, stmts_generic,
 	    STMT__MAX);
+	/* A commit can wait past statement_timeout (see db_set_deadline). */
+	db_set_deadline(&db, s->statement_timeout_ms + 2000);
 	while (!worker_stop) {
 		if (FCGX_Accept_r(&fr) < 0) {
 			if (worker_stop || errno == EINTR)

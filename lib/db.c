@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "mem.h"
 
 #define DB_RETRY_MS	200
+#define DB_CANCEL_MS	2000
 
 static const char *const db_errs[DB__MAX] = {
 	[DB_OK] = "ok",
@@ -24,6 +26,9 @@ static enum db_rc	db_result(struct db *, PGresult *, const char *);
 static enum db_rc	db_prepare(struct db *, int, const char *);
 static int		db_alive(struct db *);
 static int		db_due(const struct timespec *);
+static void		db_notice(void *, const PGresult *);
+static PGresult		*db_wait(struct db *, int);
+static long		db_left_ms(const struct timespec *);
 
 const char *
 db_strerror(enum db_rc rc)
@@ -82,9 +87,17 @@ db_due(const struct timespec *t)
 static enum db_rc
 db_connect(struct db *db)
 {
-	const char	*keys[] = { "dbname", "options", "application_name",
-			    "connect_timeout", NULL };
-	const char	*vals[] = { db->url, db->options, "wadesk", "3", NULL };
+	/*
+	 * Before dbname, defaults the URL may change: a primary that vanished
+	 * without closing its sockets (a dead machine) fails a call after 5 s
+	 * of unacknowledged data, and an idle connection after about 16 s.
+	 */
+	const char	*keys[] = { "tcp_user_timeout", "keepalives_idle",
+			    "keepalives_interval", "keepalives_count", "dbname",
+			    "options", "application_name", "connect_timeout",
+			    NULL };
+	const char	*vals[] = { "5000", "10", "2", "3", db->url,
+			    db->options, "wadesk", "3", NULL };
 	if (!db_due(&db->next_try))
 		return DB_UNAVAILABLE;
 	db->conn = PQconnectdbParams(keys, vals, 1);
@@ -96,6 +109,7 @@ db_connect(struct db *db)
 			    NULL);
 		goto fail;
 	}
+	PQsetNoticeReceiver(db->conn, db_notice, db);
 	if (db->failures > 0)
 		log_kv(LOG_INFO, "database connected", NULL);
 	db->failures = 0;
@@ -110,6 +124,30 @@ fail:
 		db->next_try.tv_nsec -= 1000000000L;
 	}
 	return DB_UNAVAILABLE;
+}
+
+/*
+ * Messages the server sends beside a result.  Warnings become log lines
+ * (libpq would print them raw on stderr); the rest is dropped.  One of
+ * them matters: with synchronous replication, a commit whose wait for the
+ * standby was cancelled (statement_timeout) is committed on the primary
+ * alone.  It has no SQLSTATE of its own, so it is known by its (English)
+ * text; db_result then reports the call DB_UNAVAILABLE, not done.
+ */
+static void
+db_notice(void *arg, const PGresult *res)
+{
+	struct db	*db = arg;
+	const char	*sev, *msg;
+
+	sev = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+	msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	if (sev == NULL || strcmp(sev, "WARNING") != 0 || msg == NULL)
+		return;
+	if (strncmp(msg, "canceling wait for synchronous replication",
+	    strlen("canceling wait for synchronous replication")) == 0)
+		db->unreplicated = 1;
+	log_kv(LOG_WARN, "database warning", "cause", msg, NULL);
 }
 
 /*
@@ -179,7 +217,10 @@ db_result(struct db *db, PGresult *res, const char *what)
 	ExecStatusType	 st;
 	enum db_rc	 rc;
 	const char	*state;
+	int		 unreplicated;
 
+	unreplicated = db->unreplicated;
+	db->unreplicated = 0;
 	if (res == NULL) {
 		rc = PQstatus(db->conn) == CONNECTION_OK ? DB_ERROR :
 		    DB_UNAVAILABLE;
@@ -190,6 +231,11 @@ db_result(struct db *db, PGresult *res, const char *what)
 		return rc;
 	}
 	st = PQresultStatus(res);
+	if ((st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) && unreplicated) {
+		log_kv(LOG_ERROR, "commit not confirmed by the synchronous "
+		    "standby", "stmt", what, NULL);
+		return DB_UNAVAILABLE;
+	}
 	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
 		return DB_OK;
 	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
@@ -200,9 +246,101 @@ db_result(struct db *db, PGresult *res, const char *what)
 		log_kv(rc == DB_RETRY ? LOG_WARN : LOG_ERROR, "database error",
 		    "stmt", what, "sqlstate", state,
 		    "cause", PQresultErrorMessage(res), NULL);
-	if (PQstatus(db->conn) != CONNECTION_OK)
+	/* A server that accepts no writes (a standby): find the primary. */
+	if (PQstatus(db->conn) != CONNECTION_OK ||
+	    (state != NULL && strcmp(state, "25006") == 0))
 		db_drop(db);
 	return rc;
+}
+
+void
+db_set_deadline(struct db *db, long ms)
+{
+	db->deadline_ms = ms;
+}
+
+/* Milliseconds until t (at least 0). */
+static long
+db_left_ms(const struct timespec *t)
+{
+	struct timespec	now;
+	long		ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (t->tv_sec - now.tv_sec) * 1000L +
+	    (t->tv_nsec - now.tv_nsec) / 1000000L;
+	return ms > 0 ? ms : 0;
+}
+
+/*
+ * The result of the command just sent (sent: what PQsend* returned), as
+ * PQexec would return it: the first error, else the last result.  With a
+ * deadline (db_set_deadline), a call still running when it passes is
+ * cancelled: statement_timeout does not cover everything, e.g. a commit
+ * waiting for a synchronous standby that is gone.  If the server does not
+ * answer the cancel within DB_CANCEL_MS either, the connection is dropped.
+ * NULL when the call failed or the connection was dropped.
+ */
+static PGresult *
+db_wait(struct db *db, int sent)
+{
+	struct timespec	 end;
+	struct pollfd	 pfd;
+	PGcancel	*cancel;
+	PGresult	*res, *out = NULL;
+	char		 err[256];
+	int		 cancelled = 0, n;
+
+	if (!sent)
+		return NULL;
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += db->deadline_ms / 1000;
+	end.tv_nsec += (db->deadline_ms % 1000) * 1000000L;
+	if (end.tv_nsec >= 1000000000L) {
+		end.tv_sec++;
+		end.tv_nsec -= 1000000000L;
+	}
+	while (PQisBusy(db->conn)) {
+		pfd.fd = PQsocket(db->conn);
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		n = poll(&pfd, 1, db->deadline_ms > 0 ? (int)db_left_ms(&end) :
+		    -1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n > 0) {
+			if (PQconsumeInput(db->conn) == 0)
+				break;
+			continue;
+		}
+		if (n < 0 || cancelled) {
+			log_kv(LOG_ERROR, "database call not answered after "
+			    "its cancel; dropping the connection", NULL);
+			db_drop(db);
+			return NULL;
+		}
+		/* The deadline passed: cancel, and wait a little more. */
+		log_kv(LOG_WARN, "database call past its deadline; cancelling",
+		    NULL);
+		cancelled = 1;
+		if ((cancel = PQgetCancel(db->conn)) != NULL) {
+			(void)PQcancel(cancel, err, sizeof(err));
+			PQfreeCancel(cancel);
+		}
+		clock_gettime(CLOCK_MONOTONIC, &end);
+		end.tv_nsec += DB_CANCEL_MS * 1000000L;
+		end.tv_sec += end.tv_nsec / 1000000000L;
+		end.tv_nsec %= 1000000000L;
+	}
+	while ((res = PQgetResult(db->conn)) != NULL) {
+		if (out != NULL && PQresultStatus(out) == PGRES_FATAL_ERROR) {
+			PQclear(res);	/* the first error is the answer */
+			continue;
+		}
+		PQclear(out);
+		out = res;
+	}
+	return out;
 }
 
 /* Prepares statement stmt as name on this connection, once. */
@@ -214,7 +352,8 @@ db_prepare(struct db *db, int stmt, const char *name)
 
 	if (db->prepared[stmt])
 		return DB_OK;
-	res = PQprepare(db->conn, name, db->sql[stmt], 0, NULL);
+	res = db_wait(db, PQsendPrepare(db->conn, name, db->sql[stmt], 0,
+	    NULL));
 	rc = db_result(db, res, name);
 	db_res_free(res);
 	if (rc == DB_OK)
@@ -237,13 +376,13 @@ db_exec(struct db *db, int stmt, int nparams, const char *const *params,
 		return DB_ERROR;
 	snprintf(name, sizeof(name), "s%d", stmt);
 	if (db->generic != NULL && !db->generic[stmt])
-		res = PQexecParams(db->conn, db->sql[stmt], nparams, NULL,
-		    params, NULL, NULL, 0);
+		res = db_wait(db, PQsendQueryParams(db->conn, db->sql[stmt],
+		    nparams, NULL, params, NULL, NULL, 0));
 	else if ((rc = db_prepare(db, stmt, name)) != DB_OK)
 		return rc;
 	else
-		res = PQexecPrepared(db->conn, name, nparams, params, NULL,
-		    NULL, 0);
+		res = db_wait(db, PQsendQueryPrepared(db->conn, name, nparams,
+		    params, NULL, NULL, 0));
 	if ((rc = db_result(db, res, name)) != DB_OK) {
 		db_res_free(res);
 		return rc;
@@ -266,8 +405,8 @@ db_exec_bin(struct db *db, int stmt, int nparams, const char *const *params,
 	if (stmt < 0 || (size_t)stmt >= db->nstmts)
 		return DB_ERROR;
 	snprintf(name, sizeof(name), "s%d", stmt);
-	res = PQexecParams(db->conn, db->sql[stmt], nparams, NULL, params,
-	    lens, formats, binary_result ? 1 : 0);
+	res = db_wait(db, PQsendQueryParams(db->conn, db->sql[stmt], nparams,
+	    NULL, params, lens, formats, binary_result ? 1 : 0));
 	if ((rc = db_result(db, res, name)) != DB_OK) {
 		db_res_free(res);
 		return rc;
@@ -286,7 +425,7 @@ db_simple(struct db *db, const char *sql, PGresult **out)
 		*out = NULL;
 	if (db->conn == NULL)
 		return DB_UNAVAILABLE;
-	res = PQexec(db->conn, sql);
+	res = db_wait(db, PQsendQuery(db->conn, sql));
 	if ((rc = db_result(db, res, "simple")) != DB_OK || out == NULL) {
 		db_res_free(res);
 		return rc;

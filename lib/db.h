@@ -41,6 +41,8 @@ struct db {
 	unsigned long		 generation;	/* +1 on every new connection */
 	struct timespec		 next_try;
 	int			 failures;
+	int			 unreplicated;	/* see db_notice() */
+	long			 deadline_ms;	/* see db_set_deadline() */
 };
 
 /*
@@ -53,6 +55,12 @@ struct db {
  */
 void		db_init(struct db *, const char *, const char *,
 		    const char *const *, const unsigned char *, size_t);
+/*
+ * A call still running ms milliseconds after it was sent is cancelled (0,
+ * the default: no deadline).  Set it above statement_timeout: it is for
+ * what that does not cover, a commit waiting for a synchronous standby.
+ */
+void		db_set_deadline(struct db *, long);
 void		db_cleanup(struct db *);
 /* Connected, prepared and idle: DB_OK, else DB_UNAVAILABLE. */
 enum db_rc	db_ensure(struct db *) __attribute__((warn_unused_result));

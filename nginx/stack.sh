@@ -23,6 +23,11 @@
 # and kept in VAR/secrets.env and in WADESK_DATABASE_URL (VAR/dev.env); the
 # superuser logs in only through the unix socket in the cluster's own
 # folder (mode 0700), i.e. as the cluster's owner or root.
+#
+# WADESK_DATABASE_URL set (and not the URL of this VAR's own cluster, as in
+# a shell that sourced dev.env): that database is used instead, migrated,
+# and given the dev API key and admin user; no cluster is created, started
+# or stopped.  VAR/db.external marks such a stack for `stop`.
 set -eu
 
 usage() {
@@ -47,6 +52,23 @@ pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 
 say() { printf '%s\n' "$*" >&2; }
 die() { say "stack: $*"; exit 1; }
+
+# The database given in WADESK_DATABASE_URL, unless it is this VAR's own
+# cluster (its URL carries the password kept in VAR/secrets.env).
+external_url() {
+	_url=${WADESK_DATABASE_URL:-}
+	[ -n "$_url" ] || return 0
+	if [ -f "$var/secrets.env" ]; then
+		_pw=$(sed -n 's/^WADESK_PG_PASSWORD=//p' "$var/secrets.env")
+		case $_url in
+		*"//wadesk:$_pw@127.0.0.1:"*) [ -n "$_pw" ] && return 0 ;;
+		esac
+	fi
+	printf '%s\n' "$_url"
+}
+ext_url=$(external_url)
+# dev.env quotes it for the shell: a URL has no quote of its own.
+case $ext_url in *"'"*) die "WADESK_DATABASE_URL must not contain a quote (percent-encode it)" ;; esac
 
 # PostgreSQL refuses to run as root: use the postgres user then.
 as_pg() {
@@ -234,7 +256,11 @@ secrets() {
 	grep -q '^WADESK_PG_PASSWORD=' "$var/secrets.env" ||
 	    echo "WADESK_PG_PASSWORD=$(rand 24)" >> "$var/secrets.env"
 	. "$var/secrets.env"
-	db_url="postgresql://wadesk:$WADESK_PG_PASSWORD@127.0.0.1:$pg_port/wadesk"
+	if [ -n "$ext_url" ]; then
+		db_url=$ext_url
+	else
+		db_url="postgresql://wadesk:$WADESK_PG_PASSWORD@127.0.0.1:$pg_port/wadesk"
+	fi
 }
 
 write_env() {
@@ -242,8 +268,7 @@ write_env() {
 	cat > "$var/dev.env" <<ENV
 WADESK_URL=http://127.0.0.1:$http_port
 WADESK_HTTP_PORT=$http_port
-WADESK_PG_PORT=$pg_port
-WADESK_DATABASE_URL=$db_url
+WADESK_DATABASE_URL='$db_url'
 WADESK_API_KEY=$WADESK_API_KEY
 WADESK_APP_SECRET=$WADESK_APP_SECRET
 WADESK_VERIFY_TOKEN=$WADESK_VERIFY_TOKEN
@@ -251,12 +276,23 @@ WADESK_ADMIN_USER=$WADESK_ADMIN_USER
 WADESK_ADMIN_PASSWORD=$WADESK_ADMIN_PASSWORD
 WADESK_SOCKET=$sock
 WADESK_VAR=$var
-WADESK_PG_SOCKET_DIR=$pgdata
 WADESK_DEV=1
 WADESK_EVENTS_ALLOW_PRIVATE=${WADESK_EVENTS_ALLOW_PRIVATE:-1}
 WADESK_BUSINESS_NUMBER=$business_number
 ENV
+	# Our own cluster: its port and the superuser's socket (for tests).
+	[ -n "$ext_url" ] || printf 'WADESK_PG_PORT=%s\nWADESK_PG_SOCKET_DIR=%s\n' \
+	    "$pg_port" "$pgdata" >> "$var/dev.env"
 	umask 022
+}
+
+# Whether key $1 is an active key of the database (by its prefix, as
+# `wadesk apikey list` shows it).
+key_known() {
+	_prefix=$(printf '%.12s' "$1")
+	"$bin" apikey list 2>>"$var/log/wadesk.log" | awk -v p="$_prefix" '
+	    { for (i = 2; i < NF; i++) if ($i == p && $NF == "-") found = 1 }
+	    END { exit !found }'
 }
 
 app_setup() {
@@ -267,9 +303,19 @@ app_setup() {
 	export WADESK_BUSINESS_NUMBER="$business_number"
 	"$bin" migrate >> "$var/log/wadesk.log" 2>&1 ||
 	    die "migration failed; see $var/log/wadesk.log"
+	# A key kept from an earlier run works only if this database has it
+	# (another database, or one made anew, has never seen it).
+	if [ -n "${WADESK_API_KEY:-}" ] && ! key_known "$WADESK_API_KEY"; then
+		say "stack: the kept API key is not in this database; creating one"
+		WADESK_API_KEY=""
+	fi
 	if [ -z "${WADESK_API_KEY:-}" ]; then
-		WADESK_API_KEY=$("$bin" apikey create dev 2>>"$var/log/wadesk.log")
-		echo "WADESK_API_KEY=$WADESK_API_KEY" >> "$var/secrets.env"
+		WADESK_API_KEY=$("$bin" apikey create dev 2>>"$var/log/wadesk.log") ||
+		    die "could not create the API key; see $var/log/wadesk.log"
+		sed '/^WADESK_API_KEY=/d' "$var/secrets.env" > "$var/secrets.env.tmp"
+		echo "WADESK_API_KEY=$WADESK_API_KEY" >> "$var/secrets.env.tmp"
+		chmod 600 "$var/secrets.env.tmp"
+		mv "$var/secrets.env.tmp" "$var/secrets.env"
 	fi
 	printf '%s\n' "$WADESK_ADMIN_PASSWORD" |
 	    "$bin" user add "$WADESK_ADMIN_USER" 2>>"$var/log/wadesk.log" ||
@@ -364,18 +410,27 @@ stop_pid() {
 
 start_all() {
 	prepare_dirs
-	pg_start
+	if [ -n "$ext_url" ]; then
+		: > "$var/db.external"
+		secrets
+	else
+		rm -f "$var/db.external"
+		pg_start
+	fi
 	app_setup
 	app_start
 	dispatch_start
 	nginx_start
 }
 
+# stop_all [stop]: nginx finishes the requests in flight (quit), or, with
+# stop, closes them at once (Ctrl-C: nothing waits for a request stuck on
+# an unreachable database).
 stop_all() {
 	# nginx writes its own PID file; the others are ours.
 	if pid_alive "$var/pids/nginx.pid"; then
 		/usr/sbin/nginx -p "$var/nginx" -e "$var/log/nginx-error.log" \
-		    -c "$var/nginx.conf" -s quit 2>/dev/null || true
+		    -c "$var/nginx.conf" -s "${1:-quit}" 2>/dev/null || true
 		i=0
 		while pid_alive "$var/pids/nginx.pid" && [ $i -lt 50 ]; do
 			sleep 0.1
@@ -385,7 +440,8 @@ stop_all() {
 	fi
 	stop_pid dispatch
 	stop_pid serve
-	pg_stop
+	# A database given in WADESK_DATABASE_URL is not ours to stop.
+	[ -f "$var/db.external" ] || pg_stop
 }
 
 banner() {
@@ -408,7 +464,10 @@ MSG
 
 case $cmd in
 run)
-	trap 'trap - INT TERM EXIT; say "stack: stopping"; stop_all; exit 0' INT TERM EXIT
+	# make exits at Ctrl-C without waiting for us, and the terminal may
+	# close: no signal may cut the stop short.
+	trap 'trap "" HUP INT TERM; trap - EXIT; say "stack: stopping";
+	    stop_all stop; exit 0' HUP INT TERM EXIT
 	start_all
 	banner
 	# Stay in the foreground while the pool and the dispatcher run.
@@ -441,6 +500,8 @@ reset)
 	;;
 pg)
 	[ $# -ge 3 ] || usage
+	[ -z "$ext_url" ] && [ ! -f "$var/db.external" ] ||
+	    die "the database is WADESK_DATABASE_URL's, not this stack's"
 	case $3 in
 	stop) pg_stop immediate ;;
 	start) pg_start ;;

@@ -60,6 +60,16 @@ out=$(WADESK_ENV_FILE="$var/dev.env" $py -m pytest tests/integ -q \
 printf '%s\n' "$out" | tail -60
 count integ "$(printf '%s\n' "$out" | tail -1)" $rc
 
+echo "== failover (a primary and a synchronous standby; the primary killed)"
+out=$(WADESK_FAILOVER_HTTP_PORT=$((WADESK_HTTP_PORT + 1)) \
+    WADESK_FAILOVER_PG_PORT=$((WADESK_PG_PORT + 1)) \
+    WADESK_FAILOVER_VAR=${WADESK_TEST_VAR:-var/test}-failover \
+    $py -m pytest tests/failover -q --tb=short -rs -p no:cacheprovider 2>&1)
+rc=$?
+printf '%s\n' "$out" | tail -40
+cat "$var-failover/report.txt" 2>/dev/null
+count failover "$(printf '%s\n' "$out" | tail -1)" $rc
+
 echo "== browser tests (headless Chromium -> the admin pages)"
 out=$(WADESK_ENV_FILE="$var/dev.env" $py -m pytest tests/browser -q \
     --tb=line -rs -p no:cacheprovider 2>&1); rc=$?

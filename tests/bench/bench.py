@@ -64,7 +64,8 @@ def load_env():
     for line in (VAR / "dev.env").read_text().splitlines():
         if "=" in line:
             k, v = line.split("=", 1)
-            out[k] = v
+            # stack.sh quotes the database URL for the shell.
+            out[k] = v[1:-1] if v[:1] == v[-1:] == "'" and len(v) > 1 else v
     return out
 
 
