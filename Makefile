@@ -64,7 +64,7 @@ APP_LINK_OBJ = $(filter-out $(BUILD)/app/main.o,$(APP_OBJ))
 
 PY        = /usr/bin/python3
 
-.PHONY: all deps run test unit units valgrind valgrind-worker check-all san \
+.PHONY: all deps run test failover unit units valgrind valgrind-worker check-all san \
         sanitize bench clean
 all: $(BUILD)/wadesk
 
@@ -150,6 +150,13 @@ test:
 	@sh tests/deps.sh
 	@$(MAKE) --no-print-directory all $(UNIT_BIN)
 	@sh tests/run-all.sh
+
+# The failover suite alone (make test runs it too): a primary and a
+# synchronous standby, the primary killed under load (tests/failover).
+failover:
+	@sh tests/deps.sh
+	@$(MAKE) --no-print-directory all
+	@$(PY) -m pytest tests/failover -q -p no:cacheprovider
 
 # The benchmark: the stack against this machine's own limits (tests/bench).
 bench:
