@@ -816,20 +816,24 @@ def bind(text, params):
     return text.replace("'%s'" % TS_FORMAT, ":tsfmt") + ";\n"
 
 
-def life_mix(cur, key_hash, batch):
+def life_mix(cur, key_hash, batch, clients):
     """Messages per second through the database alone, for the same
     statements per message as the lifecycle: one pgbench with three
     scripts weighted per message (1 send, 1/batch dispatcher batch,
-    3/STATUS_BATCH status webhooks).  Returns (messages/s, note)."""
+    3/STATUS_BATCH status webhooks).  Returns (messages/s, the cores
+    PostgreSQL used meanwhile, a note)."""
     st = stmt_texts()
+    # The send route as the workers run it with the window policy (the
+    # cloudapi provider): the key, the sender, the window, the send.
     send = "\\set k random(0, %d)\n" % (CUSTOMERS - 1) + \
+        bind(st["STMT_APIKEY_AUTH"], {1: ":h"}) + \
         bind(st["STMT_NUMBER_BY_DISPLAY"], {1: ":s"}) + \
         bind(st["STMT_CONTACT_WINDOW"], {1: "NULL", 2: LIFE_CUSTOMER,
                                          3: "NULL"}) + \
-        bind(st["STMT_MSG_SEND_KEYED"], {1: ":s", 2: LIFE_CUSTOMER,
-                                         3: ":c", 4: "NULL",
-                                         5: LIFE_CUSTOMER, 6: "NULL",
-                                         7: ":h"})
+        bind(st["STMT_MSG_SEND"], {1: ":s", 2: LIFE_CUSTOMER, 3: ":c",
+                                   4: "NULL", 5: LIFE_CUSTOMER, 6: "NULL",
+                                   7: "NULL", 8: "NULL", 9: "NULL",
+                                   10: "NULL"})
     # The claim and the record of one batch (the dispatcher commits the
     # claim first and records after its HTTP calls: one commit more per
     # batch than here).  The rows this transaction claimed are those whose
@@ -860,14 +864,15 @@ def life_mix(cur, key_hash, batch):
         "COMMIT;\n"
     # What the status script reports on at first: sent messages with the
     # ids the dispatch script gives.
+    cur.execute("SELECT coalesce(max(id), 0) FROM messages")
+    base = cur.fetchone()[0]
     cur.execute("""
-        WITH m AS (INSERT INTO messages (direction, sender, receiver,
-                content, status)
-            SELECT 'outbound', '+15550001111', '+3462' || lpad(g::text, 7,
-                '0'), 'lifecycle pool ' || g, 'sent'
-            FROM generate_series(0, 4999) g RETURNING id)
-        UPDATE messages SET provider_message_id = 'wamid.pg.' || messages.id
-        FROM m WHERE messages.id = m.id""")
+        INSERT INTO messages (direction, sender, receiver, content, status)
+        SELECT 'outbound', '+15550001111', '+3462' || lpad(g::text, 7, '0'),
+            'lifecycle pool ' || g, 'sent'
+        FROM generate_series(0, 4999) g""")
+    cur.execute("UPDATE messages SET provider_message_id = 'wamid.pg.' || id"
+                " WHERE id > %s", (base,))
     cur.execute("DELETE FROM outbox")
     # What one does after a bulk load (else the first generic plans are
     # made for nearly empty tables).
@@ -879,21 +884,28 @@ def life_mix(cur, key_hash, batch):
     w_disp = STATUS_BATCH * 5 // 4
     w_status = 3 * batch
     per = []
+    groups = cpu_groups({})
+    c0, t0 = cpu_take(groups), time.monotonic()
     tps, _ = pgbench([(send, w_send), (dispatch, w_disp),
-                      (status, w_status)], 64,
+                      (status, w_status)], clients,
                      {"h": key_hash, "s": "+15550001111", "c": "pgbench",
                       "pricing": PRICING, "ts": "1767225600"}, per)
+    took = time.monotonic() - t0
+    # pgbench's backends: ended and reaped (or about to be) by now.
+    time.sleep(0.5)
+    pg_cores = (cpu_take(cpu_groups({})).get("postgres", 0) -
+                c0.get("postgres", 0)) / took
     left = count(cur, "outbox")
     cur.execute("SELECT count(*) FROM pending_statuses")
     parked = cur.fetchone()[0]
     cur.execute("DELETE FROM outbox")
     cur.execute("DELETE FROM pending_statuses")
     msgs = per[0] if per else tps * w_send / (w_send + w_disp + w_status)
-    return msgs, ("%.0f msg/s; weights send %d : dispatch batch of %d %d :"
-                  " webhook of %d statuses %d; %d left in the outbox, %d "
-                  "statuses parked" % (msgs, w_send, batch, w_disp,
-                                       STATUS_BATCH, w_status, left,
-                                       parked))
+    return msgs, pg_cores, (
+        "weights send %d : dispatch batch of %d %d : webhook of %d "
+        "statuses %d; %d left in the outbox, %d statuses parked; postgres "
+        "at %.0f %% of a core" % (w_send, batch, w_disp, STATUS_BATCH,
+                                  w_status, left, parked, 100 * pg_cores))
 
 
 def seed_customers(cur):
@@ -949,7 +961,18 @@ def cpu_groups(extra):
 
 
 def cpu_take(groups):
-    return {k: sum(cpu_s(p) for p in v) for k, v in groups.items()}
+    """CPU seconds of each group, with what its first process (the
+    parent) reaped: PostgreSQL's backends that ended meanwhile."""
+    out = {}
+    for k, v in groups.items():
+        out[k] = sum(cpu_s(p) for p in v)
+        try:
+            with open("/proc/%d/stat" % v[0]) as f:
+                x = f.read().rsplit(")", 1)[1].split()
+            out[k] += (int(x[13]) + int(x[14])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError):
+            pass
+    return out
 
 
 def fake_stats():
@@ -998,8 +1021,9 @@ def life_run(cur, conns, seconds, hdr, procs):
         if p.poll() is None:
             samples.append((time.monotonic() - t0,) + life_counts(cur, base))
     t1 = time.monotonic()
-    c1 = cpu_take(groups)
-    c1["wrk"] = cpu_s(p.pid)        # before it is reaped
+    wrk_cpu = cpu_s(p.pid)          # before it is reaped
+    c1 = cpu_take(cpu_groups(procs))
+    c1["wrk"] = wrk_cpu
     r = wrk_finish(p, "/api/send-message/", conns, label="lifecycle send")
     end = life_counts(cur, base)
     f1 = fake_stats()
@@ -1080,6 +1104,10 @@ def lifecycle(cur, auth, key_hash, t_fcgi):
            capture_output=True)
         stop_pid(read_pid(VAR / "pids" / "dispatch.pid"))
         ENV = load_env()
+        # Its own connection (PostgreSQL may have restarted).
+        db = psycopg2.connect(ENV["WADESK_DATABASE_URL"])
+        db.autocommit = True
+        cur = db.cursor()
         seed_customers(cur)
         bodies = VAR / "life-bodies.txt"
         with open(bodies, "w") as f:
@@ -1094,14 +1122,17 @@ def lifecycle(cur, auth, key_hash, t_fcgi):
 
         if t_fcgi is None:
             t_fcgi = wrk("get.lua", "/healthz", 64, label="/healthz")["rps"]
-        t_mix, note = life_mix(cur, key_hash, batch)
+        # T_mix before and after the HTTP runs (this machine's load
+        # drifts): L_life takes their mean.  pgbench runs as many clients
+        # as the stack has connections doing this work (its workers and
+        # dispatchers): at 64 clients this mix waits on the rows it locks
+        # and ran at less than half that rate.
+        clients = len(worker_pids()[1]) + LIFE_DISPATCHERS
+        mixes = [life_mix(cur, key_hash, batch, clients)]
+        row("pgbench: the lifecycle's SQL per message (T_mix), before",
+            clients,
+            mixes[0][0], None, None, None, None, mixes[0][2])
         http = 1 + 3.0 / STATUS_BATCH
-        limit = 1 / (1 / t_mix + http / t_fcgi)
-        row("pgbench: the lifecycle's SQL per message (T_mix)", 64, t_mix,
-            None, None, None, None, note)
-        row("lifecycle limit L_life", None, limit, None, None, None, None,
-            "1 / (1/T_mix + %.1f/T_fcgi): per message 1 send and %.1f "
-            "status POST, T_fcgi %.0f" % (http, 3.0 / STATUS_BATCH, t_fcgi))
 
         alone = {}
         for c in (8, 64):
@@ -1124,8 +1155,30 @@ def lifecycle(cur, auth, key_hash, t_fcgi):
         time.sleep(1)
         procs = {"dispatcher": [d.pid for d in dispatchers],
                  "fake": [fake.pid]}
+        runs = []
         for c, secs in ((8, SECONDS), (64, LIFE_SECONDS)):
-            x = life_run(cur, c, secs, hdr, procs)
+            runs.append((c, life_run(cur, c, secs, hdr, procs)))
+            if c == 8 and PGSS:
+                pgss_reset()
+        if PGSS:
+            pgss_report()
+        for d in dispatchers:
+            d.terminate()
+        for d in dispatchers:
+            d.wait(timeout=30)
+        dispatchers = []
+        mixes.append(life_mix(cur, key_hash, batch, clients))
+        row("pgbench: the lifecycle's SQL per message (T_mix), after",
+            clients,
+            mixes[1][0], None, None, None, None, mixes[1][2])
+        t_mix = (mixes[0][0] + mixes[1][0]) / 2
+        pg_cores = (mixes[0][1] + mixes[1][1]) / 2
+        limit = 1 / (1 / t_mix + http / t_fcgi)
+        row("lifecycle limit L_life", None, limit, None, None, None, None,
+            "1 / (1/T_mix + %.1f/T_fcgi), T_mix the mean above: per message"
+            " 1 send and %.1f status POST; T_fcgi %.0f" % (
+                http, 3.0 / STATUS_BATCH, t_fcgi))
+        for c, x in runs:
             r = x["r"]
             p50, p99 = r["p50_us"] / 1000, r["p99_us"] / 1000
             lat_ok = p99 <= (5.0 if c == 8 else 3 * p50)
@@ -1136,9 +1189,15 @@ def lifecycle(cur, auth, key_hash, t_fcgi):
                     "<= 5 ms" if c == 8 else "<= 3 x p50",
                     mark(lat_ok)))
             flat = x["growth"] <= 0.02 * r["rps"]
+            # Per core-second of PostgreSQL: the lifecycle against the
+            # pgbench mix, whatever share of the machine each one got.
+            norm = (x["done"] / max(x["cpu"].get("postgres", 0) / 100,
+                                    1e-6)) / (t_mix / max(pg_cores, 1e-6))
             row("lifecycle: read (completions)", c, x["done"], None, None,
-                None, limit, "%d read in %.0f s; target >= 0.8 L_life: %s"
-                % (x["read"], x["took"], mark(x["done"] >= 0.8 * limit)))
+                None, limit, "%d read in %.0f s; target >= 0.8 L_life: %s; "
+                "per core-second of PostgreSQL %.2f of pgbench's" % (
+                    x["read"], x["took"], mark(x["done"] >= 0.8 * limit),
+                    norm))
             row("lifecycle: backlog at the end", c, None, None, None, None,
                 None, "queued %d, sent not read %d; %+.0f msg/s over the run"
                 " (%s); all read %.1f s after the sends stopped%s" % (
@@ -1159,10 +1218,6 @@ def lifecycle(cur, auth, key_hash, t_fcgi):
                     x["fake"]["lag_max_ms"]))
             backlog_trace.append("c=%d: " % c + ", ".join(
                 "%.0fs q%d u%d r%d" % s[:4] for s in x["samples"]))
-            if c == 8 and PGSS:
-                pgss_reset()
-        if PGSS:
-            pgss_report()
     finally:
         for d in dispatchers:
             d.terminate()
@@ -1186,7 +1241,8 @@ def psql_admin(sql):
            " | ", "-c", sql]
     if os.getuid() == 0:
         cmd = ["runuser", "-u", "postgres", "--"] + cmd
-    return sh(*cmd, capture_output=True, text=True, cwd="/").stdout
+    return subprocess.run(cmd, capture_output=True, text=True, check=True,
+                          cwd="/").stdout
 
 
 def pgss_enable():
