@@ -1190,7 +1190,9 @@ def lifecycle(cur, auth, key_hash, t_fcgi):
                     mark(r["rps"] >= 0.7 * alone[c]["rps"]),
                     "<= 5 ms" if c == 8 else "<= 3 x p50",
                     mark(lat_ok)))
-            flat = x["growth"] <= 0.02 * r["rps"]
+            # Growing: by more than a second of sends over the run (a
+            # 10 s run has few samples; its slope alone is noise).
+            flat = x["growth"] * x["took"] <= r["rps"]
             # Per core-second of PostgreSQL: the lifecycle against the
             # pgbench mix, whatever share of the machine each one got.
             norm = (x["done"] / max(x["cpu"].get("postgres", 0) / 100,
@@ -1204,6 +1206,7 @@ def lifecycle(cur, auth, key_hash, t_fcgi):
                 None, "queued %d, sent not read %d; %+.0f msg/s over the run"
                 " (%s); all read %.1f s after the sends stopped%s" % (
                     x["queued"], x["unread"], x["growth"],
+                    "too short to judge" if x["took"] < 20 else
                     "flat" if flat else "GROWING", x["drain"],
                     "" if not (x["left"][0] or x["left"][1]) else
                     " (NOT: %d queued, %d unread after 60 s)" % (
