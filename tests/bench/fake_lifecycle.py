@@ -14,7 +14,7 @@ reports, so that one core of Python stays well ahead of the dispatcher.
 
 Settings (environment):
   FAKE_PORT            port to listen on (127.0.0.1)
-  FAKE_WEBHOOK         where statuses go, e.g. http://127.0.0.1:8080/api/webhook/
+  FAKE_WEBHOOK         where statuses go (http://host:port/api/webhook/)
   WADESK_APP_SECRET    signs them (X-Hub-Signature-256)
   FAKE_TOKEN           the Bearer token expected (default test-token)
   FAKE_DELAYS          seconds after the answer of sent,delivered,read
