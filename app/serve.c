@@ -1,11 +1,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -57,7 +57,7 @@ static void		serve_reap(struct slot *, long, long, int);
 static void		serve_reload(struct slot *, long, long, long long);
 static void		worker_ready(void);
 static void		worker_on_signal(int);
-static int		worker_wait(const sigset_t *);
+static int		worker_wait(int, const sigset_t *);
 static void		worker_timeouts(int);
 static void		worker_finish(FCGX_Request *);
 static void		worker_handle(FCGX_Request *, struct arena *,
@@ -412,7 +412,7 @@ serve_master(const struct settings *s)
 }
 
 /*
- * Runs only while the worker waits in ppoll() (SIGTERM and SIGINT are
+ * Runs only while the worker waits in epoll_pwait() (SIGTERM and SIGINT are
  * blocked everywhere else), so it interrupts nothing but that wait.  It does
  * not call FCGX_ShutdownPending(): libfcgi's accept then closes a connection
  * it has just accepted when a signal lands while it waits for the first
@@ -444,22 +444,21 @@ worker_ready(void)
 }
 
 /*
- * Waits until the listening socket (fd 0) has a connection to take, or a
- * stop signal came.  Returns 0 when there may be a connection, -1 when the
- * worker is to stop.  The socket is non-blocking (serve_worker), so when
- * another worker takes the connection first, FCGX_Accept_r() returns
- * -EAGAIN instead of blocking where no signal could reach it.
+ * Waits until the listening socket (fd 0, watched by the epoll instance
+ * efd) has a connection to take, or a stop signal came.  Returns 0 when
+ * there may be a connection, -1 when the worker is to stop.  EPOLLEXCLUSIVE
+ * wakes one waiting worker per connection, as a blocking accept() would.
+ * The socket is non-blocking (serve_worker), so when another worker takes
+ * the connection first, FCGX_Accept_r() returns -EAGAIN instead of blocking
+ * where no signal could reach it.
  */
 static int
-worker_wait(const sigset_t *waitmask)
+worker_wait(int efd, const sigset_t *waitmask)
 {
-	struct pollfd	pfd;
+	struct epoll_event	ev;
 
 	while (!worker_stop) {
-		pfd.fd = 0;
-		pfd.events = POLLIN;
-		pfd.revents = 0;
-		if (ppoll(&pfd, 1, NULL, waitmask) > 0)
+		if (epoll_pwait(efd, &ev, 1, -1, waitmask) > 0)
 			return 0;
 		if (errno != EINTR) {
 			log_kv(LOG_ERROR, "waiting for a connection failed",
@@ -554,11 +553,12 @@ int
 serve_worker(const struct settings *s)
 {
 	struct sigaction	 sa;
+	struct epoll_event	 ev;
 	sigset_t		 stop, waitmask;
 	FCGX_Request		 fr;
 	struct arena		 arena;
 	struct db		 db;
-	int			 fl, rc;
+	int			 efd, fl, rc;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = worker_on_signal;
@@ -587,12 +587,20 @@ serve_worker(const struct settings *s)
 		    "cause", strerror(errno), NULL);
 		return 1;
 	}
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+	if ((efd = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
+	    epoll_ctl(efd, EPOLL_CTL_ADD, 0, &ev) == -1) {
+		log_kv(LOG_FATAL, "cannot watch the FastCGI socket", "cause",
+		    strerror(errno), NULL);
+		return 1;
+	}
 	metrics_attach();
 	arena_init(&arena, 64 * 1024);
 	db_init(&db, s->database_url, s->db_options, stmts_sql, stmts_generic,
 	    STMT__MAX);
 	worker_ready();
-	while (worker_wait(&waitmask) == 0) {
+	while (worker_wait(efd, &waitmask) == 0) {
 		if ((rc = FCGX_Accept_r(&fr)) < 0) {
 			/* Another worker was first, or nginx went away. */
 			if (rc == -EAGAIN || rc == -EWOULDBLOCK ||
@@ -609,6 +617,7 @@ serve_worker(const struct settings *s)
 		arena_reset(&arena);
 	}
 	FCGX_Free(&fr, 1);
+	close(efd);
 	db_cleanup(&db);
 	arena_cleanup(&arena);
 	return 0;

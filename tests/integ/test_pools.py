@@ -148,8 +148,8 @@ class Pool:
         (a new inode) at the same path, as a deploy would; the running
         master and workers keep the old file open."""
         tmp = self.dir / (".wadesk.%s" % uuid.uuid4().hex)
-        shutil.copy2(os.environ.get("WADESK_TEST_SERVE_BINARY")
-                     or str(BINARY), tmp)
+        # The stack's binary (WADESK_BIN: make sanitize's build-san).
+        shutil.copy2(os.environ.get("WADESK_BIN") or str(BINARY), tmp)
         os.rename(tmp, self.binary)
         return os.stat(self.binary).st_ino
 
@@ -421,7 +421,6 @@ def test_a_pool_killed_under_load_loses_nothing_acknowledged(
         t_kill = time.monotonic()
         killed = pool_b.kill9()
         time.sleep(8)
-        t_end = time.monotonic()
     try:
         before = load.count(until=t_kill)
         bad_before = load.bad(until=t_kill)
