@@ -444,29 +444,47 @@ worker_ready(void)
 }
 
 /*
- * Waits until the listening socket (fd 0, watched by the epoll instance
- * efd) has a connection to take, or a stop signal came.  Returns 0 when
- * there may be a connection, -1 when the worker is to stop.  EPOLLEXCLUSIVE
- * wakes one waiting worker per connection, as a blocking accept() would.
- * The socket is non-blocking (serve_worker), so when another worker takes
- * the connection first, FCGX_Accept_r() returns -EAGAIN instead of blocking
- * where no signal could reach it.
+ * Waits until the listening socket (fd 0) has a connection to take, or a
+ * stop signal came.  Returns 0 when there may be a connection, -1 when the
+ * worker is to stop.  The socket joins the worker's epoll instance efd for
+ * the wait only, with EPOLLEXCLUSIVE: the kernel wakes one waiting worker
+ * per connection, the first in the socket's queue, and a worker joins that
+ * queue at its end each time it waits, so the one idle longest takes the
+ * next connection, as with a blocking accept().  The socket is non-blocking
+ * (serve_worker): when another worker takes the connection first,
+ * FCGX_Accept_r() returns -EAGAIN instead of blocking where no signal could
+ * reach it.
  */
 static int
 worker_wait(int efd, const sigset_t *waitmask)
 {
 	struct epoll_event	ev;
+	int			rc = -1;
 
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+	if (epoll_ctl(efd, EPOLL_CTL_ADD, 0, &ev) == -1) {
+		log_kv(LOG_ERROR, "cannot watch the FastCGI socket", "cause",
+		    strerror(errno), NULL);
+		return -1;
+	}
 	while (!worker_stop) {
-		if (epoll_pwait(efd, &ev, 1, -1, waitmask) > 0)
-			return 0;
+		if (epoll_pwait(efd, &ev, 1, -1, waitmask) > 0) {
+			rc = 0;
+			break;
+		}
 		if (errno != EINTR) {
 			log_kv(LOG_ERROR, "waiting for a connection failed",
 			    "cause", strerror(errno), NULL);
-			return -1;
+			break;
 		}
 	}
-	return -1;
+	if (epoll_ctl(efd, EPOLL_CTL_DEL, 0, &ev) == -1) {
+		log_kv(LOG_ERROR, "cannot stop watching the FastCGI socket",
+		    "cause", strerror(errno), NULL);
+		rc = -1;
+	}
+	return rc;
 }
 
 static void
@@ -553,7 +571,6 @@ int
 serve_worker(const struct settings *s)
 {
 	struct sigaction	 sa;
-	struct epoll_event	 ev;
 	sigset_t		 stop, waitmask;
 	FCGX_Request		 fr;
 	struct arena		 arena;
@@ -587,11 +604,8 @@ serve_worker(const struct settings *s)
 		    "cause", strerror(errno), NULL);
 		return 1;
 	}
-	memset(&ev, 0, sizeof(ev));
-	ev.events = EPOLLIN | EPOLLEXCLUSIVE;
-	if ((efd = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
-	    epoll_ctl(efd, EPOLL_CTL_ADD, 0, &ev) == -1) {
-		log_kv(LOG_FATAL, "cannot watch the FastCGI socket", "cause",
+	if ((efd = epoll_create1(EPOLL_CLOEXEC)) == -1) {
+		log_kv(LOG_FATAL, "cannot create an epoll instance", "cause",
 		    strerror(errno), NULL);
 		return 1;
 	}
