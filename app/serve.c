@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -28,8 +29,20 @@
 #define SERVE_STOP_TIMEOUT_S	30
 #define SERVE_IO_TIMEOUT_S	30	/* nginx's fastcgi_read_timeout */
 
+#define SERVE_READY_TIMEOUT_MS	10000	/* a silent new worker counts as ready */
+#define SERVE_SIG_READY		SIGRTMIN	/* worker -> master: accepting */
+#define SERVE_ENV_MASTER	"WADESK_SERVE_MASTER"
+
+/*
+ * A worker's place.  There are twice WADESK_WORKERS of them: during a
+ * reload (SIGHUP) the new generation starts next to the old one, and an old
+ * worker is told to stop only once a new one accepts connections.
+ */
 struct slot {
 	pid_t		pid;
+	long		gen;		/* its generation; -1: a free slot */
+	int		ready;		/* the worker said it accepts */
+	int		retiring;	/* sent SIGTERM by a reload */
 	long long	started_ms;
 	long long	restart_ms;	/* when an empty slot may be refilled */
 	int		crashes;	/* young deaths in a row */
@@ -40,8 +53,11 @@ static volatile sig_atomic_t	worker_stop;
 static long long	serve_now_ms(void);
 static int		serve_listen(const char *);
 static pid_t		serve_spawn(const char *, int);
-static void		serve_reap(struct slot *, long, int);
+static void		serve_reap(struct slot *, long, long, int);
+static void		serve_reload(struct slot *, long, long, long long);
+static void		worker_ready(void);
 static void		worker_on_signal(int);
+static int		worker_wait(int, const sigset_t *);
 static void		worker_timeouts(int);
 static void		worker_finish(FCGX_Request *);
 static void		worker_handle(FCGX_Request *, struct arena *,
@@ -127,6 +143,7 @@ serve_spawn(const char *self, int lfd)
 {
 	sigset_t	 none;
 	pid_t		 pid;
+	char		 master[24];
 	char		*argv[] = { (char *)(uintptr_t)"wadesk",
 			    (char *)(uintptr_t)"serve",
 			    (char *)(uintptr_t)"--worker", NULL };
@@ -140,6 +157,9 @@ serve_spawn(const char *self, int lfd)
 		return pid;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	snprintf(master, sizeof(master), "%ld", (long)getppid());
+	if (setenv(SERVE_ENV_MASTER, master, 1) == -1)
+		_exit(127);
 	if (dup2(lfd, 0) == -1)
 		_exit(127);
 	if (lfd != 0)
@@ -158,8 +178,13 @@ serve_spawn(const char *self, int lfd)
 	_exit(127);
 }
 
+/*
+ * Collects dead workers.  A worker of the current generation is respawned
+ * (after a back-off when it died young); one of an older generation (a
+ * reload retired it, or it died meanwhile) leaves its slot free.
+ */
 static void
-serve_reap(struct slot *slots, long n, int stopping)
+serve_reap(struct slot *slots, long n, long gen, int stopping)
 {
 	long long	 now, age, delay;
 	pid_t		 pid;
@@ -181,9 +206,15 @@ serve_reap(struct slot *slots, long n, int stopping)
 		else
 			snprintf(code, sizeof(code), "%d", WEXITSTATUS(status));
 		slots[i].pid = 0;
-		if (stopping) {
-			log_kv(LOG_INFO, "worker stopped", "#worker", pidbuf,
-			    "#exit", code, NULL);
+		slots[i].ready = 0;
+		if (stopping || slots[i].gen != gen) {
+			log_kv(LOG_INFO, stopping ? "worker stopped" :
+			    "worker retired", "#worker", pidbuf, "#exit", code,
+			    NULL);
+			if (!stopping && !slots[i].retiring)
+				metrics_worker_exit(WIFSIGNALED(status));
+			slots[i].gen = -1;
+			slots[i].retiring = 0;
 			continue;
 		}
 		metrics_worker_exit(WIFSIGNALED(status) &&
@@ -205,6 +236,52 @@ serve_reap(struct slot *slots, long n, int stopping)
 	}
 }
 
+/*
+ * The rolling part of a reload, run after every event: gives the current
+ * generation its `workers` slots (as old workers leave), and tells old
+ * workers to stop as new ones become ready, so that as many workers accept
+ * as before at every moment.  An old worker that is not ready yet serves
+ * nothing and stops at once.  When the new binary cannot start, its slots
+ * crash-loop with the usual back-off and the old workers keep serving.
+ */
+static void
+serve_reload(struct slot *slots, long n, long gen, long long now)
+{
+	long	i, want, have = 0, ready = 0, keep;
+
+	want = n / 2;
+	for (i = 0; i < n; i++) {
+		if (slots[i].gen != gen)
+			continue;
+		have++;
+		if (slots[i].pid > 0 && !slots[i].ready &&
+		    now - slots[i].started_ms >= SERVE_READY_TIMEOUT_MS)
+			slots[i].ready = 1;
+		if (slots[i].pid > 0 && slots[i].ready)
+			ready++;
+	}
+	for (i = 0; i < n && have < want; i++) {
+		if (slots[i].gen != -1)
+			continue;
+		memset(&slots[i], 0, sizeof(slots[i]));
+		slots[i].gen = gen;
+		slots[i].restart_ms = now;
+		have++;
+	}
+	keep = want - ready;
+	for (i = 0; i < n; i++) {
+		if (slots[i].gen == gen || slots[i].gen == -1 ||
+		    slots[i].pid <= 0 || slots[i].retiring)
+			continue;
+		if (slots[i].ready && keep > 0) {
+			keep--;
+			continue;
+		}
+		kill(slots[i].pid, SIGTERM);
+		slots[i].retiring = 1;
+	}
+}
+
 int
 serve_master(const struct settings *s)
 {
@@ -214,9 +291,9 @@ serve_master(const struct settings *s)
 	struct timespec	 ts;
 	char		 self[4096], num[16];
 	long long	 now, wait_ms, deadline = 0;
-	long		 i, alive;
+	long		 i, alive, nslots, old, ready, gen = 0;
 	ssize_t		 n;
-	int		 lfd, sig, stopping = 0;
+	int		 lfd, sig, stopping = 0, reloading = 0;
 
 	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) <= 0) {
 		log_kv(LOG_FATAL, "cannot find own executable", NULL);
@@ -237,23 +314,31 @@ serve_master(const struct settings *s)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SERVE_SIG_READY);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	slots = calloc((size_t)s->workers, sizeof(*slots));
+	nslots = 2 * s->workers;
+	slots = calloc((size_t)nslots, sizeof(*slots));
 	if (slots == NULL)
 		return 1;
+	for (i = 0; i < nslots; i++)
+		slots[i].gen = -1;
 	snprintf(num, sizeof(num), "%ld", s->workers);
 	log_kv(LOG_INFO, "serving", "socket", s->socket, "#workers", num,
 	    NULL);
 	for (;;) {
 		now = serve_now_ms();
+		if (!stopping)
+			serve_reload(slots, nslots, gen, now);
 		wait_ms = 1000;
-		alive = 0;
-		for (i = 0; i < s->workers; i++) {
-			if (slots[i].pid == 0 && !stopping) {
+		alive = old = ready = 0;
+		for (i = 0; i < nslots; i++) {
+			if (slots[i].pid == 0 && slots[i].gen == gen &&
+			    !stopping) {
 				if (slots[i].restart_ms <= now) {
 					slots[i].pid = serve_spawn(self, lfd);
 					slots[i].started_ms = now;
+					slots[i].ready = 0;
 					if (slots[i].pid == -1) {
 						slots[i].pid = 0;
 						slots[i].restart_ms = now +
@@ -264,13 +349,23 @@ serve_master(const struct settings *s)
 			}
 			if (slots[i].pid > 0)
 				alive++;
+			if (slots[i].pid > 0 && slots[i].gen != gen)
+				old++;
+			if (slots[i].pid > 0 && slots[i].gen == gen &&
+			    slots[i].ready)
+				ready++;
+		}
+		if (reloading && old == 0 && ready == s->workers) {
+			log_kv(LOG_INFO, "reload done: every worker is new",
+			    NULL);
+			reloading = 0;
 		}
 		if (stopping && alive == 0)
 			break;
 		if (stopping && now >= deadline) {
 			log_kv(LOG_WARN, "workers did not stop in time; killing",
 			    NULL);
-			for (i = 0; i < s->workers; i++)
+			for (i = 0; i < nslots; i++)
 				if (slots[i].pid > 0)
 					kill(slots[i].pid, SIGKILL);
 			deadline = now + 1000000;
@@ -279,22 +374,33 @@ serve_master(const struct settings *s)
 		ts.tv_nsec = (wait_ms % 1000) * 1000000L;
 		sig = sigtimedwait(&set, &info, &ts);
 		if (sig == SIGCHLD)
-			serve_reap(slots, s->workers, stopping);
-		else if ((sig == SIGTERM || sig == SIGINT) && !stopping) {
+			serve_reap(slots, nslots, gen, stopping);
+		else if (sig == SERVE_SIG_READY) {
+			for (i = 0; i < nslots; i++)
+				if (slots[i].pid > 0 &&
+				    slots[i].pid == info.si_pid)
+					slots[i].ready = 1;
+		} else if ((sig == SIGTERM || sig == SIGINT) && !stopping) {
 			log_kv(LOG_INFO, "stopping: letting workers finish",
 			    NULL);
 			stopping = 1;
 			deadline = serve_now_ms() + SERVE_STOP_TIMEOUT_S * 1000;
-			for (i = 0; i < s->workers; i++)
+			for (i = 0; i < nslots; i++)
 				if (slots[i].pid > 0)
 					kill(slots[i].pid, SIGTERM);
 		} else if (sig == SIGHUP && !stopping) {
-			log_kv(LOG_INFO, "SIGHUP: replacing workers", NULL);
-			for (i = 0; i < s->workers; i++) {
-				if (slots[i].pid > 0)
-					kill(slots[i].pid, SIGTERM);
-				slots[i].crashes = -1;	/* not a crash */
-			}
+			/*
+			 * A new generation: its workers start next to the old
+			 * ones (serve_reload); old slots waiting for a respawn
+			 * are given up.
+			 */
+			gen++;
+			reloading = 1;
+			for (i = 0; i < nslots; i++)
+				if (slots[i].pid == 0)
+					slots[i].gen = -1;
+			log_kv(LOG_INFO, "SIGHUP: starting new workers; each old "
+			    "one stops when a new one accepts", NULL);
 		}
 	}
 	close(lfd);
@@ -305,12 +411,80 @@ serve_master(const struct settings *s)
 	return 0;
 }
 
+/*
+ * Runs only while the worker waits in epoll_pwait() (SIGTERM and SIGINT are
+ * blocked everywhere else), so it interrupts nothing but that wait.  It does
+ * not call FCGX_ShutdownPending(): libfcgi's accept then closes a connection
+ * it has just accepted when a signal lands while it waits for the first
+ * bytes, and loops for ever on the closed descriptor.
+ */
 static void
 worker_on_signal(int sig)
 {
 	(void)sig;
 	worker_stop = 1;
-	FCGX_ShutdownPending();
+}
+
+/*
+ * Tells the master that this worker accepts connections from now on (a
+ * reload stops an old worker for each new one that does).  Only when the
+ * parent is the master that started us: a worker whose master died is
+ * inherited by another process, which must not get the signal.
+ */
+static void
+worker_ready(void)
+{
+	const char	*m;
+
+	if ((m = getenv(SERVE_ENV_MASTER)) != NULL &&
+	    strtol(m, NULL, 10) == (long)getppid() &&
+	    kill(getppid(), SERVE_SIG_READY) == -1)
+		log_kv(LOG_WARN, "cannot tell the master this worker is ready",
+		    "cause", strerror(errno), NULL);
+}
+
+/*
+ * Waits until the listening socket (fd 0) has a connection to take, or a
+ * stop signal came.  Returns 0 when there may be a connection, -1 when the
+ * worker is to stop.  The socket joins the worker's epoll instance efd for
+ * the wait only, with EPOLLEXCLUSIVE: the kernel wakes one waiting worker
+ * per connection, the first in the socket's queue, and a worker joins that
+ * queue at its end each time it waits, so the one idle longest takes the
+ * next connection, as with a blocking accept().  The socket is non-blocking
+ * (serve_worker): when another worker takes the connection first,
+ * FCGX_Accept_r() returns -EAGAIN instead of blocking where no signal could
+ * reach it.
+ */
+static int
+worker_wait(int efd, const sigset_t *waitmask)
+{
+	struct epoll_event	ev;
+	int			rc = -1;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+	if (epoll_ctl(efd, EPOLL_CTL_ADD, 0, &ev) == -1) {
+		log_kv(LOG_ERROR, "cannot watch the FastCGI socket", "cause",
+		    strerror(errno), NULL);
+		return -1;
+	}
+	while (!worker_stop) {
+		if (epoll_pwait(efd, &ev, 1, -1, waitmask) > 0) {
+			rc = 0;
+			break;
+		}
+		if (errno != EINTR) {
+			log_kv(LOG_ERROR, "waiting for a connection failed",
+			    "cause", strerror(errno), NULL);
+			break;
+		}
+	}
+	if (epoll_ctl(efd, EPOLL_CTL_DEL, 0, &ev) == -1) {
+		log_kv(LOG_ERROR, "cannot stop watching the FastCGI socket",
+		    "cause", strerror(errno), NULL);
+		rc = -1;
+	}
+	return rc;
 }
 
 static void
@@ -387,17 +561,31 @@ worker_finish(FCGX_Request *fr)
 	FCGX_Finish_r(fr);
 }
 
+/*
+ * The worker: one request at a time.  SIGTERM/SIGINT are blocked except
+ * while it waits for a connection (worker_wait), so a stop signal never
+ * interrupts accepting, reading or answering a request: the request in hand
+ * is finished, then the worker exits.
+ */
 int
 serve_worker(const struct settings *s)
 {
 	struct sigaction	 sa;
+	sigset_t		 stop, waitmask;
 	FCGX_Request		 fr;
 	struct arena		 arena;
 	struct db		 db;
+	int			 efd, fl, rc;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = worker_on_signal;	/* no SA_RESTART: wake accept */
+	sa.sa_handler = worker_on_signal;
 	sigemptyset(&sa.sa_mask);
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	sigprocmask(SIG_BLOCK, &stop, &waitmask);
+	sigdelset(&waitmask, SIGTERM);
+	sigdelset(&waitmask, SIGINT);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
@@ -406,8 +594,19 @@ serve_worker(const struct settings *s)
 		log_kv(LOG_FATAL, "FCGX_Init failed", NULL);
 		return 1;
 	}
-	if (FCGX_InitRequest(&fr, 0, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+	if (FCGX_InitRequest(&fr, 0, 0) != 0) {
 		log_kv(LOG_FATAL, "FCGX_InitRequest failed", NULL);
+		return 1;
+	}
+	if ((fl = fcntl(0, F_GETFL)) == -1 ||
+	    fcntl(0, F_SETFL, fl | O_NONBLOCK) == -1) {
+		log_kv(LOG_FATAL, "cannot make the FastCGI socket non-blocking",
+		    "cause", strerror(errno), NULL);
+		return 1;
+	}
+	if ((efd = epoll_create1(EPOLL_CLOEXEC)) == -1) {
+		log_kv(LOG_FATAL, "cannot create an epoll instance", "cause",
+		    strerror(errno), NULL);
 		return 1;
 	}
 	metrics_attach();
@@ -416,12 +615,15 @@ serve_worker(const struct settings *s)
 	    STMT__MAX);
 	/* A commit can wait past statement_timeout (see db_set_deadline). */
 	db_set_deadline(&db, s->statement_timeout_ms + 2000);
-	while (!worker_stop) {
-		if (FCGX_Accept_r(&fr) < 0) {
-			if (worker_stop || errno == EINTR)
+	worker_ready();
+	while (worker_wait(efd, &waitmask) == 0) {
+		if ((rc = FCGX_Accept_r(&fr)) < 0) {
+			/* Another worker was first, or nginx went away. */
+			if (rc == -EAGAIN || rc == -EWOULDBLOCK ||
+			    rc == -ECONNABORTED || rc == -EINTR)
 				continue;
 			log_kv(LOG_ERROR, "accept failed", "cause",
-			    strerror(errno), NULL);
+			    strerror(-rc), NULL);
 			sleep(1);
 			continue;
 		}
@@ -431,6 +633,7 @@ serve_worker(const struct settings *s)
 		arena_reset(&arena);
 	}
 	FCGX_Free(&fr, 1);
+	close(efd);
 	db_cleanup(&db);
 	arena_cleanup(&arena);
 	return 0;

@@ -323,44 +323,108 @@ app_setup() {
 	write_env
 }
 
+# WADESK_POOLS (default 1): how many `wadesk serve` masters the stack runs,
+# each on its own socket as if on its own host, and as many dispatchers;
+# nginx balances over all the pools.  Pool 1 is serve.pid and wadesk.sock,
+# pool N serve-N.pid and wadesk-N.sock (and dispatch-N.pid).
+pools=${WADESK_POOLS:-1}
+case $pools in
+''|*[!0-9]*|0) die "WADESK_POOLS must be a number of pools, 1 or more" ;;
+esac
+
+# pool_name N: the PID file's name of pool N (serve, serve-2, ...).
+pool_name() {
+	if [ "$2" = 1 ]; then echo "$1"; else echo "$1-$2"; fi
+}
+
+pool_sock() {
+	if [ "$1" = 1 ]; then echo "$sock"; else echo "$run/wadesk-$1.sock"; fi
+}
+
 app_start() {
-	pid_alive "$var/pids/serve.pid" && return 0
+	_n=1
+	while [ $_n -le $pools ]; do
+		pool_start $_n
+		_n=$((_n + 1))
+	done
+}
+
+pool_start() {
+	_pf=$var/pids/$(pool_name serve "$1").pid
+	_ps=$(pool_sock "$1")
+	pid_alive "$_pf" && return 0
 	(
 		set -a
 		. "$var/dev.env"
 		set +a
+		export WADESK_SOCKET="$_ps"
 		# Only nginx's workers (its group) may connect.
 		export WADESK_SOCKET_MODE=0660 WADESK_SOCKET_GROUP="$web_group"
 		# WADESK_SERVE_WRAPPER: e.g. valgrind (tests/valgrind-worker.sh).
 		exec ${WADESK_SERVE_WRAPPER:-} "$bin" serve \
 		    >> "$var/log/wadesk.log" 2>&1
 	) &
-	echo $! > "$var/pids/serve.pid"
+	echo $! > "$_pf"
 	i=0
-	while [ ! -S "$sock" ]; do
+	while [ ! -S "$_ps" ]; do
 		i=$((i + 1))
 		[ $i -lt 100 ] || die "wadesk serve did not start; see $var/log/wadesk.log"
-		pid_alive "$var/pids/serve.pid" || die "wadesk serve exited; see $var/log/wadesk.log"
+		pid_alive "$_pf" || die "wadesk serve exited; see $var/log/wadesk.log"
 		sleep 0.1
 	done
 }
 
 dispatch_start() {
-	pid_alive "$var/pids/dispatch.pid" && return 0
-	(
-		set -a
-		. "$var/dev.env"
-		set +a
-		exec "$bin" dispatch >> "$var/log/wadesk.log" 2>&1
-	) &
-	echo $! > "$var/pids/dispatch.pid"
-	sleep 0.2
-	pid_alive "$var/pids/dispatch.pid" ||
-	    die "wadesk dispatch exited; see $var/log/wadesk.log"
+	_n=1
+	while [ $_n -le $pools ]; do
+		_pf=$var/pids/$(pool_name dispatch $_n).pid
+		_n=$((_n + 1))
+		pid_alive "$_pf" && continue
+		(
+			set -a
+			. "$var/dev.env"
+			set +a
+			exec "$bin" dispatch >> "$var/log/wadesk.log" 2>&1
+		) &
+		echo $! > "$_pf"
+		sleep 0.2
+		pid_alive "$_pf" ||
+		    die "wadesk dispatch exited; see $var/log/wadesk.log"
+	done
 }
 
+# The pools beyond the first (their PID files), whatever WADESK_POOLS is now.
+pools_stop() {
+	for _f in "$var"/pids/serve-*.pid "$var"/pids/dispatch-*.pid; do
+		[ -f "$_f" ] || continue
+		_f=${_f##*/}
+		stop_pid "${_f%.pid}"
+	done
+}
+
+# nginx's upstream servers: WADESK_UPSTREAMS (FastCGI addresses separated
+# by spaces: unix socket paths, unix:PATH or host:port), else the sockets
+# of the stack's own pools.
+upstream_lines() {
+	_ups=${WADESK_UPSTREAMS:-}
+	if [ -z "$_ups" ]; then
+		_n=1
+		while [ $_n -le $pools ]; do
+			_ups="$_ups $(pool_sock $_n)"
+			_n=$((_n + 1))
+		done
+	fi
+	for _u in $_ups; do
+		case $_u in
+		/*) _u=unix:$_u ;;
+		esac
+		printf 'server %s max_fails=1 fail_timeout=5s; ' "$_u"
+	done
+}
+
+# Starts nginx; when it runs already with another configuration (e.g.
+# other WADESK_UPSTREAMS), checks the new one and reloads it in place.
 nginx_start() {
-	pid_alive "$var/pids/nginx.pid" && return 0
 	command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] ||
 	    die "nginx is not installed (run: make deps)"
 	user_line=""
@@ -369,10 +433,25 @@ nginx_start() {
 	    -e "s#@PID@#$var/pids/nginx.pid#" \
 	    -e "s#@ERROR_LOG@#$var/log/nginx-error.log#" \
 	    -e "s#@ACCESS_LOG@#$var/log/nginx-access.log#" \
-	    -e "s#@TMP@#$run/nginx-tmp#g" -e "s#@UPSTREAM@#unix:$sock#" \
+	    -e "s#@TMP@#$run/nginx-tmp#g" -e "s#@UPSTREAM@#$(upstream_lines)#" \
 	    -e "s#@LISTEN@#127.0.0.1:$http_port#" -e "s#@TOP@#$top#g" \
 	    -e "s#@STATIC@#$run/static#g" \
-	    "$top/nginx/nginx.conf.in" > "$var/nginx.conf"
+	    "$top/nginx/nginx.conf.in" > "$var/nginx.conf.new"
+	if pid_alive "$var/pids/nginx.pid"; then
+		if cmp -s "$var/nginx.conf.new" "$var/nginx.conf"; then
+			rm -f "$var/nginx.conf.new"
+			return 0
+		fi
+		/usr/sbin/nginx -p "$var/nginx" -e "$var/log/nginx-error.log" \
+		    -c "$var/nginx.conf.new" -t -q ||
+		    die "nginx configuration invalid; nginx keeps the old one"
+		mv "$var/nginx.conf.new" "$var/nginx.conf"
+		/usr/sbin/nginx -p "$var/nginx" -e "$var/log/nginx-error.log" \
+		    -c "$var/nginx.conf" -s reload ||
+		    die "nginx did not reload; see $var/log/nginx-error.log"
+		return 0
+	fi
+	mv "$var/nginx.conf.new" "$var/nginx.conf"
 	# The admin stylesheet: nginx's workers (nobody) cannot read a
 	# checkout under /root, so they serve a copy from the shared run dir.
 	# File by file into a fresh folder of ours (no recursive chmod).
@@ -440,6 +519,7 @@ stop_all() {
 	fi
 	stop_pid dispatch
 	stop_pid serve
+	pools_stop
 	# A database given in WADESK_DATABASE_URL is not ours to stop.
 	[ -f "$var/db.external" ] || pg_stop
 }
