@@ -53,7 +53,9 @@ def _wait_final(api, mid):
         m = api.get("/api/messages/%d/" % mid).json()
         return m if m["status"] in ("sent", "delivered", "read",
                                     "failed") else None
-    m = wait_until(final, 10)
+    # A dispatcher just restarted first syncs the templates: on a busy
+    # machine that can take a few seconds.
+    m = wait_until(final, 20)
     assert m, api.get("/api/messages/%d/" % mid).json()
     return m
 
