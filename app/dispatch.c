@@ -724,10 +724,10 @@ dispatch_receipts(struct db *db, struct provider *prov,
 static void
 dispatch_search(struct db *db)
 {
-	PGresult	*res = NULL;
+	PGresult	*res = NULL, *r2 = NULL;
 	const char	*p[2] = { DISPATCH_SEARCH_BATCH, NULL };
 	long long	 start = dispatch_ms();
-	int		 i;
+	int		 i, full;
 
 	for (i = 0; i < DISPATCH_SEARCH_ROUNDS && !dispatch_stop; i++) {
 		if (db_exec(db, STMT_SEARCH_SETTLED, 0, NULL, &res) != DB_OK ||
@@ -735,23 +735,22 @@ dispatch_search(struct db *db)
 			log_kv(LOG_WARN, "search index: progress unknown", NULL);
 			break;
 		}
-		p[1] = strcmp(PQgetvalue(res, 0, 0), "t") == 0 ? "true" :
-		    "false";
-		db_res_free(res);
-		res = NULL;
-		if (db_exec(db, STMT_SEARCH_INDEX, 2, p, &res) != DB_OK) {
+		p[1] = PQgetisnull(res, 0, 0) ? NULL : PQgetvalue(res, 0, 0);
+		if (db_exec(db, STMT_SEARCH_INDEX, 2, p, &r2) != DB_OK) {
 			log_kv(LOG_WARN, "search index not updated", NULL);
 			break;
 		}
 		/* No row: another dispatcher is at it.  Else, a full batch? */
-		if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0),
-		    DISPATCH_SEARCH_BATCH) != 0 ||
-		    dispatch_ms() - start >= DISPATCH_SEARCH_ROUND_MS)
-			break;
+		full = PQntuples(r2) == 1 && strcmp(PQgetvalue(r2, 0, 0),
+		    DISPATCH_SEARCH_BATCH) == 0;
 		db_res_free(res);
-		res = NULL;
+		db_res_free(r2);
+		res = r2 = NULL;
+		if (!full || dispatch_ms() - start >= DISPATCH_SEARCH_ROUND_MS)
+			break;
 	}
 	db_res_free(res);
+	db_res_free(r2);
 }
 
 static void

@@ -1213,22 +1213,24 @@ const char *const stmts_sql[STMT__MAX] = {
 	    " FROM search_progress",
 	/*
 	 * The dispatcher, before each STMT_SEARCH_INDEX, in a statement of
-	 * its own (so that the batch's snapshot is taken after it): have all
-	 * the transactions in progress at the last batch ended?
+	 * its own (so that the batch's snapshot is taken after it): seen
+	 * when all the transactions in progress at the last batch have
+	 * ended, else NULL.
 	 */
 	[STMT_SEARCH_SETTLED] =
-	    "SELECT NOT EXISTS (SELECT 1 FROM search_progress p, pg_locks l"
+	    "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM pg_locks l"
 	    " WHERE l.locktype = 'virtualxid' AND l.mode = 'ExclusiveLock'"
-	    " AND l.virtualxid = ANY (p.waiting))",
+	    " AND l.virtualxid = ANY (p.waiting)) THEN p.seen END"
+	    " FROM search_progress p",
 	/*
 	 * Up to $1 messages above search_progress.upto that message_search
-	 * lacks go into it, oldest first.  When $2 (STMT_SEARCH_SETTLED),
-	 * every message up to seen is visible now: upto moves to seen (to
-	 * the end of this batch when it stopped short of it).  seen becomes
-	 * the newest message visible (the end of the batch when full) and
-	 * waiting the transactions in progress now, but this one and
-	 * autovacuum's (which write no messages).  A second dispatcher skips
-	 * while one is at it.  Back: the messages indexed, upto.
+	 * lacks go into it, oldest first.  $2 (STMT_SEARCH_SETTLED; NULL:
+	 * not yet): every message up to $2 is visible now, so upto moves to
+	 * $2 (to the end of this batch when it stopped short of it).  seen
+	 * becomes the newest message visible (the end of the batch when
+	 * full) and waiting the transactions in progress now, but this one
+	 * and autovacuum's (which write no messages).  A second dispatcher
+	 * skips while one is at it.  Back: the messages indexed, upto.
 	 */
 	[STMT_SEARCH_INDEX] =
 	    "WITH p AS (SELECT upto, seen FROM search_progress"
@@ -1241,9 +1243,9 @@ const char *const stmts_sql[STMT__MAX] = {
 	    " ON CONFLICT (id) DO NOTHING),"
 	    " f AS (SELECT count(*) AS k, CASE WHEN count(*) >= $1::integer"
 	    " THEN max(id) END AS full_to FROM n) "
-	    "UPDATE search_progress g SET upto = CASE WHEN $2::boolean"
-	    " THEN greatest(p.upto, least(p.seen, coalesce(f.full_to, p.seen)))"
-	    " ELSE p.upto END,"
+	    "UPDATE search_progress g SET upto = CASE WHEN $2::bigint IS NULL"
+	    " THEN p.upto ELSE greatest(p.upto, least($2::bigint,"
+	    " coalesce(f.full_to, $2::bigint))) END,"
 	    " seen = coalesce(f.full_to, (SELECT max(id) FROM messages), p.seen),"
 	    " waiting = ARRAY(SELECT l.virtualxid FROM pg_locks l"
 	    " WHERE l.locktype = 'virtualxid' AND l.mode = 'ExclusiveLock'"
