@@ -56,19 +56,28 @@
 	" AND ($3::text IS NULL OR " t ".contact_id = " MSG_CONTACT("$3") ")" \
 	" AND ($7::bigint IS NULL OR " t ".number_id = $7)"
 
+/* No filter but the search (planned per call: the constant folds). */
+#define MSG_NO_FILTERS \
+	"($1::text IS NULL AND $2::text IS NULL AND $3::text IS NULL" \
+	" AND $7::bigint IS NULL)"
+
 /*
  * A search's page: the ids of the messages matching ILIKE pattern $4 and
  * MSG_FILTERS, $6 at most, in the order o (DESC or ASC) from the keyset
- * bound k (a condition on id x).  Up to $8 (search_progress.upto) the
- * trigram index of message_search finds them, or its id order walks them,
- * whichever the planner finds cheaper for $4; above it (the newest
- * messages, not indexed yet or just now) the messages themselves are
- * read.  A message in both halves counts once (IN).
+ * bound k (a condition on id s.id, or x.id for x).  Up to $8
+ * (search_progress.upto) the trigram index of message_search finds them,
+ * or its id order walks them, whichever the planner finds cheaper for $4
+ * (with filters, joined to the messages, whose indexes may lead); above
+ * it (the newest messages, not indexed yet or just now) the messages
+ * themselves are read.  A message in two parts counts once (IN).
  */
 #define MSG_SEARCH_IDS(o, k, x) \
-	"(SELECT s.id FROM message_search s JOIN messages x ON x.id = s.id" \
-	" WHERE s.doc LIKE lower($4) AND " MSG_FILTERS("x") " AND " k \
-	" ORDER BY s.id " o " LIMIT $6)" \
+	"(SELECT s.id FROM message_search s WHERE " MSG_NO_FILTERS \
+	" AND s.doc LIKE lower($4) AND " k " ORDER BY s.id " o " LIMIT $6)" \
+	" UNION ALL" \
+	" (SELECT s.id FROM message_search s JOIN messages x ON x.id = s.id" \
+	" WHERE NOT " MSG_NO_FILTERS " AND s.doc LIKE lower($4) AND " \
+	MSG_FILTERS("x") " AND " k " ORDER BY s.id " o " LIMIT $6)" \
 	" UNION ALL" \
 	" (SELECT x.id FROM messages x WHERE x.id > $8::bigint" \
 	" AND " MSG_SEARCH("x") " ILIKE $4 AND " MSG_FILTERS("x") " AND " x \
