@@ -197,7 +197,8 @@ cli_sql(int argc, char **argv)
 			printf("%s\n", stmts_sql[named[i].stmt]);
 			return 0;
 		}
-	fprintf(stderr, "usage: wadesk sql auth|send|inbound|status|list|search\n");
+	fprintf(stderr,
+	    "usage: wadesk sql auth|send|inbound|status|list|search\n");
 	return 2;
 }
 

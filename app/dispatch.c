@@ -735,6 +735,9 @@ dispatch_search(struct db *db)
 			log_kv(LOG_WARN, "search index: progress unknown", NULL);
 			break;
 		}
+		/* Nothing new: no write (an idle dispatcher writes nothing). */
+		if (strcmp(PQgetvalue(res, 0, 1), "t") != 0)
+			break;
 		p[1] = PQgetisnull(res, 0, 0) ? NULL : PQgetvalue(res, 0, 0);
 		if (db_exec(db, STMT_SEARCH_INDEX, 2, p, &r2) != DB_OK) {
 			log_kv(LOG_WARN, "search index not updated", NULL);

@@ -1224,13 +1224,15 @@ const char *const stmts_sql[STMT__MAX] = {
 	 * The dispatcher, before each STMT_SEARCH_INDEX, in a statement of
 	 * its own (so that the batch's snapshot is taken after it): seen
 	 * when all the transactions in progress at the last batch have
-	 * ended, else NULL.
+	 * ended, else NULL; and whether there is anything to do (upto
+	 * behind seen, or a message above it).
 	 */
 	[STMT_SEARCH_SETTLED] =
 	    "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM pg_locks l"
 	    " WHERE l.locktype = 'virtualxid' AND l.mode = 'ExclusiveLock'"
-	    " AND l.virtualxid = ANY (p.waiting)) THEN p.seen END"
-	    " FROM search_progress p",
+	    " AND l.virtualxid = ANY (p.waiting)) THEN p.seen END,"
+	    " p.upto < p.seen OR EXISTS (SELECT 1 FROM messages m"
+	    " WHERE m.id > p.seen) FROM search_progress p",
 	/*
 	 * Up to $1 messages above search_progress.upto that message_search
 	 * lacks go into it, oldest first.  $2 (STMT_SEARCH_SETTLED; NULL:
