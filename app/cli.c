@@ -188,6 +188,7 @@ cli_sql(int argc, char **argv)
 		{ "inbound", STMT_MSG_INBOUND },
 		{ "status", STMT_STATUS_APPLY },
 		{ "list", STMT_MSG_LIST },
+		{ "search", STMT_MSG_SEARCH },
 	};
 	size_t	i;
 
@@ -196,7 +197,8 @@ cli_sql(int argc, char **argv)
 			printf("%s\n", stmts_sql[named[i].stmt]);
 			return 0;
 		}
-	fprintf(stderr, "usage: wadesk sql auth|send|inbound|status|list\n");
+	fprintf(stderr,
+	    "usage: wadesk sql auth|send|inbound|status|list|search\n");
 	return 2;
 }
 

@@ -26,6 +26,10 @@
 #define DISPATCH_PURGE_S	300
 #define DISPATCH_MIN_WAIT_MS	5
 #define DISPATCH_MEDIA_BATCH	4	/* inbound files per idle round */
+/* Messages per batch into the search index, batches per round at most. */
+#define DISPATCH_SEARCH_BATCH	"2000"
+#define DISPATCH_SEARCH_ROUNDS	10
+#define DISPATCH_SEARCH_ROUND_MS	250
 
 static volatile sig_atomic_t	dispatch_stop;
 /* Read receipts sent per round. */
@@ -83,6 +87,7 @@ static void	dispatch_log(const struct job *, const char *);
 static void	dispatch_wait(struct db *, long);
 static void	dispatch_receipts(struct db *, struct provider *,
 		    const struct settings *);
+static void	dispatch_search(struct db *);
 static void	dispatch_housekeeping(struct db *, const struct settings *,
 		    time_t *);
 
@@ -710,6 +715,47 @@ dispatch_receipts(struct db *db, struct provider *prov,
 	db_res_free(res);
 }
 
+/*
+ * The search index (sql/019): new messages into message_search, a batch
+ * at a time, more batches while it is behind (after a bulk load), for at
+ * most DISPATCH_SEARCH_ROUND_MS.  A search finds a message at once either
+ * way; what is indexed is found faster.
+ */
+static void
+dispatch_search(struct db *db)
+{
+	PGresult	*res = NULL, *r2 = NULL;
+	const char	*p[2] = { DISPATCH_SEARCH_BATCH, NULL };
+	long long	 start = dispatch_ms();
+	int		 i, full;
+
+	for (i = 0; i < DISPATCH_SEARCH_ROUNDS && !dispatch_stop; i++) {
+		if (db_exec(db, STMT_SEARCH_SETTLED, 0, NULL, &res) != DB_OK ||
+		    PQntuples(res) != 1) {
+			log_kv(LOG_WARN, "search index: progress unknown", NULL);
+			break;
+		}
+		/* Nothing new: no write (an idle dispatcher writes nothing). */
+		if (strcmp(PQgetvalue(res, 0, 1), "t") != 0)
+			break;
+		p[1] = PQgetisnull(res, 0, 0) ? NULL : PQgetvalue(res, 0, 0);
+		if (db_exec(db, STMT_SEARCH_INDEX, 2, p, &r2) != DB_OK) {
+			log_kv(LOG_WARN, "search index not updated", NULL);
+			break;
+		}
+		/* No row: another dispatcher is at it.  Else, a full batch? */
+		full = PQntuples(r2) == 1 && strcmp(PQgetvalue(r2, 0, 0),
+		    DISPATCH_SEARCH_BATCH) == 0;
+		db_res_free(res);
+		db_res_free(r2);
+		res = r2 = NULL;
+		if (!full || dispatch_ms() - start >= DISPATCH_SEARCH_ROUND_MS)
+			break;
+	}
+	db_res_free(res);
+	db_res_free(r2);
+}
+
 static void
 dispatch_housekeeping(struct db *db, const struct settings *s, time_t *last)
 {
@@ -727,6 +773,7 @@ dispatch_housekeeping(struct db *db, const struct settings *s, time_t *last)
 		if (db_exec(db, STMT_SIM_ADVANCE, 2, p, &res) == DB_OK)
 			db_res_free(res);
 	}
+	dispatch_search(db);
 	now = time(NULL);
 	/* The templates: at start, then every WADESK_TEMPLATE_SYNC_S. */
 	if (s->template_sync_s > 0 && (dispatch_synced == 0 ||

@@ -397,16 +397,28 @@ model_message_list(struct db *db, int stmt, const char *const p[7],
     PGresult **res)
 {
 	const char	*t[1] = { MESSAGE_SEARCH_TIMEOUT };
+	const char	*q[8];
 	PGresult	*set = NULL;
 	enum db_rc	 rc;
+	int		 i;
 
 	*res = NULL;
 	if (p[3] == NULL)
 		return db_exec(db, stmt, 7, p, res);
+	for (i = 0; i < 7; i++)
+		q[i] = p[i];
+	stmt = stmt == STMT_MSG_LIST_NEWER ? STMT_MSG_SEARCH_NEWER :
+	    STMT_MSG_SEARCH;
 	if ((rc = db_begin(db)) != DB_OK)
 		return rc;
-	if ((rc = db_exec(db, STMT_LOCAL_TIMEOUT, 1, t, &set)) != DB_OK ||
-	    (rc = db_exec(db, stmt, 7, p, res)) != DB_OK ||
+	/* How far the search index is complete: search_progress.upto. */
+	if ((rc = db_exec(db, STMT_SEARCH_BEGIN, 1, t, &set)) == DB_OK &&
+	    PQntuples(set) != 1)
+		rc = DB_ERROR;
+	if (rc == DB_OK)
+		q[7] = PQgetvalue(set, 0, 1);
+	if (rc != DB_OK ||
+	    (rc = db_exec(db, stmt, 8, q, res)) != DB_OK ||
 	    (rc = db_commit(db)) != DB_OK) {
 		db_rollback(db);
 		db_res_free(*res);

@@ -182,7 +182,8 @@ int	model_message_search_valid(const char *);
 char	*model_message_like(struct arena *, const char *);
 /*
  * Runs a list statement (STMT_MSG_LIST or STMT_MSG_LIST_NEWER) with its
- * seven parameters.  A search (p[3] set) runs in a transaction of its own with
+ * seven parameters.  A search (p[3] set) runs its search twin
+ * (STMT_MSG_SEARCH, STMT_MSG_SEARCH_NEWER) in a transaction of its own with
  * statement_timeout MESSAGE_SEARCH_TIMEOUT, so one slow search ends early
  * (DB_TIMEOUT) instead of holding a worker for the general timeout.
  */

@@ -6,11 +6,13 @@
 	"'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
 
 /*
- * What the search (q) matches: content, sender and receiver joined by U+001F,
- * exactly the expression of the messages_search_trgm index (sql/006).
+ * What the search (q) matches in message t: content, sender and receiver
+ * joined by U+001F, so that a match never spans two fields (sql/006);
+ * message_search.doc holds it lowercased (sql/019).
  */
-#define MSG_SEARCH \
-	"(content || chr(31) || sender || chr(31) || receiver)"
+#define MSG_SEARCH(t) \
+	"(" t ".content || chr(31) || " t ".sender || chr(31) || " t \
+	".receiver)"
 
 /*
  * A message's media (sql/013) as JSON text, or NULL: the API's media object
@@ -43,6 +45,43 @@
 	"(SELECT k.id FROM contacts k WHERE CASE WHEN " c " ~ '^[0-9]+$'" \
 	" THEN k.id = " c "::bigint ELSE k.phone = " c " OR k.user_id = " c \
 	" END LIMIT 1)"
+
+/*
+ * The list's filters on message t, NULL parameters disabling theirs: $1
+ * status, $2 direction, $3 the contact (MSG_CONTACT), $7 business number.
+ */
+#define MSG_FILTERS(t) \
+	"($1::text IS NULL OR " t ".status = $1)" \
+	" AND ($2::text IS NULL OR " t ".direction = $2)" \
+	" AND ($3::text IS NULL OR " t ".contact_id = " MSG_CONTACT("$3") ")" \
+	" AND ($7::bigint IS NULL OR " t ".number_id = $7)"
+
+/* No filter but the search (planned per call: the constant folds). */
+#define MSG_NO_FILTERS \
+	"($1::text IS NULL AND $2::text IS NULL AND $3::text IS NULL" \
+	" AND $7::bigint IS NULL)"
+
+/*
+ * A search's page: the ids of the messages matching ILIKE pattern $4 and
+ * MSG_FILTERS, $6 at most, in the order o (DESC or ASC) from the keyset
+ * bound k (a condition on id s.id, or x.id for x).  Up to $8
+ * (search_progress.upto) the trigram index of message_search finds them,
+ * or its id order walks them, whichever the planner finds cheaper for $4
+ * (with filters, joined to the messages, whose indexes may lead); above
+ * it (the newest messages, not indexed yet or just now) the messages
+ * themselves are read.  A message in two parts counts once (IN).
+ */
+#define MSG_SEARCH_IDS(o, k, x) \
+	"(SELECT s.id FROM message_search s WHERE " MSG_NO_FILTERS \
+	" AND s.doc LIKE lower($4) AND " k " ORDER BY s.id " o " LIMIT $6)" \
+	" UNION ALL" \
+	" (SELECT s.id FROM message_search s JOIN messages x ON x.id = s.id" \
+	" WHERE NOT " MSG_NO_FILTERS " AND s.doc LIKE lower($4) AND " \
+	MSG_FILTERS("x") " AND " k " ORDER BY s.id " o " LIMIT $6)" \
+	" UNION ALL" \
+	" (SELECT x.id FROM messages x WHERE x.id > $8::bigint" \
+	" AND " MSG_SEARCH("x") " ILIKE $4 AND " MSG_FILTERS("x") " AND " x \
+	" ORDER BY x.id " o " LIMIT $6)"
 
 /* The contact columns, in the order of enum contact_col (model_contact.h),
  * from contacts c and its assignee admin_users u. */
@@ -274,17 +313,24 @@ const char *const stmts_sql[STMT__MAX] = {
 	 * filter; planned on each call with its real values (not in
 	 * stmts_generic) so it uses the index that fits.  $1 status, $2
 	 * direction, $3 the contact (MSG_CONTACT: a contact id, a phone in
-	 * E.164 form or a BSUID; messages_contact_id), $4 an ILIKE pattern
-	 * with its wildcards already escaped, $5 ids below, $6 rows.
+	 * E.164 form or a BSUID; messages_contact_id), $5 ids below, $6
+	 * rows, $7 the business number.  $4, the search, is always NULL
+	 * here: a search runs STMT_MSG_SEARCH (model_message_list).
 	 */
 	[STMT_MSG_LIST] =
 	    "SELECT " MSG_COLS " FROM messages "
-	    "WHERE ($1::text IS NULL OR status = $1)"
-	    " AND ($2::text IS NULL OR direction = $2)"
-	    " AND ($3::text IS NULL OR contact_id = " MSG_CONTACT("$3") ")"
-	    " AND ($4::text IS NULL OR " MSG_SEARCH " ILIKE $4)"
-	    " AND ($7::bigint IS NULL OR number_id = $7)"
+	    "WHERE " MSG_FILTERS("messages") " AND $4::text IS NULL"
 	    " AND ($5::bigint IS NULL OR id < $5) "
+	    "ORDER BY id DESC LIMIT $6",
+	/*
+	 * STMT_MSG_LIST with a search: $4 an ILIKE pattern with its
+	 * wildcards already escaped, $8 search_progress.upto
+	 * (STMT_SEARCH_BEGIN).  Planned on each call too.
+	 */
+	[STMT_MSG_SEARCH] =
+	    "SELECT " MSG_COLS " FROM messages WHERE id IN ("
+	    MSG_SEARCH_IDS("DESC", "($5::bigint IS NULL OR s.id < $5)",
+	    "($5::bigint IS NULL OR x.id < $5)") ") "
 	    "ORDER BY id DESC LIMIT $6",
 
 	/* Idempotency-Key: the lock marks a key in flight until commit. */
@@ -535,12 +581,13 @@ const char *const stmts_sql[STMT__MAX] = {
 	/* STMT_MSG_LIST's filters, ids above $5, oldest first. */
 	[STMT_MSG_LIST_NEWER] =
 	    "SELECT " MSG_COLS " FROM messages "
-	    "WHERE ($1::text IS NULL OR status = $1)"
-	    " AND ($2::text IS NULL OR direction = $2)"
-	    " AND ($3::text IS NULL OR contact_id = " MSG_CONTACT("$3") ")"
-	    " AND ($4::text IS NULL OR " MSG_SEARCH " ILIKE $4)"
-	    " AND ($7::bigint IS NULL OR number_id = $7)"
+	    "WHERE " MSG_FILTERS("messages") " AND $4::text IS NULL"
 	    " AND id > $5::bigint "
+	    "ORDER BY id ASC LIMIT $6",
+	/* STMT_MSG_SEARCH, ids above $5, oldest first. */
+	[STMT_MSG_SEARCH_NEWER] =
+	    "SELECT " MSG_COLS " FROM messages WHERE id IN ("
+	    MSG_SEARCH_IDS("ASC", "s.id > $5::bigint", "x.id > $5::bigint") ") "
 	    "ORDER BY id ASC LIMIT $6",
 	/*
 	 * Requeues failed outbound message $1 (admin user $2): status back to
@@ -1164,6 +1211,60 @@ const char *const stmts_sql[STMT__MAX] = {
 	/* The business number displayed as $1, if any. */
 	[STMT_NUMBER_BY_DISPLAY] =
 	    "SELECT id FROM numbers WHERE display = $1",
+
+	/*
+	 * The search (sql/019).  BEGIN, in a search's transaction: its
+	 * statement_timeout $1, and back how far message_search is complete
+	 * (STMT_MSG_SEARCH's $8).
+	 */
+	[STMT_SEARCH_BEGIN] =
+	    "SELECT set_config('statement_timeout', $1, true), upto"
+	    " FROM search_progress",
+	/*
+	 * The dispatcher, before each STMT_SEARCH_INDEX, in a statement of
+	 * its own (so that the batch's snapshot is taken after it): seen
+	 * when all the transactions in progress at the last batch have
+	 * ended, else NULL; and whether there is anything to do (upto
+	 * behind seen, or a message above it).
+	 */
+	[STMT_SEARCH_SETTLED] =
+	    "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM pg_locks l"
+	    " WHERE l.locktype = 'virtualxid' AND l.mode = 'ExclusiveLock'"
+	    " AND l.virtualxid = ANY (p.waiting)) THEN p.seen END,"
+	    " p.upto < p.seen OR EXISTS (SELECT 1 FROM messages m"
+	    " WHERE m.id > p.seen) FROM search_progress p",
+	/*
+	 * Up to $1 messages above search_progress.upto that message_search
+	 * lacks go into it, oldest first.  $2 (STMT_SEARCH_SETTLED; NULL:
+	 * not yet): every message up to $2 is visible now, so upto moves to
+	 * $2 (to the end of this batch when it stopped short of it).  seen
+	 * becomes the newest message visible (the end of the batch when
+	 * full) and waiting the transactions in progress now, but this one
+	 * and autovacuum's (which write no messages).  A second dispatcher
+	 * skips while one is at it.  Back: the messages indexed, upto.
+	 */
+	[STMT_SEARCH_INDEX] =
+	    "WITH p AS (SELECT upto, seen FROM search_progress"
+	    " FOR UPDATE SKIP LOCKED),"
+	    " n AS (SELECT m.id, lower(" MSG_SEARCH("m") ") AS doc"
+	    " FROM p, messages m WHERE m.id > p.upto AND NOT EXISTS"
+	    " (SELECT 1 FROM message_search s WHERE s.id = m.id)"
+	    " ORDER BY m.id LIMIT $1::integer),"
+	    " i AS (INSERT INTO message_search (id, doc) SELECT id, doc FROM n"
+	    " ON CONFLICT (id) DO NOTHING),"
+	    " f AS (SELECT count(*) AS k, CASE WHEN count(*) >= $1::integer"
+	    " THEN max(id) END AS full_to FROM n) "
+	    "UPDATE search_progress g SET upto = CASE WHEN $2::bigint IS NULL"
+	    " THEN p.upto ELSE greatest(p.upto, least($2::bigint,"
+	    " coalesce(f.full_to, $2::bigint))) END,"
+	    " seen = coalesce(f.full_to, (SELECT max(id) FROM messages), p.seen),"
+	    " waiting = ARRAY(SELECT l.virtualxid FROM pg_locks l"
+	    " WHERE l.locktype = 'virtualxid' AND l.mode = 'ExclusiveLock'"
+	    " AND l.pid <> pg_backend_pid() AND l.pid NOT IN (SELECT a.pid"
+	    " FROM pg_stat_activity a"
+	    " WHERE a.backend_type = 'autovacuum worker'))"
+	    " FROM p, f WHERE g.one "
+	    "RETURNING f.k, g.upto",
 };
 
 /*
