@@ -25,7 +25,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "integ"))
 
-from integ_support import read_env_file, wait_until  # noqa: E402
+from integ_support import children, read_env_file, wait_until  # noqa: E402
 
 HTTP_PORT = int(os.environ.get("WADESK_FAILOVER_HTTP_PORT", "18081"))
 PG_PORT = int(os.environ.get("WADESK_FAILOVER_PG_PORT", "54340"))
@@ -92,15 +92,7 @@ class Node:
         machine is gone, nothing gets to finish."""
         pid = self.pid()
         assert pid, "%s is not running" % self.name
-        victims = [pid]
-        for d in Path("/proc").iterdir():
-            if d.name.isdigit():
-                try:
-                    stat = (d / "stat").read_text()
-                except OSError:
-                    continue
-                if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                    victims.append(int(d.name))
+        victims = [pid] + children(pid)
         for v in victims:
             try:
                 os.kill(v, 9)

@@ -249,3 +249,21 @@ class Sender:
         """One send per receiver, from `threads` threads; ids in order."""
         with ThreadPoolExecutor(max_workers=threads) as pool:
             return list(pool.map(self.one, receivers))
+
+
+def children(ppid):
+    """Live (non-zombie) child PIDs of ppid, sorted, from /proc/*/stat."""
+    kids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                stat = f.read()
+        except OSError:
+            continue
+        # pid (comm) state ppid ...; comm may hold spaces and parentheses.
+        fields = stat[stat.rfind(")") + 2:].split()
+        if int(fields[1]) == ppid and fields[0] not in ("Z", "X"):
+            kids.append(int(entry))
+    return sorted(kids)

@@ -31,7 +31,7 @@ import psycopg2
 import pytest
 
 import hostile_corpus
-from integ_support import unique_phone
+from integ_support import children, unique_phone
 
 TIMEOUT = 20            # per request: nothing here may take that long
 
@@ -139,23 +139,6 @@ def _parse(ans, data):
 
 # ------------------------------------------------------ processes and logs
 
-def children(ppid):
-    """Live (non-zombie) child PIDs of ppid."""
-    kids = set()
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % entry) as f:
-                stat = f.read()
-        except OSError:
-            continue
-        fields = stat[stat.rfind(")") + 2:].split()
-        if int(fields[1]) == ppid and fields[0] not in ("Z", "X"):
-            kids.add(int(entry))
-    return kids
-
-
 _RID = re.compile(rb'"request_id":"([0-9a-f]+)"')
 
 
@@ -177,7 +160,7 @@ class Stack:
             pytest.skip("no %s: the pool is not run by stack.sh" %
                         self.pidfile)
         self.master = self.current_master()
-        self.workers = children(self.master)
+        self.workers = set(children(self.master))
         assert self.workers, "the serve master %d has no workers" % \
             self.master
         self.log_start = self.log_size()
@@ -233,17 +216,17 @@ class Stack:
             msg = ("the serve master changed (%d -> %d) during %s: the stack "
                    "was restarted" % (self.master, master, what))
             self.master = master
-            self.workers = children(master)
+            self.workers = set(children(master))
             self.log_pos = self.log_size()
             return msg
-        now = children(self.master)
+        now = set(children(self.master))
         if now == self.workers:
             self.log_pos = self.log_size()
             return None
         time.sleep(0.3)         # let the master log the exit
         exits = self.exits_since(self.log_pos)
-        gone = self.workers - children(self.master)
-        self.workers = children(self.master)
+        gone = self.workers - set(children(self.master))
+        self.workers = set(children(self.master))
         self.log_pos = self.log_size()
         killed = [e for e in exits if e.get("exit") == "signal 9"]
         if gone and killed and len(killed) == len(exits) and \

@@ -39,7 +39,7 @@ import requests
 
 from fake_cloudapi import (PHONE_NUMBER_ID, TOKEN, VERSION, FakeCloudAPI,
                            pid_alive, read_pid, stop_pid)
-from integ_support import (BINARY, ROOT, STACK_SH, json_bytes, sign,
+from integ_support import (BINARY, ROOT, STACK_SH, children, json_bytes, sign,
                            stack_env, unique_phone, unique_token, wait_until)
 
 POOL_WORKERS = 3
@@ -52,23 +52,6 @@ FINAL = ("sent", "delivered", "read", "failed")
 
 
 # ------------------------------------------------------------------ helpers
-
-def _children(ppid):
-    """Live (non-zombie) child PIDs of ppid."""
-    kids = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % entry) as f:
-                stat = f.read()
-        except OSError:
-            continue
-        fields = stat[stat.rfind(")") + 2:].split()
-        if int(fields[1]) == ppid and fields[0] not in ("Z", "X"):
-            kids.append(int(entry))
-    return sorted(kids)
-
 
 def _sleep_until(t):
     time.sleep(max(0.0, t - time.monotonic()))
@@ -91,7 +74,7 @@ def _stack(env, upstreams=None):
         child["WADESK_UPSTREAMS"] = " ".join(str(u) for u in upstreams)
     var_dir = Path(env["WADESK_VAR"])
     master = read_pid(var_dir / "pids" / "nginx.pid")
-    old = set(_children(master)) if master else set()
+    old = set(children(master)) if master else set()
     conf = (var_dir / "nginx.conf").read_bytes()
     p = subprocess.run(["sh", str(STACK_SH), "start", env["WADESK_VAR"]],
                        env=child, cwd=str(ROOT), capture_output=True,
@@ -100,7 +83,7 @@ def _stack(env, upstreams=None):
     # A reload is done once the old workers are gone (they close their
     # idle keep-alive connections on the way out).
     if (var_dir / "nginx.conf").read_bytes() != conf:
-        assert wait_until(lambda: not old & set(_children(master)), 15), \
+        assert wait_until(lambda: not old & set(children(master)), 15), \
             "nginx's old workers did not exit"
 
 
@@ -178,7 +161,7 @@ class Pool:
         return self.proc.pid
 
     def workers(self):
-        return _children(self.proc.pid) if self.alive() else []
+        return children(self.proc.pid) if self.alive() else []
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
@@ -550,12 +533,12 @@ def test_nginx_reload_under_load_answers_everything(env, var_dir, pool_b):
         t0 = time.monotonic()
         for k in range(1, RELOADS + 2):
             _sleep_until(t0 + k * INTERVAL)
-            old = set(_children(master))
+            old = set(children(master))
             p = subprocess.run(cmd, capture_output=True, text=True,
                                timeout=30)
             assert p.returncode == 0, p.stderr
             # New workers have started (the old ones finish what they hold).
-            assert wait_until(lambda: set(_children(master)) - old, 10)
+            assert wait_until(lambda: set(children(master)) - old, 10)
             reloads += 1
         assert time.monotonic() - t0 < RUN_S
         _sleep_until(t0 + RUN_S)

@@ -11,29 +11,11 @@ import pytest
 import requests
 
 from admin_support import fcgi
-from integ_support import (STACK_SH, assert_error, json_bytes, sign,
+from integ_support import (STACK_SH, assert_error, children, json_bytes, sign,
                            unique_phone, unique_token, wait_until)
 
 
 # ------------------------------------------------------------ worker crash
-
-def _children(ppid):
-    """Live (non-zombie) child PIDs of ppid, from /proc/*/stat."""
-    kids = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % entry) as f:
-                stat = f.read()
-        except OSError:
-            continue
-        # pid (comm) state ppid ...; comm may hold spaces and parentheses.
-        fields = stat[stat.rfind(")") + 2:].split()
-        if int(fields[1]) == ppid and fields[0] not in ("Z", "X"):
-            kids.append(int(entry))
-    return sorted(kids)
-
 
 @pytest.fixture
 def serve_master(var_dir):
@@ -95,12 +77,12 @@ class _Stream:
 
 def test_killed_worker_is_replaced_while_requests_keep_succeeding(
         env, serve_master, query):
-    before = _children(serve_master)
+    before = children(serve_master)
     assert before, "the serve master has no workers"
     victim = before[len(before) // 2]
 
     def replaced():
-        now = _children(serve_master)
+        now = children(serve_master)
         return (victim not in now and len(now) == len(before) and
                 bool(set(now) - set(before)))
 
@@ -112,7 +94,7 @@ def test_killed_worker_is_replaced_while_requests_keep_succeeding(
         replaced_after = time.monotonic() - killed_at
         time.sleep(0.7)
     assert ok, "no new worker within 1 s (workers now: %s, before: %s)" \
-        % (_children(serve_master), before)
+        % (children(serve_master), before)
     assert replaced_after <= 1.05
     os.kill(serve_master, 0)    # the master survived
     results = stream.results
