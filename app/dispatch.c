@@ -11,7 +11,9 @@
 #include "buf.h"
 #include "db.h"
 #include "dispatch.h"
+#include "child.h"
 #include "events.h"
+#include "indexer.h"
 #include "job.h"
 #include "log.h"
 #include "media_fetch.h"
@@ -26,10 +28,6 @@
 #define DISPATCH_PURGE_S	300
 #define DISPATCH_MIN_WAIT_MS	5
 #define DISPATCH_MEDIA_BATCH	4	/* inbound files per idle round */
-/* Messages per batch into the search index, batches per round at most. */
-#define DISPATCH_SEARCH_BATCH	"2000"
-#define DISPATCH_SEARCH_ROUNDS	10
-#define DISPATCH_SEARCH_ROUND_MS	250
 
 static volatile sig_atomic_t	dispatch_stop;
 /* Read receipts sent per round. */
@@ -87,7 +85,6 @@ static void	dispatch_log(const struct job *, const char *);
 static void	dispatch_wait(struct db *, long);
 static void	dispatch_receipts(struct db *, struct provider *,
 		    const struct settings *);
-static void	dispatch_search(struct db *);
 static void	dispatch_housekeeping(struct db *, const struct settings *,
 		    time_t *);
 
@@ -715,47 +712,6 @@ dispatch_receipts(struct db *db, struct provider *prov,
 	db_res_free(res);
 }
 
-/*
- * The search index (sql/019): new messages into message_search, a batch
- * at a time, more batches while it is behind (after a bulk load), for at
- * most DISPATCH_SEARCH_ROUND_MS.  A search finds a message at once either
- * way; what is indexed is found faster.
- */
-static void
-dispatch_search(struct db *db)
-{
-	PGresult	*res = NULL, *r2 = NULL;
-	const char	*p[2] = { DISPATCH_SEARCH_BATCH, NULL };
-	long long	 start = dispatch_ms();
-	int		 i, full;
-
-	for (i = 0; i < DISPATCH_SEARCH_ROUNDS && !dispatch_stop; i++) {
-		if (db_exec(db, STMT_SEARCH_SETTLED, 0, NULL, &res) != DB_OK ||
-		    PQntuples(res) != 1) {
-			log_kv(LOG_WARN, "search index: progress unknown", NULL);
-			break;
-		}
-		/* Nothing new: no write (an idle dispatcher writes nothing). */
-		if (strcmp(PQgetvalue(res, 0, 1), "t") != 0)
-			break;
-		p[1] = PQgetisnull(res, 0, 0) ? NULL : PQgetvalue(res, 0, 0);
-		if (db_exec(db, STMT_SEARCH_INDEX, 2, p, &r2) != DB_OK) {
-			log_kv(LOG_WARN, "search index not updated", NULL);
-			break;
-		}
-		/* No row: another dispatcher is at it.  Else, a full batch? */
-		full = PQntuples(r2) == 1 && strcmp(PQgetvalue(r2, 0, 0),
-		    DISPATCH_SEARCH_BATCH) == 0;
-		db_res_free(res);
-		db_res_free(r2);
-		res = r2 = NULL;
-		if (!full || dispatch_ms() - start >= DISPATCH_SEARCH_ROUND_MS)
-			break;
-	}
-	db_res_free(res);
-	db_res_free(r2);
-}
-
 static void
 dispatch_housekeeping(struct db *db, const struct settings *s, time_t *last)
 {
@@ -773,7 +729,6 @@ dispatch_housekeeping(struct db *db, const struct settings *s, time_t *last)
 		if (db_exec(db, STMT_SIM_ADVANCE, 2, p, &res) == DB_OK)
 			db_res_free(res);
 	}
-	dispatch_search(db);
 	now = time(NULL);
 	/* The templates: at start, then every WADESK_TEMPLATE_SYNC_S. */
 	if (s->template_sync_s > 0 && (dispatch_synced == 0 ||
@@ -812,10 +767,14 @@ dispatch_main(const struct settings *s)
 	long			 wait_ms;
 	int			 n;
 	char			 conc[16];
-	pid_t			 events_pid;
+	struct child		 events = { "event delivery", events_spawn, -1,
+				    0 };
+	struct child		 indexer = { "search indexer", indexer_spawn,
+				    -1, 0 };
 
-	/* Events to other systems: a process of their own (app/events.c). */
-	events_pid = events_spawn(s);
+	/* Events to other systems, the search index: processes of their own. */
+	child_start(&events, s);
+	child_start(&indexer, s);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = dispatch_on_signal;
 	sigemptyset(&sa.sa_mask);
@@ -842,7 +801,8 @@ dispatch_main(const struct settings *s)
 		    "can take (batch / concurrency x timeout); raise it or "
 		    "messages may be sent twice", NULL);
 	while (!dispatch_stop) {
-		events_watch(s, &events_pid, 0);
+		child_watch(&events, s, 0);
+		child_watch(&indexer, s, 0);
 		if (db_ensure(&db) != DB_OK) {
 			listening = 0;
 			dispatch_wait(&db, DISPATCH_SWEEP_MS);
@@ -914,7 +874,8 @@ dispatch_main(const struct settings *s)
 	}
 	if (idle && db.conn != NULL)
 		(void)dispatch_mark(&db, STMT_DISPATCH_BUSY, name);
-	events_watch(s, &events_pid, 1);
+	child_watch(&events, s, 1);
+	child_watch(&indexer, s, 1);
 	log_kv(LOG_INFO, "dispatcher stopped", NULL);
 	db_cleanup(&db);
 	provider_free(prov);

@@ -629,32 +629,3 @@ events_spawn(const struct settings *s)
 		_exit(0);
 	_exit(events_main(s));
 }
-
-void
-events_watch(const struct settings *s, pid_t *pid, int stop)
-{
-	static time_t	 died_at;
-	int		 st;
-	pid_t		 w;
-
-	if (*pid > 0) {
-		if (stop) {
-			(void)kill(*pid, SIGTERM);
-			while (waitpid(*pid, &st, 0) == -1 && errno == EINTR)
-				;
-			*pid = -1;
-			return;
-		}
-		if ((w = waitpid(*pid, &st, WNOHANG)) == 0 ||
-		    (w == -1 && errno == EINTR))
-			return;
-		log_kv(LOG_ERROR, "the event delivery process exited; "
-		    "starting another", NULL);
-		*pid = -1;
-		died_at = time(NULL);
-	}
-	if (stop || time(NULL) - died_at < 1)
-		return;
-	if ((*pid = events_spawn(s)) == -1)
-		died_at = time(NULL);
-}

@@ -78,11 +78,6 @@ long	events_backoff_ms(const struct settings *, long);
  * -1 when fork failed (logged).
  */
 pid_t	events_spawn(const struct settings *);
-/*
- * The dispatcher's watch over it: *pid is respawned (after a second) when
- * it exited; with stop set, it is asked to stop and waited for.
- */
-void	events_watch(const struct settings *, pid_t *, int);
 /* The delivery loop itself (until SIGTERM/SIGINT); 0. */
 int	events_main(const struct settings *);
 

@@ -1,0 +1,136 @@
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "indexer.h"
+#include "log.h"
+#include "settings.h"
+#include "stmts.h"
+
+/* Messages per batch, batches per round at most, a round's time. */
+#define INDEXER_BATCH		"2000"
+#define INDEXER_ROUNDS		10
+#define INDEXER_ROUND_MS	250
+#define INDEXER_TICK_MS		200	/* between rounds when caught up */
+
+static volatile sig_atomic_t	indexer_stop;
+
+static void
+indexer_on_signal(int sig)
+{
+	(void)sig;
+	indexer_stop = 1;
+}
+
+static long long
+indexer_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * One round: batches while they come full (after a bulk load, or behind
+ * a burst), for at most INDEXER_ROUND_MS.  A search finds a message at
+ * once either way; what is indexed is found faster.  1 when it stopped
+ * with more to do.
+ */
+static int
+indexer_round(struct db *db)
+{
+	PGresult	*res = NULL, *r2 = NULL;
+	const char	*p[2] = { INDEXER_BATCH, NULL };
+	long long	 start = indexer_ms();
+	int		 i, full = 0;
+
+	for (i = 0; i < INDEXER_ROUNDS && !indexer_stop; i++) {
+		if (db_exec(db, STMT_SEARCH_SETTLED, 0, NULL, &res) != DB_OK ||
+		    PQntuples(res) != 1) {
+			log_kv(LOG_WARN, "search index: progress unknown", NULL);
+			full = 0;
+			break;
+		}
+		/* Nothing new: no write (an idle indexer writes nothing). */
+		if (strcmp(PQgetvalue(res, 0, 1), "t") != 0) {
+			full = 0;
+			break;
+		}
+		p[1] = PQgetisnull(res, 0, 0) ? NULL : PQgetvalue(res, 0, 0);
+		if (db_exec(db, STMT_SEARCH_INDEX, 2, p, &r2) != DB_OK) {
+			log_kv(LOG_WARN, "search index not updated", NULL);
+			full = 0;
+			break;
+		}
+		/* No row: another dispatcher's is at it.  Else, a full batch? */
+		full = PQntuples(r2) == 1 && strcmp(PQgetvalue(r2, 0, 0),
+		    INDEXER_BATCH) == 0;
+		db_res_free(res);
+		db_res_free(r2);
+		res = r2 = NULL;
+		if (!full || indexer_ms() - start >= INDEXER_ROUND_MS)
+			break;
+	}
+	db_res_free(res);
+	db_res_free(r2);
+	return full;
+}
+
+static int
+indexer_main(const struct settings *s)
+{
+	struct sigaction	sa;
+	struct db		db;
+	char			opts[sizeof(s->db_options) + 40];
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = indexer_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	/*
+	 * A batch and its progress commit together without waiting for the
+	 * disk: a crash loses both, and the batch is indexed again.
+	 */
+	snprintf(opts, sizeof(opts), "%s -c synchronous_commit=off",
+	    s->db_options);
+	db_init(&db, s->database_url, opts, stmts_sql, stmts_generic,
+	    STMT__MAX);
+	db_set_deadline(&db, s->statement_timeout_ms + 2000);
+	while (!indexer_stop) {
+		if (db_ensure(&db) == DB_OK && indexer_round(&db))
+			continue;
+		if (!indexer_stop)
+			usleep(INDEXER_TICK_MS * 1000);
+	}
+	db_cleanup(&db);
+	return 0;
+}
+
+pid_t
+indexer_spawn(const struct settings *s)
+{
+	pid_t	pid, parent = getpid();
+
+	if ((pid = fork()) == -1) {
+		log_kv(LOG_ERROR, "cannot fork the search indexer", "cause",
+		    strerror(errno), NULL);
+		return -1;
+	}
+	if (pid > 0)
+		return pid;
+	/* Not the dispatcher's handlers (indexer_main sets its own). */
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	/* Ends with its dispatcher, even one killed with SIGKILL. */
+	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != parent)
+		_exit(0);
+	_exit(indexer_main(s));
+}
