@@ -1,10 +1,35 @@
 #include <errno.h>
 #include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "child.h"
 #include "log.h"
+
+pid_t
+child_fork(const char *what)
+{
+	pid_t	pid, parent = getpid();
+
+	if ((pid = fork()) == -1) {
+		log_kv(LOG_ERROR, "cannot fork a dispatcher's process",
+		    "process", what, "cause", strerror(errno), NULL);
+		return -1;
+	}
+	if (pid > 0)
+		return pid;
+	/* Not the dispatcher's handlers (the child sets its own). */
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	/* Ends with its dispatcher, even one killed with SIGKILL. */
+	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != parent)
+		_exit(0);
+	return 0;
+}
 
 void
 child_start(struct child *c, const struct settings *s)

@@ -19,6 +19,12 @@ struct child {
 	time_t		 died_at;
 };
 
+/*
+ * fork() for spawn: in the child (0) the signals are the defaults and it
+ * gets SIGTERM when its parent dies; the parent gets the pid, or -1
+ * (logged).
+ */
+pid_t	child_fork(const char *);
 /* Forks it the first time. */
 void	child_start(struct child *, const struct settings *);
 /*

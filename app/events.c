@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -13,6 +12,7 @@
 #include <netinet/in.h>
 #include <sodium.h>
 
+#include "child.h"
 #include "events.h"
 #include "http.h"
 #include "log.h"
@@ -611,21 +611,9 @@ events_main(const struct settings *s)
 pid_t
 events_spawn(const struct settings *s)
 {
-	pid_t	pid, parent = getpid();
+	pid_t	pid;
 
-	if ((pid = fork()) == -1) {
-		log_kv(LOG_ERROR, "cannot fork the event delivery process",
-		    "cause", strerror(errno), NULL);
-		return -1;
-	}
-	if (pid > 0)
-		return pid;
-	/* Not the dispatcher's handlers (events_main sets its own). */
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGINT, SIG_DFL);
-	/* Ends with its dispatcher, even one killed with SIGKILL. */
-	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
-	if (getppid() != parent)
-		_exit(0);
-	_exit(events_main(s));
+	if ((pid = child_fork("event delivery")) == 0)
+		_exit(events_main(s));
+	return pid;
 }

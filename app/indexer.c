@@ -2,10 +2,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "db.h"
 #include "indexer.h"
 #include "log.h"
@@ -116,21 +116,9 @@ indexer_main(const struct settings *s)
 pid_t
 indexer_spawn(const struct settings *s)
 {
-	pid_t	pid, parent = getpid();
+	pid_t	pid;
 
-	if ((pid = fork()) == -1) {
-		log_kv(LOG_ERROR, "cannot fork the search indexer", "cause",
-		    strerror(errno), NULL);
-		return -1;
-	}
-	if (pid > 0)
-		return pid;
-	/* Not the dispatcher's handlers (indexer_main sets its own). */
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGINT, SIG_DFL);
-	/* Ends with its dispatcher, even one killed with SIGKILL. */
-	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
-	if (getppid() != parent)
-		_exit(0);
-	_exit(indexer_main(s));
+	if ((pid = child_fork("search indexer")) == 0)
+		_exit(indexer_main(s));
+	return pid;
 }
