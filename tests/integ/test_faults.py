@@ -17,7 +17,8 @@ import requests
 
 from integ_support import json_bytes, unique_phone, unique_token
 
-from test_resilience import _children, _stack_pg
+from integ_support import children
+from test_resilience import _stack_pg
 
 
 class SendLoad:
@@ -80,12 +81,12 @@ def test_workers_killed_during_steady_sends_lose_and_invent_nothing(
     with SendLoad(env, threads=12) as load:
         time.sleep(0.5)
         for _ in range(3):
-            before = _children(master)
+            before = children(master)
             victim = random.choice(before)
             t = time.monotonic()
             os.kill(victim, signal.SIGKILL)
             while True:
-                now = _children(master)
+                now = children(master)
                 if victim not in now and len(now) == len(before):
                     replaced.append(time.monotonic() - t)
                     break
@@ -185,7 +186,7 @@ def read_only_database(env):
 def test_read_only_database_gives_503_not_a_crash(env, base_url, query,
                                                   var_dir, read_only_database):
     master = int((var_dir / "pids" / "serve.pid").read_text())
-    workers = _children(master)
+    workers = children(master)
     content = unique_token("readonly-")
     h = {"Authorization": "Bearer " + env["WADESK_API_KEY"],
          "Content-Type": "application/json"}
@@ -203,4 +204,4 @@ def test_read_only_database_gives_503_not_a_crash(env, base_url, query,
     assert r.status_code == 200
     assert query("SELECT count(*) FROM messages WHERE content = %s",
                  (content,)) == [(0,)]
-    assert _children(master) == workers
+    assert children(master) == workers
