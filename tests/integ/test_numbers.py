@@ -192,7 +192,7 @@ def test_sends_go_through_their_senders_number(env, api, send, webhook,
         assert r.json()["number_id"] == nid
         sent.append((customer, pnid))
     for customer, pnid in sent:
-        got = fake.wait_requests(customer, 1, 10)
+        got = fake.wait_requests(customer, 1, 30)
         assert [g.phone_number_id for g in got] == [pnid], got
         assert got[0].succeeded, got
 
@@ -235,7 +235,7 @@ def test_a_busy_number_is_paced_and_never_starves_another(env, base_url,
     # The busy number has most of its burst still queued: the quiet one's
     # few messages go out at once all the same.
     quiet_sent = [post(quiet[2], c_quiet) for _ in range(3)]
-    got = fake.wait_requests(c_quiet, 3, 5)
+    got = fake.wait_requests(c_quiet, 3, 30)
     assert len(got) == 3, got
     delays = [g.t - t for g, t in zip(sorted(got, key=lambda g: g.t),
                                       quiet_sent)]
