@@ -1041,3 +1041,24 @@ def tcp_peer_ports(pid, remote_port):
             if int(f[2].rsplit(":", 1)[1], 16) == remote_port:
                 ports.append(int(f[1].rsplit(":", 1)[1], 16))
     return ports
+
+
+def dispatch_env(env, fake, **settings):
+    """The environment of a `wadesk dispatch` of a test, pointed at fake:
+    the stack's settings (env), the Cloud API provider, then settings (a
+    value of None unsets the variable: the dispatcher's default applies)."""
+    child = dict(os.environ)
+    child.update({k: v for k, v in env.items() if k.startswith("WADESK_")})
+    child.update({
+        "WADESK_PROVIDER": "cloudapi",
+        "WADESK_CLOUDAPI_BASE_URL": fake.base_url,
+        "WADESK_CLOUDAPI_VERSION": VERSION,
+        "WADESK_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
+        "WADESK_CLOUDAPI_TOKEN": TOKEN,
+    })
+    for k, v in settings.items():
+        if v is None:
+            child.pop(k, None)
+        else:
+            child[k] = str(v)
+    return child

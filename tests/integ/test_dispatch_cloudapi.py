@@ -26,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from fake_cloudapi import (DEFAULT_TEMPLATES, PHONE_NUMBER_ID, TOKEN,
+from fake_cloudapi import (DEFAULT_TEMPLATES, dispatch_env, PHONE_NUMBER_ID, TOKEN,
                            VERSION, WABA_ID, FakeCloudAPI, Flaky, Gate, Hang,
                            Ok, WebhookPoster, cpu_seconds, read_pid,
                            server_error, status_item, stop_pid,
@@ -53,28 +53,14 @@ def _restart_stack_dispatcher(env, var_dir):
 
 
 def _dispatch_env(env, fake, overrides):
-    """The environment of a dispatcher pointed at the fake; an override of
-    None unsets the variable (the dispatcher's default applies)."""
-    child = dict(os.environ)
-    child.update({k: v for k, v in env.items() if k.startswith("WADESK_")})
-    child.update({
-        "WADESK_PROVIDER": "cloudapi",
-        "WADESK_CLOUDAPI_BASE_URL": fake.base_url,
-        "WADESK_CLOUDAPI_VERSION": VERSION,
-        "WADESK_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
-        "WADESK_CLOUDAPI_TOKEN": TOKEN,
-        "WADESK_BACKOFF_BASE_MS": str(BACKOFF_BASE_MS),
-        "WADESK_BACKOFF_MAX_MS": str(BACKOFF_MAX_MS),
-        "WADESK_MAX_ATTEMPTS": str(MAX_ATTEMPTS),
-        "WADESK_CLOUDAPI_TIMEOUT_MS": str(TIMEOUT_MS),
-        "WADESK_LEASE_S": "5",
-    })
-    for k, v in overrides.items():
-        if v is None:
-            child.pop(k, None)
-        else:
-            child[k] = str(v)
-    return child
+    """The environment of a dispatcher pointed at the fake, with this
+    module's quick retries; an override of None unsets the variable."""
+    return dispatch_env(env, fake, **dict({
+        "WADESK_BACKOFF_BASE_MS": BACKOFF_BASE_MS,
+        "WADESK_BACKOFF_MAX_MS": BACKOFF_MAX_MS,
+        "WADESK_MAX_ATTEMPTS": MAX_ATTEMPTS,
+        "WADESK_CLOUDAPI_TIMEOUT_MS": TIMEOUT_MS,
+        "WADESK_LEASE_S": 5}, **overrides))
 
 
 def _stop_proc(proc):

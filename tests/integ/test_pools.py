@@ -37,8 +37,8 @@ import psycopg2
 import pytest
 import requests
 
-from fake_cloudapi import (PHONE_NUMBER_ID, TOKEN, VERSION, FakeCloudAPI,
-                           pid_alive, read_pid, stop_pid)
+from fake_cloudapi import (PHONE_NUMBER_ID, TOKEN, FakeCloudAPI,
+                           dispatch_env, pid_alive, read_pid, stop_pid)
 from integ_support import (BINARY, ROOT, STACK_SH, children, json_bytes, sign,
                            stack_env, unique_phone, unique_token, wait_until)
 
@@ -343,16 +343,7 @@ def _db(env):
 
 
 def _dispatcher(env, fake, log_path):
-    child = dict(os.environ)
-    child.update({k: v for k, v in env.items() if k.startswith("WADESK_")})
-    child.update({
-        "WADESK_PROVIDER": "cloudapi",
-        "WADESK_CLOUDAPI_BASE_URL": fake.base_url,
-        "WADESK_CLOUDAPI_VERSION": VERSION,
-        "WADESK_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
-        "WADESK_CLOUDAPI_TOKEN": TOKEN,
-        "WADESK_LEASE_S": "10",
-    })
+    child = dispatch_env(env, fake, WADESK_LEASE_S=10)
     logf = open(log_path, "ab")
     proc = subprocess.Popen(
         [os.environ.get("WADESK_TEST_DISPATCH_BINARY") or str(BINARY),
