@@ -81,16 +81,28 @@ as_pg() {
 
 rand() { od -An -tx1 -N"$1" /dev/urandom | tr -d ' \n'; }
 
-# A process that exited but that nobody reaped yet (a zombie: its parent,
-# e.g. a container's init, does not wait) answers kill -0 too: not alive.
+# pid_alive FILE: the process whose PID FILE holds runs.
+# - One read of /proc/PID/stat: a process that exited but that nobody
+#   reaped yet (a zombie) is not alive, and one reaped between two reads
+#   must not look alive either.
+# - It started before FILE was written (our processes are started, then
+#   their PID written; nginx writes its own once started): after a reboot
+#   or a restarted container, the PID of a file left behind may belong to
+#   another program, which must be neither signalled nor mistaken for ours.
+boot_s=$(awk '/^btime/ { print $2 }' /proc/stat 2>/dev/null)
+clk_tck=$(getconf CLK_TCK 2>/dev/null || echo 100)
 pid_alive() {
-	[ -f "$1" ] || return 1
+	_pa_written=$(stat -c %Y "$1" 2>/dev/null) || return 1
 	_pid=$(cat "$1" 2>/dev/null)
-	kill -0 "$_pid" 2>/dev/null || return 1
-	case $(sed 's/.*) //' "/proc/$_pid/stat" 2>/dev/null) in
-	Z*) return 1 ;;
-	esac
-	return 0
+	case $_pid in '' | *[!0-9]*) return 1 ;; esac
+	_stat=$(cat "/proc/$_pid/stat" 2>/dev/null) || return 1
+	# Fields after "PID (comm) ": state is the 1st, starttime the 20th.
+	set -f
+	set -- ${_stat##*) }
+	set +f
+	case ${1:-Z} in Z* | X* | x*) return 1 ;; esac
+	[ -n "$boot_s" ] && [ -n "${20:-}" ] || return 0
+	[ $((boot_s + ${20} / clk_tck)) -le $((_pa_written + 5)) ]
 }
 
 # The user and group of nginx's workers, who connect to the FastCGI socket.

@@ -990,7 +990,9 @@ def pid_alive(pid):
 
 
 def stop_pid(pid, timeout=10.0):
-    """SIGTERM pid and wait for it to exit (SIGKILL after timeout)."""
+    """SIGTERM pid and wait for it to exit (SIGKILL after timeout, then
+    wait until it is gone: a process still exiting would look running to
+    the next `nginx/stack.sh start`, which would then not start another)."""
     if not pid_alive(pid):
         return
     try:
@@ -1000,9 +1002,19 @@ def stop_pid(pid, timeout=10.0):
     deadline = time.monotonic() + timeout
     while pid_alive(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
-    if pid_alive(pid):
+    if not pid_alive(pid):
+        return
+    # Slow to stop is a defect of its own: say so in the test's output.
+    sys.stderr.write("stop_pid: %d still running %.0f s after SIGTERM; "
+                     "SIGKILL\n" % (pid, timeout))
+    try:
         os.kill(pid, signal.SIGKILL)
-        time.sleep(0.2)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + 10
+    while pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not pid_alive(pid), "%d survived SIGKILL for 10 s" % pid
 
 
 def cpu_seconds(pid):

@@ -194,11 +194,15 @@ def run_stack(env, var_dir, *args, timeout=120):
 def restart_stack(env, base_url, procs=("serve", "dispatch"), **extra):
     """Stops the stack's processes procs and starts them again with the
     WADESK_* settings in extra on top of the stack's own (a key of None
-    is left unset); waits until /readyz answers 200."""
-    from fake_cloudapi import read_pid, stop_pid
+    is left unset); waits until /readyz answers 200 and checks that each
+    of procs is a new process that still runs."""
+    from fake_cloudapi import pid_alive, read_pid, stop_pid
     var_dir = Path(env["WADESK_VAR"])
+    pid_file = {name: var_dir / "pids" / ("%s.pid" % name) for name in procs}
+    old = {}
     for name in procs:
-        stop_pid(read_pid(var_dir / "pids" / ("%s.pid" % name)))
+        old[name] = read_pid(pid_file[name])
+        stop_pid(old[name])
     child = stack_env(env)
     for k, v in extra.items():
         if v is None:
@@ -217,6 +221,56 @@ def restart_stack(env, base_url, procs=("serve", "dispatch"), **extra):
         except requests.RequestException:
             return False
     assert wait_until(ready, 20), "the stack did not come back"
+    for name in procs:
+        pid = read_pid(pid_file[name])
+        assert pid != old[name] and pid_alive(pid), (
+            "%s was not restarted (PID %s before, %s now)\n%s"
+            % (name, old[name], pid, stack_diagnosis(env)))
+
+
+def stack_diagnosis(env, message_id=None):
+    """What a test that waited in vain for the dispatcher prints: the
+    stack's dispatcher and every process running `wadesk dispatch`, the
+    message's outbox row, the end of the stack's log."""
+    from fake_cloudapi import pid_alive, read_pid
+    var_dir = Path(env["WADESK_VAR"])
+    pid = read_pid(var_dir / "pids" / "dispatch.pid")
+    lines = ["dispatch.pid: %s (%s)" % (
+        pid, "running" if pid_alive(pid) else "not running")]
+    for entry in os.listdir("/proc"):
+        try:
+            with open("/proc/%s/cmdline" % entry, "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if b"dispatch" in argv and any(a.endswith(b"wadesk") for a in argv):
+            lines.append("process %s: %s" % (
+                entry, b" ".join(argv).decode(errors="replace")))
+    if message_id is not None:
+        try:
+            import psycopg2
+            with psycopg2.connect(env["WADESK_DATABASE_URL"]) as conn:
+                with conn.cursor() as cur:
+                    cur.execute("SELECT m.status, o.attempts, o.run_at,"
+                                " o.locked_until, o.last_error, now()"
+                                " FROM messages m LEFT JOIN outbox o"
+                                " ON o.message_id = m.id WHERE m.id = %s",
+                                (message_id,))
+                    lines.append("message %s: status, outbox attempts, "
+                                 "run_at, locked_until, last_error, now: %r"
+                                 % (message_id, cur.fetchall()))
+            conn.close()
+        except Exception as e:   # a diagnosis must not hide the failure
+            lines.append("database: %s" % e)
+    try:
+        with open(var_dir / "log" / "wadesk.log", "rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - 3000))
+            lines.append("end of wadesk.log:\n" +
+                         f.read().decode(errors="replace"))
+    except OSError as e:
+        lines.append("wadesk.log: %s" % e)
+    return "\n".join(lines)
 
 
 class Sender:

@@ -19,7 +19,8 @@ import requests
 
 from fake_cloudapi import PHONE_NUMBER_ID, TOKEN, VERSION, FakeCloudAPI
 from integ_support import (assert_error, json_bytes, restart_stack,
-                           run_cli, unique_phone, unique_token, wait_until)
+                           run_cli, stack_diagnosis, unique_phone,
+                           unique_token, wait_until)
 
 MPS = 20
 
@@ -193,7 +194,8 @@ def test_sends_go_through_their_senders_number(env, api, send, webhook,
         sent.append((customer, pnid))
     for customer, pnid in sent:
         got = fake.wait_requests(customer, 1, 30)
-        assert [g.phone_number_id for g in got] == [pnid], got
+        assert [g.phone_number_id for g in got] == [pnid], (
+            got, stack_diagnosis(env))
         assert got[0].succeeded, got
 
 
@@ -236,7 +238,7 @@ def test_a_busy_number_is_paced_and_never_starves_another(env, base_url,
     # few messages go out at once all the same.
     quiet_sent = [post(quiet[2], c_quiet) for _ in range(3)]
     got = fake.wait_requests(c_quiet, 3, 30)
-    assert len(got) == 3, got
+    assert len(got) == 3, (got, stack_diagnosis(env))
     delays = [g.t - t for g, t in zip(sorted(got, key=lambda g: g.t),
                                       quiet_sent)]
     assert max(delays) < 1.0, delays

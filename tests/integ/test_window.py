@@ -13,8 +13,9 @@ import time
 import pytest
 
 from fake_cloudapi import read_pid, stop_pid
-from integ_support import (assert_error, restart_stack, sync_templates,
-                           unique_phone, unique_token, wait_until)
+from integ_support import (assert_error, restart_stack, stack_diagnosis,
+                           sync_templates, unique_phone, unique_token,
+                           wait_until)
 
 SENDER = "+15550001111"
 
@@ -48,7 +49,7 @@ def _count(query):
     return query("SELECT count(*) FROM messages")[0][0]
 
 
-def _wait_final(api, mid):
+def _wait_final(api, mid, env):
     def final():
         m = api.get("/api/messages/%d/" % mid).json()
         return m if m["status"] in ("sent", "delivered", "read",
@@ -56,7 +57,7 @@ def _wait_final(api, mid):
     # A dispatcher just restarted first syncs the templates: on a busy
     # machine that can take a few seconds.
     m = wait_until(final, 20)
-    assert m, api.get("/api/messages/%d/" % mid).json()
+    assert m, stack_diagnosis(env, mid)
     return m
 
 
@@ -69,8 +70,8 @@ def test_never_written_customer_gets_only_templates(send, query):
     assert _count(query) == before
 
 
-def test_closed_window_refuses_free_form_and_says_when(webhook, send, api,
-                                                       query):
+def test_closed_window_refuses_free_form_and_says_when(env, webhook, send,
+                                                       api, query):
     phone = unique_phone()
     _customer_wrote(webhook, phone, 25 * 3600)
     before = _count(query)
@@ -89,16 +90,16 @@ def test_closed_window_refuses_free_form_and_says_when(webhook, send, api,
               "template": {"name": "order_update", "language": "en",
                            "parameters": ["Ana", "A-7", "on its way"]}})
     assert m.status_code == 201, m.text
-    assert _wait_final(api, m.json()["id"])["status"] in (
+    assert _wait_final(api, m.json()["id"], env)["status"] in (
         "sent", "delivered", "read")
 
 
-def test_open_window_takes_free_form(webhook, send, api):
+def test_open_window_takes_free_form(env, webhook, send, api):
     phone = unique_phone()
     _customer_wrote(webhook, phone, 23 * 3600)
     r = send({"sender": SENDER, "receiver": phone, "content": "Here we go"})
     assert r.status_code == 201, r.text
-    assert _wait_final(api, r.json()["id"])["status"] in (
+    assert _wait_final(api, r.json()["id"], env)["status"] in (
         "sent", "delivered", "read")
     c = api.get("/api/contacts/", params={"q": phone, "window": "open"})
     assert [x["phone"] for x in c.json()["data"]] == [phone]
@@ -124,7 +125,7 @@ def test_window_closing_before_delivery_fails_with_131047(env, var_dir,
               " interval '2 days' WHERE id = %s", (r.json()["contact_id"],))
     finally:
         restart_stack(env, base_url, WADESK_SIM_WINDOW="1")
-    m = _wait_final(api, mid)
+    m = _wait_final(api, mid, env)
     assert m["status"] == "failed", m
     assert m["error"]["code"] == "131047"
     assert [e["status"] for e in m["events"]] == ["queued", "failed"]
