@@ -36,9 +36,9 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS   += $(PKG_CFLAGS)
 LIBS      = -lfcgi $(PKG_LIBS)
 
-LIB_SRC   = lib/mem.c lib/buf.c lib/arena.c lib/log.c lib/cfg.c lib/valid.c \
-            lib/utf8.c lib/jsonb.c lib/html.c lib/crypto.c lib/query.c lib/db.c \
-            lib/req.c lib/http.c lib/multipart.c
+LIB_SRC   = lib/mem.c lib/clock.c lib/buf.c lib/arena.c lib/log.c lib/cfg.c \
+            lib/valid.c lib/utf8.c lib/jsonb.c lib/html.c lib/crypto.c \
+            lib/query.c lib/db.c lib/req.c lib/http.c lib/multipart.c
 APP_SRC   = app/main.c app/app.c app/child.c app/indexer.c app/settings.c app/serve.c app/routes.c app/stmts.c \
             app/auth.c app/model_message.c app/api_messages.c app/webhook.c \
             app/model_contact.c app/api_contacts.c app/model_template.c \

@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "db.h"
 #include "dispatch.h"
 #include "child.h"
@@ -58,13 +59,11 @@ static size_t			dispatch_npaces;
 static time_t			dispatch_synced;
 
 static void	dispatch_on_signal(int);
-static double	dispatch_now_ms(void);
 static struct dispatch_pace *dispatch_pace_of(long long, double);
 static int	dispatch_pace_take(const struct settings *,
 		    const struct job *, double, long *);
 static int	dispatch_pace(struct db *, const struct settings *,
 		    struct job *, int);
-static long long dispatch_ms(void);
 static int	dispatch_mark(struct db *, enum stmt, const char *);
 static int	dispatch_listen(struct db *);
 static int	dispatch_batch(struct db *, struct provider *,
@@ -87,15 +86,6 @@ static void	dispatch_receipts(struct db *, struct provider *,
 		    const struct settings *);
 static void	dispatch_housekeeping(struct db *, const struct settings *,
 		    time_t *);
-
-static double
-dispatch_now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1000 + (double)ts.tv_nsec / 1e6;
-}
 
 /* Number id's pacing state: found, or a new one (or one long idle). */
 static struct dispatch_pace *
@@ -167,7 +157,7 @@ dispatch_pace(struct db *db, const struct settings *s, struct job *jobs,
 	long		*w;
 	int		 i, k, m = n;
 
-	now = dispatch_now_ms();
+	now = clock_ms_precise();
 	w = mem_calloc((size_t)(n ? n : 1), sizeof(*w));
 	for (i = 0, k = 0; i < n; i++) {
 		if (!dispatch_pace_take(s, &jobs[i], now, &wait)) {
@@ -210,15 +200,6 @@ dispatch_pace(struct db *db, const struct settings *s, struct job *jobs,
 	buf_cleanup(&waits);
 	mem_free(w);
 	return m;
-}
-
-static long long
-dispatch_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Records this dispatcher as idle or busy (STMT_DISPATCH_IDLE/BUSY). */
@@ -819,8 +800,8 @@ dispatch_main(const struct settings *s)
 			    name) == 0)
 				idle = 0;
 			/* Busy: the simulator's clock still ticks. */
-			if (dispatch_ms() - last_tick >= DISPATCH_SIM_TICK_MS) {
-				last_tick = dispatch_ms();
+			if (clock_ms() - last_tick >= DISPATCH_SIM_TICK_MS) {
+				last_tick = clock_ms();
 				dispatch_housekeeping(&db, s, &last_purge);
 				dispatch_receipts(&db, prov, s);
 				/* One file: sends are waiting. */
@@ -837,16 +818,16 @@ dispatch_main(const struct settings *s)
 		 * is idle), then claim once more before sleeping, for rows
 		 * committed before the announcement was visible.
 		 */
-		if (!idle || dispatch_ms() - idle_at >= DISPATCH_SWEEP_MS) {
+		if (!idle || clock_ms() - idle_at >= DISPATCH_SWEEP_MS) {
 			if (dispatch_mark(&db, STMT_DISPATCH_IDLE, name) == 0) {
-				idle_at = dispatch_ms();
+				idle_at = clock_ms();
 				if (!idle) {
 					idle = 1;
 					continue;
 				}
 			}
 		}
-		last_tick = dispatch_ms();
+		last_tick = clock_ms();
 		dispatch_housekeeping(&db, s, &last_purge);
 		dispatch_receipts(&db, prov, s);
 		/* Inbound media waiting: fetch, then look for work again. */

@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "child.h"
+#include "clock.h"
 #include "events.h"
 #include "http.h"
 #include "log.h"
@@ -56,7 +57,6 @@ struct events_job {
 static volatile sig_atomic_t	events_stop;
 
 static void	events_on_signal(int);
-static long long events_ms(void);
 static int	events_types_add(const char *, size_t, int *, const char **);
 static void	events_types_out(const int *, struct buf *);
 static char	*events_render(struct db *, const char *, const char *,
@@ -74,15 +74,6 @@ events_on_signal(int sig)
 {
 	(void)sig;
 	events_stop = 1;
-}
-
-static long long
-events_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int
@@ -551,7 +542,7 @@ events_main(const struct settings *s)
 	/* A commit can wait past statement_timeout (see db_set_deadline). */
 	db_set_deadline(&db, s->statement_timeout_ms + 2000);
 	for (;;) {
-		now = events_ms();
+		now = clock_ms();
 		/* At most 2 s: what is still in flight then is sent again
 		 * when its lease ends. */
 		if (events_stop && stop_by == 0)
@@ -571,9 +562,9 @@ events_main(const struct settings *s)
 				next_claim = now + EVENTS_POLL_MS;
 		}
 		if (http_client_busy(c) == 0) {
-			if (!events_stop && next_claim > events_ms())
+			if (!events_stop && next_claim > clock_ms())
 				usleep((useconds_t)(next_claim -
-				    events_ms()) * 1000);
+				    clock_ms()) * 1000);
 		} else if ((r = http_post_next(c, next_claim > now ?
 		    next_claim - now : 0)) != NULL) {
 			for (k = 0; k < njobs; k++) {

@@ -2,10 +2,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "child.h"
+#include "clock.h"
 #include "db.h"
 #include "indexer.h"
 #include "log.h"
@@ -27,15 +27,6 @@ indexer_on_signal(int sig)
 	indexer_stop = 1;
 }
 
-static long long
-indexer_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * One round: batches while they come full (after a bulk load, or behind
  * a burst), for at most INDEXER_ROUND_MS.  A search finds a message at
@@ -47,7 +38,7 @@ indexer_round(struct db *db)
 {
 	PGresult	*res = NULL, *r2 = NULL;
 	const char	*p[2] = { INDEXER_BATCH, NULL };
-	long long	 start = indexer_ms();
+	long long	 start = clock_ms();
 	int		 i, full = 0;
 
 	for (i = 0; i < INDEXER_ROUNDS && !indexer_stop; i++) {
@@ -74,7 +65,7 @@ indexer_round(struct db *db)
 		db_res_free(res);
 		db_res_free(r2);
 		res = r2 = NULL;
-		if (!full || indexer_ms() - start >= INDEXER_ROUND_MS)
+		if (!full || clock_ms() - start >= INDEXER_ROUND_MS)
 			break;
 	}
 	db_res_free(res);

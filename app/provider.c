@@ -3,6 +3,7 @@
 #include <time.h>
 #include <sodium.h>
 
+#include "clock.h"
 #include "cloudapi.h"
 #include "buf.h"
 #include "crypto.h"
@@ -88,22 +89,20 @@ provider_sim_send(struct provider *p, struct job *jobs, size_t n)
 void
 provider_send(struct provider *p, struct job *jobs, size_t n)
 {
-	struct timespec	a, b;
-	size_t		i;
+	double	a, b;
+	size_t	i;
 
-	clock_gettime(CLOCK_MONOTONIC, &a);
+	a = clock_ms_precise();
 	for (i = 0; i < n; i++)
 		job_reset(&jobs[i]);
 	if (p->cfg->provider == PROVIDER_CLOUDAPI)
 		cloudapi_send(p->cloud, jobs, n);
 	else
 		provider_sim_send(p, jobs, n);
-	clock_gettime(CLOCK_MONOTONIC, &b);
+	b = clock_ms_precise();
 	for (i = 0; i < n; i++)
 		if (jobs[i].duration_ms == 0)
-			jobs[i].duration_ms =
-			    (double)(b.tv_sec - a.tv_sec) * 1e3 +
-			    (double)(b.tv_nsec - a.tv_nsec) / 1e6;
+			jobs[i].duration_ms = b - a;
 }
 
 enum provider_media_rc

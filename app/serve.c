@@ -16,6 +16,7 @@
 
 #include "app.h"
 #include "arena.h"
+#include "clock.h"
 #include "log.h"
 #include "metrics.h"
 #include "routes.h"
@@ -50,7 +51,6 @@ struct slot {
 
 static volatile sig_atomic_t	worker_stop;
 
-static long long	serve_now_ms(void);
 static int		serve_listen(const char *);
 static pid_t		serve_spawn(const char *, int);
 static void		serve_reap(struct slot *, long, long, int);
@@ -62,15 +62,6 @@ static void		worker_timeouts(int);
 static void		worker_finish(FCGX_Request *);
 static void		worker_handle(FCGX_Request *, struct arena *,
 			    struct db *, const struct settings *);
-
-static long long
-serve_now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /*
  * A unix socket path (anything with a '/') or host:port.  A unix socket is
@@ -197,7 +188,7 @@ serve_reap(struct slot *slots, long n, long gen, int stopping)
 			;
 		if (i == n)
 			continue;
-		now = serve_now_ms();
+		now = clock_ms();
 		age = now - slots[i].started_ms;
 		snprintf(pidbuf, sizeof(pidbuf), "%ld", (long)pid);
 		if (WIFSIGNALED(status))
@@ -327,7 +318,7 @@ serve_master(const struct settings *s)
 	log_kv(LOG_INFO, "serving", "socket", s->socket, "#workers", num,
 	    NULL);
 	for (;;) {
-		now = serve_now_ms();
+		now = clock_ms();
 		if (!stopping)
 			serve_reload(slots, nslots, gen, now);
 		wait_ms = 1000;
@@ -384,7 +375,7 @@ serve_master(const struct settings *s)
 			log_kv(LOG_INFO, "stopping: letting workers finish",
 			    NULL);
 			stopping = 1;
-			deadline = serve_now_ms() + SERVE_STOP_TIMEOUT_S * 1000;
+			deadline = clock_ms() + SERVE_STOP_TIMEOUT_S * 1000;
 			for (i = 0; i < nslots; i++)
 				if (slots[i].pid > 0)
 					kill(slots[i].pid, SIGTERM);

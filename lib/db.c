@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "db.h"
 #include "log.h"
 #include "mem.h"
@@ -25,10 +26,8 @@ static void		db_drop(struct db *);
 static enum db_rc	db_result(struct db *, PGresult *, const char *);
 static enum db_rc	db_prepare(struct db *, int, const char *);
 static int		db_alive(struct db *);
-static int		db_due(const struct timespec *);
 static void		db_notice(void *, const PGresult *);
 static PGresult		*db_wait(struct db *, int);
-static long		db_left_ms(const struct timespec *);
 
 const char *
 db_strerror(enum db_rc rc)
@@ -74,16 +73,6 @@ db_drop(struct db *db)
 	memset(db->prepared, 0, db->nstmts);
 }
 
-static int
-db_due(const struct timespec *t)
-{
-	struct timespec	now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return now.tv_sec > t->tv_sec ||
-	    (now.tv_sec == t->tv_sec && now.tv_nsec >= t->tv_nsec);
-}
-
 static enum db_rc
 db_connect(struct db *db)
 {
@@ -98,7 +87,7 @@ db_connect(struct db *db)
 			    NULL };
 	const char	*vals[] = { "5000", "10", "2", "3", db->url,
 			    db->options, "wadesk", "3", NULL };
-	if (!db_due(&db->next_try))
+	if (clock_ms() < db->next_try_ms)
 		return DB_UNAVAILABLE;
 	db->conn = PQconnectdbParams(keys, vals, 1);
 	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
@@ -117,12 +106,7 @@ db_connect(struct db *db)
 	return DB_OK;
 fail:
 	db_drop(db);
-	clock_gettime(CLOCK_MONOTONIC, &db->next_try);
-	db->next_try.tv_nsec += DB_RETRY_MS * 1000000L;
-	if (db->next_try.tv_nsec >= 1000000000L) {
-		db->next_try.tv_sec++;
-		db->next_try.tv_nsec -= 1000000000L;
-	}
+	db->next_try_ms = clock_ms() + DB_RETRY_MS;
 	return DB_UNAVAILABLE;
 }
 
@@ -259,19 +243,6 @@ db_set_deadline(struct db *db, long ms)
 	db->deadline_ms = ms;
 }
 
-/* Milliseconds until t (at least 0). */
-static long
-db_left_ms(const struct timespec *t)
-{
-	struct timespec	now;
-	long		ms;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (t->tv_sec - now.tv_sec) * 1000L +
-	    (t->tv_nsec - now.tv_nsec) / 1000000L;
-	return ms > 0 ? ms : 0;
-}
-
 /*
  * The result of the command just sent (sent: what PQsend* returned), as
  * PQexec would return it: the first error, else the last result.  With a
@@ -284,28 +255,23 @@ db_left_ms(const struct timespec *t)
 static PGresult *
 db_wait(struct db *db, int sent)
 {
-	struct timespec	 end;
 	struct pollfd	 pfd;
 	PGcancel	*cancel;
 	PGresult	*res, *out = NULL;
 	char		 err[256];
+	long long	 end, left;
 	int		 cancelled = 0, n;
 
 	if (!sent)
 		return NULL;
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	end.tv_sec += db->deadline_ms / 1000;
-	end.tv_nsec += (db->deadline_ms % 1000) * 1000000L;
-	if (end.tv_nsec >= 1000000000L) {
-		end.tv_sec++;
-		end.tv_nsec -= 1000000000L;
-	}
+	end = clock_ms() + db->deadline_ms;
 	while (PQisBusy(db->conn)) {
 		pfd.fd = PQsocket(db->conn);
 		pfd.events = POLLIN;
 		pfd.revents = 0;
-		n = poll(&pfd, 1, db->deadline_ms > 0 ? (int)db_left_ms(&end) :
-		    -1);
+		left = end - clock_ms();
+		n = poll(&pfd, 1, db->deadline_ms <= 0 ? -1 :
+		    left > 0 ? (int)left : 0);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n > 0) {
@@ -327,10 +293,7 @@ db_wait(struct db *db, int sent)
 			(void)PQcancel(cancel, err, sizeof(err));
 			PQfreeCancel(cancel);
 		}
-		clock_gettime(CLOCK_MONOTONIC, &end);
-		end.tv_nsec += DB_CANCEL_MS * 1000000L;
-		end.tv_sec += end.tv_nsec / 1000000000L;
-		end.tv_nsec %= 1000000000L;
+		end = clock_ms() + DB_CANCEL_MS;
 	}
 	while ((res = PQgetResult(db->conn)) != NULL) {
 		if (out != NULL && PQresultStatus(out) == PGRES_FATAL_ERROR) {

@@ -17,7 +17,6 @@
 #define WADESK_DB_H
 
 #include <stddef.h>
-#include <time.h>
 #include <libpq-fe.h>
 
 enum db_rc {
@@ -39,7 +38,7 @@ struct db {
 	size_t			 nstmts;
 	unsigned char		*prepared;	/* one flag per statement */
 	unsigned long		 generation;	/* +1 on every new connection */
-	struct timespec		 next_try;
+	long long		 next_try_ms;	/* clock_ms() */
 	int			 failures;
 	int			 unreplicated;	/* see db_notice() */
 	long			 deadline_ms;	/* see db_set_deadline() */
