@@ -1050,7 +1050,7 @@ def life_run(cur, conns, seconds, hdr, procs):
     f0 = fake_stats()
     groups = cpu_groups(procs)
     c0 = cpu_take(groups)
-    p = wrk_start("sends.lua", "/api/send-message/", conns, env=hdr,
+    p = wrk_start("bodies.lua", "/api/send-message/", conns, env=hdr,
                   seconds=seconds)
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
@@ -1177,7 +1177,7 @@ def lifecycle(cur, auth, key_hash, t_fcgi):
 
         alone = {}
         for c in (8, 64):
-            r = wrk("sends.lua", "/api/send-message/", c, env=hdr,
+            r = wrk("bodies.lua", "/api/send-message/", c, env=hdr,
                     seconds=SECONDS if c == 8 else LIFE_SECONDS // 2,
                     label="send alone")
             alone[c] = r
