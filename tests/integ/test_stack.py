@@ -4,6 +4,9 @@ anyone can compute, so nginx/stack.sh must refuse one it did not make.
 Each case plants something at the folder name of a fresh VAR directory,
 runs `stack.sh start VAR` (which must stop before starting anything) and
 always cleans up with `stack.sh stop VAR`.
+
+And its PID files, which outlive a reboot: a PID in one may belong to
+another program by then, which the stack must never signal.
 """
 
 import hashlib
@@ -12,6 +15,7 @@ import pwd
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -89,3 +93,30 @@ def test_a_folder_others_can_write_is_refused(env, fresh_var):
     p = stack(env, "start", var)
     assert_refused(p, shared, "writable by other users")
     assert list(shared.iterdir()) == []
+
+
+def test_a_pid_file_left_behind_never_signals_another_program(env,
+                                                            fresh_var):
+    var, _ = fresh_var
+    (var / "pids").mkdir()
+    other = subprocess.Popen(["sleep", "60"])
+    try:
+        # As after a reboot: files written an hour ago, their PIDs now
+        # another program's (one started after the files were written).
+        for name in ("nginx", "serve", "dispatch"):
+            f = var / "pids" / (name + ".pid")
+            f.write_text("%d\n" % other.pid)
+            an_hour_ago = time.time() - 3600
+            os.utime(f, (an_hour_ago, an_hour_ago))
+        p = stack(env, "stop", var)
+        assert p.returncode == 0, p.stderr
+        assert other.poll() is None, "stop signalled another program"
+        # The same PID in a file written after the process started: the
+        # stack's own process, which stop ends.
+        (var / "pids" / "dispatch.pid").write_text("%d\n" % other.pid)
+        p = stack(env, "stop", var)
+        assert p.returncode == 0, p.stderr
+        assert other.wait(10) == -15
+    finally:
+        other.kill()
+        other.wait()
