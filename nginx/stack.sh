@@ -89,6 +89,8 @@ rand() { od -An -tx1 -N"$1" /dev/urandom | tr -d ' \n'; }
 #   their PID written; nginx writes its own once started): after a reboot
 #   or a restarted container, the PID of a file left behind may belong to
 #   another program, which must be neither signalled nor mistaken for ours.
+#   The process's start is known through the wall clock (the boot's time):
+#   a minute's slack lets the clock be set forward while the stack runs.
 boot_s=$(awk '/^btime/ { print $2 }' /proc/stat 2>/dev/null)
 clk_tck=$(getconf CLK_TCK 2>/dev/null || echo 100)
 pid_alive() {
@@ -102,7 +104,7 @@ pid_alive() {
 	set +f
 	case ${1:-Z} in Z* | X* | x*) return 1 ;; esac
 	[ -n "$boot_s" ] && [ -n "${20:-}" ] || return 0
-	[ $((boot_s + ${20} / clk_tck)) -le $((_pa_written + 5)) ]
+	[ $((boot_s + ${20} / clk_tck)) -le $((_pa_written + 60)) ]
 }
 
 # The user and group of nginx's workers, who connect to the FastCGI socket.
