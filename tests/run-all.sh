@@ -11,6 +11,10 @@ export WADESK_PG_PORT=${WADESK_TEST_PG_PORT:-54339}
 export WADESK_PROVIDER=simulated WADESK_SIM_DELIVER_MS=300 WADESK_SIM_READ_MS=600
 # Event deliveries retry sooner than the default 5 s.
 export WADESK_EVENTS_RETRY_BASE_MS=${WADESK_EVENTS_RETRY_BASE_MS:-500}
+# A number is paced at WhatsApp's 80 messages/s by default: the thousands of
+# sends of a load test, all from the stack's one number, would hold the
+# next suites' sends for minutes.  The pacing tests set their own rate.
+export WADESK_NUMBER_MPS=${WADESK_NUMBER_MPS:-1000}
 # make sanitize runs the same suites against the sanitizer build.
 var=$top/${WADESK_TEST_VAR:-var/test}
 build=${WADESK_TEST_BUILD:-build}

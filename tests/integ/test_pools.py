@@ -334,6 +334,25 @@ def pool_b(env, var_dir):
             _stack(env)     # nginx's own upstream again
         finally:
             pool.stop()
+    _drain(env)
+
+
+def _drain(env, timeout=120):
+    """Waits until the stack's dispatcher has sent the module's thousands
+    of sends, so that they do not hold the next suites' own."""
+    conn = _db(env)
+    try:
+        with conn.cursor() as cur:
+            def left():
+                cur.execute("SELECT count(*) FROM outbox o JOIN messages m"
+                            " ON m.id = o.message_id"
+                            " WHERE m.content LIKE 'pools %'")
+                return cur.fetchone()[0]
+            assert wait_until(lambda: left() == 0, timeout, interval=0.5), \
+                "%d sends of the load still queued after %d s" % (
+                    left(), timeout)
+    finally:
+        conn.close()
 
 
 def _db(env):
