@@ -1,6 +1,7 @@
 #ifndef CHILD_H
 #define CHILD_H
 
+#include <signal.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -8,23 +9,20 @@ struct settings;
 
 /*
  * A process the dispatcher forks and keeps alive: the event delivery
- * (app/events.c) and the search indexer (app/indexer.c).  spawn forks it
- * and returns its pid, or -1 when fork failed (logged); the child ends
- * with its parent.
+ * (app/events.c) and the search indexer (app/indexer.c).  In the child,
+ * main runs with the settings and its return is the exit status; the
+ * child ends with its parent.
  */
 struct child {
 	const char	*what;		/* for the log */
-	pid_t		(*spawn)(const struct settings *);
+	int		(*main)(const struct settings *);
 	pid_t		 pid;
 	time_t		 died_at;
 };
 
-/*
- * fork() for spawn: in the child (0) the signals are the defaults and it
- * gets SIGTERM when its parent dies; the parent gets the pid, or -1
- * (logged).
- */
-pid_t	child_fork(const char *);
+/* In a child: set by SIGTERM or SIGINT, when main should return. */
+extern volatile sig_atomic_t	child_stop;
+
 /* Forks it the first time. */
 void	child_start(struct child *, const struct settings *);
 /*

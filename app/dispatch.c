@@ -748,9 +748,9 @@ dispatch_main(const struct settings *s)
 	long			 wait_ms;
 	int			 n;
 	char			 conc[16];
-	struct child		 events = { "event delivery", events_spawn, -1,
+	struct child		 events = { "event delivery", events_main, -1,
 				    0 };
-	struct child		 indexer = { "search indexer", indexer_spawn,
+	struct child		 indexer = { "search indexer", indexer_main,
 				    -1, 0 };
 
 	/* Events to other systems, the search index: processes of their own. */
@@ -769,8 +769,7 @@ dispatch_main(const struct settings *s)
 	prov = provider_new(s);
 	db_init(&db, s->database_url, s->db_options, stmts_sql, stmts_generic,
 	    STMT__MAX);
-	/* A commit can wait past statement_timeout (see db_set_deadline). */
-	db_set_deadline(&db, s->statement_timeout_ms + 2000);
+	db_set_deadline(&db, s->db_deadline_ms);
 	snprintf(conc, sizeof(conc), "%ld", s->concurrency);
 	log_kv(LOG_INFO, "dispatching", "provider", provider_name(prov),
 	    "#concurrency", conc, NULL);

@@ -54,9 +54,6 @@ struct events_job {
 	const char	*hdrs[4];
 };
 
-static volatile sig_atomic_t	events_stop;
-
-static void	events_on_signal(int);
 static int	events_types_add(const char *, size_t, int *, const char **);
 static void	events_types_out(const int *, struct buf *);
 static char	*events_render(struct db *, const char *, const char *,
@@ -68,13 +65,6 @@ static int	events_start(struct db *, const struct settings *,
 static void	events_record(struct db *, const struct settings *,
 		    struct events_job *);
 static void	events_job_clear(struct events_job *);
-
-static void
-events_on_signal(int sig)
-{
-	(void)sig;
-	events_stop = 1;
-}
 
 int
 events_url_check(const char *url, int allow_private, const char **msg)
@@ -507,7 +497,6 @@ events_record(struct db *db, const struct settings *s, struct events_job *j)
 int
 events_main(const struct settings *s)
 {
-	struct sigaction	 sa;
 	struct http_client	*c;
 	struct events_job	*jobs, *j;
 	struct http_req		*r;
@@ -519,11 +508,6 @@ events_main(const struct settings *s)
 	int			 n;
 	char			 opts[sizeof(s->db_options) + 40];
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = events_on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	njobs = (size_t)s->events_concurrency;
 	jobs = mem_calloc(njobs, sizeof(*jobs));
@@ -539,19 +523,18 @@ events_main(const struct settings *s)
 	    s->db_options);
 	db_init(&db, s->database_url, opts, stmts_sql, stmts_generic,
 	    STMT__MAX);
-	/* A commit can wait past statement_timeout (see db_set_deadline). */
-	db_set_deadline(&db, s->statement_timeout_ms + 2000);
+	db_set_deadline(&db, s->db_deadline_ms);
 	for (;;) {
 		now = clock_ms();
 		/* At most 2 s: what is still in flight then is sent again
 		 * when its lease ends. */
-		if (events_stop && stop_by == 0)
+		if (child_stop && stop_by == 0)
 			stop_by = now + (s->events_timeout_ms < 2000 ?
 			    s->events_timeout_ms : 2000);
 		/* Stopping: no new claims; what is in flight ends first. */
-		if (events_stop && (http_client_busy(c) == 0 || now > stop_by))
+		if (child_stop && (http_client_busy(c) == 0 || now > stop_by))
 			break;
-		if (!events_stop && now >= next_claim) {
+		if (!child_stop && now >= next_claim) {
 			if (db_ensure(&db) != DB_OK)
 				n = -1;
 			else
@@ -562,7 +545,7 @@ events_main(const struct settings *s)
 				next_claim = now + EVENTS_POLL_MS;
 		}
 		if (http_client_busy(c) == 0) {
-			if (!events_stop && next_claim > clock_ms())
+			if (!child_stop && next_claim > clock_ms())
 				usleep((useconds_t)(next_claim -
 				    clock_ms()) * 1000);
 		} else if ((r = http_post_next(c, next_claim > now ?
@@ -597,14 +580,4 @@ events_main(const struct settings *s)
 	db_cleanup(&db);
 	log_kv(LOG_INFO, "event delivery stopped", NULL);
 	return 0;
-}
-
-pid_t
-events_spawn(const struct settings *s)
-{
-	pid_t	pid;
-
-	if ((pid = child_fork("event delivery")) == 0)
-		_exit(events_main(s));
-	return pid;
 }

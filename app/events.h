@@ -4,7 +4,7 @@
  *
  * Events are written by triggers (sql/014) in the transaction of the change
  * they announce, one delivery per subscribed endpoint.  `wadesk dispatch`
- * forks one delivery process (events_spawn) that claims each enabled
+ * forks one delivery process (events_main) that claims each enabled
  * endpoint's oldest due delivery (at most one in flight per endpoint, so
  * an endpoint hears its events in order as far as retries allow), renders
  * the event's snapshot with the API's renderers, signs it as Standard
@@ -74,11 +74,9 @@ struct json_object *events_endpoint_json(const PGresult *, int);
 /* The wait before retry number attempt (1: after the first failure). */
 long	events_backoff_ms(const struct settings *, long);
 /*
- * Forks the delivery process (it ends when its parent does); its pid, or
- * -1 when fork failed (logged).
+ * The delivery loop, in a process the dispatcher forks (app/child.h),
+ * until child_stop; 0.
  */
-pid_t	events_spawn(const struct settings *);
-/* The delivery loop itself (until SIGTERM/SIGINT); 0. */
 int	events_main(const struct settings *);
 
 #endif

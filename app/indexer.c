@@ -18,15 +18,6 @@
 #define INDEXER_ROUND_MS	250
 #define INDEXER_TICK_MS		200	/* between rounds when caught up */
 
-static volatile sig_atomic_t	indexer_stop;
-
-static void
-indexer_on_signal(int sig)
-{
-	(void)sig;
-	indexer_stop = 1;
-}
-
 /*
  * One round: batches while they come full (after a bulk load, or behind
  * a burst), for at most INDEXER_ROUND_MS.  A search finds a message at
@@ -41,7 +32,7 @@ indexer_round(struct db *db)
 	long long	 start = clock_ms();
 	int		 i, full = 0;
 
-	for (i = 0; i < INDEXER_ROUNDS && !indexer_stop; i++) {
+	for (i = 0; i < INDEXER_ROUNDS && !child_stop; i++) {
 		if (db_exec(db, STMT_SEARCH_SETTLED, 0, NULL, &res) != DB_OK ||
 		    PQntuples(res) != 1) {
 			log_kv(LOG_WARN, "search index: progress unknown", NULL);
@@ -73,18 +64,12 @@ indexer_round(struct db *db)
 	return full;
 }
 
-static int
+int
 indexer_main(const struct settings *s)
 {
-	struct sigaction	sa;
-	struct db		db;
-	char			opts[sizeof(s->db_options) + 40];
+	struct db	db;
+	char		opts[sizeof(s->db_options) + 40];
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = indexer_on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
 	/*
 	 * A batch and its progress commit together without waiting for the
 	 * disk: a crash loses both, and the batch is indexed again.
@@ -93,23 +78,13 @@ indexer_main(const struct settings *s)
 	    s->db_options);
 	db_init(&db, s->database_url, opts, stmts_sql, stmts_generic,
 	    STMT__MAX);
-	db_set_deadline(&db, s->statement_timeout_ms + 2000);
-	while (!indexer_stop) {
+	db_set_deadline(&db, s->db_deadline_ms);
+	while (!child_stop) {
 		if (db_ensure(&db) == DB_OK && indexer_round(&db))
 			continue;
-		if (!indexer_stop)
+		if (!child_stop)
 			usleep(INDEXER_TICK_MS * 1000);
 	}
 	db_cleanup(&db);
 	return 0;
-}
-
-pid_t
-indexer_spawn(const struct settings *s)
-{
-	pid_t	pid;
-
-	if ((pid = child_fork("search indexer")) == 0)
-		_exit(indexer_main(s));
-	return pid;
 }

@@ -1,8 +1,6 @@
 #ifndef INDEXER_H
 #define INDEXER_H
 
-#include <sys/types.h>
-
 struct settings;
 
 /*
@@ -10,8 +8,8 @@ struct settings;
  * (app/child.h): it puts new messages into message_search, a batch at a
  * time, so that neither a send nor the dispatcher's deliveries wait for
  * the trigram index.  With several dispatchers one indexes at a time (the
- * progress row is taken with SKIP LOCKED).  Its pid, or -1 (logged).
+ * progress row is taken with SKIP LOCKED).  Runs until child_stop; 0.
  */
-pid_t	indexer_spawn(const struct settings *);
+int	indexer_main(const struct settings *);
 
 #endif
