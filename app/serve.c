@@ -604,8 +604,7 @@ serve_worker(const struct settings *s)
 	arena_init(&arena, 64 * 1024);
 	db_init(&db, s->database_url, s->db_options, stmts_sql, stmts_generic,
 	    STMT__MAX);
-	/* A commit can wait past statement_timeout (see db_set_deadline). */
-	db_set_deadline(&db, s->statement_timeout_ms + 2000);
+	db_set_deadline(&db, s->db_deadline_ms);
 	worker_ready();
 	while (worker_wait(efd, &waitmask) == 0) {
 		if ((rc = FCGX_Accept_r(&fr)) < 0) {

@@ -332,5 +332,7 @@ settings_load(struct settings *s, int need, struct cfg_err *err)
 	 */
 	snprintf(s->db_options, sizeof(s->db_options),
 	    "-c statement_timeout=%ld -c TimeZone=UTC", s->statement_timeout_ms);
+	/* A commit can wait past statement_timeout (see db_set_deadline). */
+	s->db_deadline_ms = s->statement_timeout_ms + 2000;
 	return 0;
 }

@@ -50,6 +50,7 @@ struct settings {
 	long		 statement_timeout_ms;
 	char		 business_number[VALID_PHONE_MAX];	/* "" if unset */
 	char		 db_options[128];
+	long		 db_deadline_ms;	/* for db_set_deadline() */
 
 	/* The dispatcher and its provider. */
 	enum provider_kind provider;
