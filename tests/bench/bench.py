@@ -334,12 +334,18 @@ def drain_cloud(cur, n, dispatchers):
                     "'cloud drain %%'")
         return n / took, took, fake_cpu
     finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            p.wait(timeout=30)
-        fake.kill()
-        fake.wait()
+        stop_all(procs, fake)
+
+
+def stop_all(procs, fake):
+    """A run's dispatchers stopped (SIGTERM: each finishes its batch), then
+    its fake WhatsApp."""
+    for p in procs:
+        p.terminate()
+    for p in procs:
+        p.wait(timeout=30)
+    fake.kill()
+    fake.wait()
 
 
 def pct(values, q):
@@ -663,11 +669,7 @@ def media(cur, auth):
                 took, stored * MEDIA_FETCH_SIZE / took / 1048576))
         cur.execute("DELETE FROM media WHERE wa_media_id LIKE 'BM%%'")
     finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(timeout=30)
-        fake.kill()
-        fake.wait()
+        stop_all([proc] if proc is not None else [], fake)
 
 
 def scale(cur, key, mid):
@@ -1263,12 +1265,7 @@ def lifecycle(cur, auth, key_hash, t_fcgi):
             backlog_trace.append("c=%d: " % c + ", ".join(
                 "%.0fs q%d u%d r%d" % s[:4] for s in x["samples"]))
     finally:
-        for d in dispatchers:
-            d.terminate()
-        for d in dispatchers:
-            d.wait(timeout=30)
-        fake.kill()
-        fake.wait()
+        stop_all(dispatchers, fake)
 
 
 # BENCH_PGSS=1: pg_stat_statements during the 64-connection lifecycle run
