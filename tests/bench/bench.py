@@ -188,17 +188,7 @@ def sql_of(name, mapping):
 
 def worker_pids():
     master = int((VAR / "pids" / "serve.pid").read_text())
-    out = []
-    for p in Path("/proc").iterdir():
-        if not p.name.isdigit():
-            continue
-        try:
-            stat = (p / "stat").read_text()
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == master:
-            out.append(int(p.name))
-    return master, sorted(out)
+    return master, sorted(children(master))
 
 
 def rss_kib(pid):
@@ -976,6 +966,7 @@ def cpu_s(pid):
 
 
 def children(pid):
+    """The PIDs whose parent is pid (from /proc/*/stat)."""
     out = []
     for p in Path("/proc").iterdir():
         if p.name.isdigit():
